@@ -1,0 +1,21 @@
+"""Settings the actions need, handed in by bootstrap (actions never read the environment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from threadline.core.continuity import Policy
+
+__all__ = ["ActionConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionConfig:
+    secret_key: str
+    continuity: Policy = Policy()
+    # None keeps attachment bytes in the database; a directory stores them on
+    # disk by content hash, which keeps the database small for busy inboxes.
+    attachment_dir: Path | None = None
+    delivery_attempts: int = 6

@@ -1,0 +1,205 @@
+"""Customers: reversible merges, identities added by hand.
+
+A merge moves rows from one customer to another and writes down exactly which
+rows it moved, so an unmerge moves those back and nothing else, even after the
+merged customer has written again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from threadline.actions.errors import ActionError, Conflict, NotFound
+from threadline.actions.timeline import add_entry
+from threadline.core import identity
+from threadline.core.events import CustomersMerged
+from threadline.storage.db import Tx
+from threadline.storage.tables import (
+    conversations,
+    customer_merges,
+    customers,
+    identities,
+    merge_suggestions,
+    messages,
+    timeline_entries,
+)
+
+__all__ = [
+    "add_identity",
+    "create_customer",
+    "merge_customers",
+    "unmerge_customers",
+]
+
+
+_MOVABLE = {
+    "identities": identities,
+    "conversations": conversations,
+    "messages": messages,
+    "timeline_entries": timeline_entries,
+}
+
+
+def _live_customer(tx: Tx, customer_id: int) -> sa.Row[Any]:
+    row = tx.conn.execute(sa.select(customers).where(customers.c.id == customer_id)).first()
+    if row is None:
+        raise NotFound(f"customer {customer_id} not found")
+    if row.merged_into_id is not None:
+        raise ActionError(f"customer {customer_id} was merged into {row.merged_into_id}")
+    return row
+
+
+def create_customer(tx: Tx, *, name: str | None, refs: list[identity.IdentityRef]) -> int:
+    for ref in refs:
+        taken = tx.conn.execute(
+            sa.select(identities.c.customer_id).where(
+                identities.c.kind == ref.kind, identities.c.value == ref.value
+            )
+        ).first()
+        if taken is not None:
+            raise Conflict(f"{ref} already belongs to customer {taken.customer_id}")
+    customer_id: int = tx.conn.execute(
+        customers.insert().returning(customers.c.id),
+        {"name": name, "created_at": tx.now, "updated_at": tx.now},
+    ).scalar_one()
+    for ref in refs:
+        add_identity(tx, customer_id, ref)
+    return customer_id
+
+
+def add_identity(tx: Tx, customer_id: int, ref: identity.IdentityRef) -> int:
+    _live_customer(tx, customer_id)
+    taken = tx.conn.execute(
+        sa.select(identities.c.customer_id).where(
+            identities.c.kind == ref.kind, identities.c.value == ref.value
+        )
+    ).first()
+    if taken is not None:
+        raise Conflict(f"{ref} already belongs to customer {taken.customer_id}")
+    identity_id: int = tx.conn.execute(
+        identities.insert().returning(identities.c.id),
+        {
+            "customer_id": customer_id,
+            "kind": ref.kind,
+            "value": ref.value,
+            "verified": ref.verified,
+            "created_at": tx.now,
+        },
+    ).scalar_one()
+    add_entry(
+        tx,
+        customer_id=customer_id,
+        conversation_id=None,
+        kind="identity_added",
+        data={"identity": str(ref), "verified": ref.verified},
+    )
+    return identity_id
+
+
+def merge_customers(tx: Tx, *, source_id: int, target_id: int, actor: str) -> int:
+    """Fold ``source`` into ``target``; returns the merge id that undoes it."""
+    if source_id == target_id:
+        raise ActionError("cannot merge a customer into itself")
+    source = _live_customer(tx, source_id)
+    target = _live_customer(tx, target_id)
+    moved: dict[str, list[int]] = {}
+    for name, table in _MOVABLE.items():
+        ids = list(
+            tx.conn.execute(sa.select(table.c.id).where(table.c.customer_id == source_id)).scalars()
+        )
+        moved[name] = ids
+        if ids:
+            tx.conn.execute(
+                table.update().where(table.c.customer_id == source_id).values(customer_id=target_id)
+            )
+    tx.conn.execute(
+        customers.update()
+        .where(customers.c.id == source_id)
+        .values(merged_into_id=target_id, updated_at=tx.now)
+    )
+    if target.name is None and source.name is not None:
+        tx.conn.execute(
+            customers.update().where(customers.c.id == target_id).values(name=source.name)
+        )
+    tx.conn.execute(
+        merge_suggestions.update()
+        .where(
+            merge_suggestions.c.status == "open",
+            sa.or_(
+                sa.and_(
+                    merge_suggestions.c.customer_id == source_id,
+                    merge_suggestions.c.other_customer_id == target_id,
+                ),
+                sa.and_(
+                    merge_suggestions.c.customer_id == target_id,
+                    merge_suggestions.c.other_customer_id == source_id,
+                ),
+            ),
+        )
+        .values(status="merged")
+    )
+    merge_id: int = tx.conn.execute(
+        customer_merges.insert().returning(customer_merges.c.id),
+        {
+            "source_id": source_id,
+            "target_id": target_id,
+            "moved": moved,
+            "actor": actor,
+            "created_at": tx.now,
+        },
+    ).scalar_one()
+    add_entry(
+        tx,
+        customer_id=target_id,
+        conversation_id=None,
+        kind="customers_merged",
+        data={"merge_id": merge_id, "source_id": source_id, "actor": actor},
+    )
+    tx.emit(CustomersMerged(source_id, target_id))
+    return merge_id
+
+
+def unmerge_customers(tx: Tx, *, merge_id: int, actor: str) -> int:
+    """Undo a merge; returns the restored customer's id."""
+    merge = tx.conn.execute(
+        sa.select(customer_merges).where(customer_merges.c.id == merge_id)
+    ).first()
+    if merge is None:
+        raise NotFound(f"merge {merge_id} not found")
+    if merge.undone_at is not None:
+        raise Conflict(f"merge {merge_id} was already undone")
+    target = tx.conn.execute(
+        sa.select(customers.c.merged_into_id).where(customers.c.id == merge.target_id)
+    ).scalar_one()
+    if target is not None:
+        raise ActionError(
+            f"customer {merge.target_id} was itself merged into {target}; undo that merge first"
+        )
+    for name, table in _MOVABLE.items():
+        ids = merge.moved.get(name, [])
+        for start in range(0, len(ids), 500):
+            tx.conn.execute(
+                table.update()
+                .where(table.c.id.in_(ids[start : start + 500]), table.c.customer_id == merge.target_id)
+                .values(customer_id=merge.source_id)
+            )
+    tx.conn.execute(
+        customers.update()
+        .where(customers.c.id == merge.source_id)
+        .values(merged_into_id=None, updated_at=tx.now)
+    )
+    tx.conn.execute(
+        customer_merges.update().where(customer_merges.c.id == merge_id).values(undone_at=tx.now)
+    )
+    for customer_id in (merge.target_id, merge.source_id):
+        add_entry(
+            tx,
+            customer_id=customer_id,
+            conversation_id=None,
+            kind="customers_unmerged",
+            data={"merge_id": merge_id, "actor": actor},
+        )
+    tx.emit(CustomersMerged(merge.source_id, merge.target_id, undone=True))
+    return int(merge.source_id)

@@ -1,0 +1,356 @@
+"""receive_inbound: the one path every channel's messages take into Threadline.
+
+Runs inside one transaction (a savepoint of a group commit on SQLite): the
+customer, the conversation, the message, its search index entry and the
+timeline are all written before the sender is acknowledged, or none of them is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from threadline.actions.config import ActionConfig
+from threadline.actions.customers import merge_customers
+from threadline.actions.timeline import add_entry
+from threadline.core import identity
+from threadline.core.continuity import (
+    Candidate,
+    Decision,
+    Hinted,
+    HintKind,
+    normalize_subject,
+    pick_conversation,
+)
+from threadline.core.events import MessageReceived
+from threadline.core.model import (
+    Attachment,
+    AuthorType,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    InboundMessage,
+)
+from threadline.core.tokens import verify_id
+from threadline.storage.db import Tx
+from threadline.storage.tables import (
+    attachments,
+    conversations,
+    customers,
+    identities,
+    merge_suggestions,
+    messages,
+)
+
+__all__ = ["InboundResult", "receive_inbound"]
+
+_CANDIDATE_COLUMNS = (
+    conversations.c.id,
+    conversations.c.customer_id,
+    conversations.c.status,
+    conversations.c.subject_key,
+    conversations.c.last_activity_at,
+    conversations.c.resolved_at,
+    conversations.c.last_inbound_channel,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult:
+    message_id: int
+    conversation_id: int
+    customer_id: int
+    new_conversation: bool
+    decision: str
+
+
+def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessage) -> InboundResult:
+    customer_id = _resolve_customer(tx, msg)
+    decision, hinted_rows = _decide_conversation(tx, cfg, customer_id, msg)
+    conversation_id, previous_channel = _open_or_continue(
+        tx, inbox_id, customer_id, msg, decision, hinted_rows
+    )
+    conv_customer = hinted_rows[conversation_id].customer_id if conversation_id in hinted_rows else customer_id
+    if previous_channel is not None and previous_channel != msg.channel.value:
+        add_entry(
+            tx,
+            customer_id=conv_customer,
+            conversation_id=conversation_id,
+            kind="channel_switched",
+            data={"from": previous_channel, "to": msg.channel.value},
+        )
+    message_id = _append_message(tx, cfg, inbox_id, customer_id, conversation_id, msg)
+    add_entry(
+        tx,
+        customer_id=conv_customer,
+        conversation_id=conversation_id,
+        kind="message",
+        message_id=message_id,
+        data={"direction": "inbound", "channel": msg.channel.value},
+    )
+    new = decision.conversation_id is None
+    tx.emit(MessageReceived(message_id, conversation_id, conv_customer, msg.channel.value, new))
+    return InboundResult(message_id, conversation_id, conv_customer, new, decision.reason)
+
+
+# -- identity -----------------------------------------------------------------
+def _resolve_customer(tx: Tx, msg: InboundMessage) -> int:
+    refs = [msg.sender, *msg.also]
+    keys = [r.key for r in refs]
+    rows = tx.conn.execute(
+        sa.select(identities.c.kind, identities.c.value, identities.c.customer_id).where(
+            sa.tuple_(identities.c.kind, identities.c.value).in_(keys)
+            if len(keys) > 1
+            else sa.and_(identities.c.kind == keys[0][0], identities.c.value == keys[0][1])
+        )
+    ).all()
+    owners = {(r.kind, r.value): r.customer_id for r in rows}
+    res = identity.resolve(msg.sender, msg.also, owners)
+    customer_id = res.customer_id
+    if customer_id is None:
+        customer_id = tx.conn.execute(
+            customers.insert().returning(customers.c.id),
+            {"name": msg.sender_name, "created_at": tx.now, "updated_at": tx.now},
+        ).scalar_one()
+    elif msg.sender_name:
+        tx.conn.execute(
+            customers.update()
+            .where(customers.c.id == customer_id, customers.c.name.is_(None))
+            .values(name=msg.sender_name, updated_at=tx.now)
+        )
+    for ref in res.link:
+        tx.conn.execute(
+            identities.insert(),
+            {
+                "customer_id": customer_id,
+                "kind": ref.kind,
+                "value": ref.value,
+                "verified": ref.verified,
+                "created_at": tx.now,
+            },
+        )
+    for other in res.merge:
+        merge_customers(tx, source_id=other, target_id=customer_id, actor="system:verified-identity")
+    for ref, other in res.suggest:
+        exists = tx.conn.execute(
+            sa.select(merge_suggestions.c.id).where(
+                merge_suggestions.c.customer_id == customer_id,
+                merge_suggestions.c.other_customer_id == other,
+                merge_suggestions.c.status == "open",
+            )
+        ).first()
+        if exists is None:
+            tx.conn.execute(
+                merge_suggestions.insert(),
+                {
+                    "customer_id": customer_id,
+                    "other_customer_id": other,
+                    "identity": str(ref),
+                    "reason": f"unverified {ref.kind} matches another customer",
+                    "status": "open",
+                    "created_at": tx.now,
+                },
+            )
+    return customer_id
+
+
+# -- continuity -----------------------------------------------------------------
+def _candidate(row: sa.Row[tuple[object, ...]]) -> Candidate:
+    return Candidate(
+        id=row.id,
+        customer_id=row.customer_id,
+        status=ConversationStatus(row.status),
+        subject_key=row.subject_key,
+        last_activity_at=row.last_activity_at,
+        resolved_at=row.resolved_at,
+    )
+
+
+def _decide_conversation(
+    tx: Tx, cfg: ActionConfig, customer_id: int, msg: InboundMessage
+) -> tuple[Decision, dict[int, sa.Row[tuple[object, ...]]]]:
+    hints = msg.hints
+    wanted: list[tuple[HintKind, int]] = []
+    if hints.conversation_id is not None:
+        wanted.append((HintKind.SESSION, hints.conversation_id))
+    if hints.reply_token:
+        cid = verify_id("reply", hints.reply_token, cfg.secret_key)
+        if cid is not None:
+            wanted.append((HintKind.REPLY_TOKEN, cid))
+    if hints.message_ids:
+        row = tx.conn.execute(
+            sa.select(messages.c.conversation_id)
+            .where(messages.c.provider_message_id.in_(hints.message_ids))
+            .order_by(messages.c.id.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            wanted.append((HintKind.MESSAGE_ID, row.conversation_id))
+    if hints.ticket_number is not None:
+        wanted.append((HintKind.TICKET_NUMBER, hints.ticket_number))
+
+    by_id: dict[int, sa.Row[tuple[object, ...]]] = {}
+    if wanted:
+        for row in tx.conn.execute(
+            sa.select(*_CANDIDATE_COLUMNS).where(conversations.c.id.in_({c for _, c in wanted}))
+        ):
+            by_id[row.id] = row
+    own = tx.conn.execute(
+        sa.select(*_CANDIDATE_COLUMNS)
+        .where(conversations.c.customer_id == customer_id)
+        .order_by(conversations.c.last_activity_at.desc())
+        .limit(20)
+    ).all()
+    for row in own:
+        by_id.setdefault(row.id, row)
+    hinted = [Hinted(kind, _candidate(by_id[cid])) for kind, cid in wanted if cid in by_id]
+    decision = pick_conversation(
+        channel=msg.channel,
+        customer_id=customer_id,
+        sender_verified=msg.sender.verified,
+        subject=hints.subject,
+        hinted=hinted,
+        candidates=[_candidate(r) for r in own],
+        now=tx.now,
+        policy=cfg.continuity,
+    )
+    return decision, by_id
+
+
+def _open_or_continue(
+    tx: Tx,
+    inbox_id: int,
+    customer_id: int,
+    msg: InboundMessage,
+    decision: Decision,
+    rows: dict[int, sa.Row[tuple[object, ...]]],
+) -> tuple[int, str | None]:
+    """Returns the conversation id and the channel of its previous inbound message."""
+    values = {
+        "status": ConversationStatus.OPEN.value,
+        "last_inbound_channel": msg.channel.value,
+        "last_inbound_at": tx.now,
+        "last_activity_at": tx.now,
+        "updated_at": tx.now,
+    }
+    if decision.conversation_id is None:
+        subject = (msg.hints.subject or "").strip()[:500] or None
+        cid: int = tx.conn.execute(
+            conversations.insert().returning(conversations.c.id),
+            {
+                **values,
+                "customer_id": customer_id,
+                "inbox_id": inbox_id,
+                "priority": "normal",
+                "escalation_level": 1,
+                "subject": subject,
+                "subject_key": normalize_subject(subject),
+                "created_at": tx.now,
+            },
+        ).scalar_one()
+        return cid, None
+    row = rows[decision.conversation_id]
+    previous = str(row.status)
+    tx.conn.execute(
+        conversations.update()
+        .where(conversations.c.id == row.id)
+        .values(**values, resolved_at=None)
+    )
+    if previous != ConversationStatus.OPEN.value:
+        add_entry(
+            tx,
+            customer_id=row.customer_id,  # type: ignore[arg-type]
+            conversation_id=row.id,  # type: ignore[arg-type]
+            kind="status_changed",
+            data={
+                "from": previous,
+                "to": "open",
+                "by": "customer",
+                "reason": "reopened" if decision.reopen else "customer replied",
+            },
+        )
+    last = row.last_inbound_channel
+    return row.id, (str(last) if last is not None else None)  # type: ignore[return-value]
+
+
+# -- the message ------------------------------------------------------------------
+def _append_message(
+    tx: Tx,
+    cfg: ActionConfig,
+    inbox_id: int,
+    customer_id: int,
+    conversation_id: int,
+    msg: InboundMessage,
+) -> int:
+    meta: dict[str, object] = dict(msg.meta)
+    if msg.warnings:
+        meta["warnings"] = list(msg.warnings)
+    if msg.sender_name:
+        meta["sender_name"] = msg.sender_name
+    meta["sender"] = str(msg.sender)
+    if msg.hints.message_ids:
+        # kept so a reply can carry the whole References chain (RFC 5322 §3.6.4)
+        meta["references"] = list(msg.hints.message_ids)
+    if msg.sent_at is not None:
+        meta["sent_at"] = msg.sent_at.isoformat()
+    message_id: int = tx.conn.execute(
+        messages.insert().returning(messages.c.id),
+        {
+            "conversation_id": conversation_id,
+            "customer_id": customer_id,
+            "inbox_id": inbox_id,
+            "direction": Direction.INBOUND.value,
+            "channel": msg.channel.value,
+            "author_type": AuthorType.CUSTOMER.value,
+            "author_id": None,
+            "text": msg.text,
+            "full_text": msg.full_text if msg.full_text != msg.text else None,
+            "html": msg.html,
+            "provider_message_id": msg.meta.get("message_id") or msg.provider_message_id,
+            "recipient": None,
+            "status": DeliveryStatus.RECEIVED.value,
+            "error": None,
+            "meta": meta,
+            "created_at": tx.now,
+            "sent_at": msg.sent_at,
+        },
+    ).scalar_one()
+    if msg.attachments:
+        tx.conn.execute(
+            attachments.insert(),
+            [_attachment_row(cfg, message_id, a) for a in msg.attachments],
+        )
+    return message_id
+
+
+def _attachment_row(cfg: ActionConfig, message_id: int, a: Attachment) -> dict[str, object]:
+    digest = hashlib.sha256(a.data).hexdigest()
+    data: bytes | None = a.data
+    if cfg.attachment_dir is not None:
+        _store_file(cfg.attachment_dir, digest, a.data)
+        data = None
+    return {
+        "message_id": message_id,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "content_id": a.content_id,
+        "inline": a.inline,
+        "sha256": digest,
+        "data": data,
+    }
+
+
+def _store_file(root: Path, digest: str, data: bytes) -> None:
+    """Content-addressed, written atomically: a crash leaves no half file under the final name."""
+    path = root / digest[:2] / digest
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -1,0 +1,200 @@
+"""Durable receipts: every payload a provider handed us, stored once.
+
+The receipt is written in the same transaction as the work it caused, so a
+provider's retry either finds it (and is acknowledged without a second message)
+or finds nothing (and the work is done now). A payload we cannot use is kept in
+quarantine with its error, for an operator to inspect and replay.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from threadline.actions.config import ActionConfig
+from threadline.actions.delivery import apply_status_update
+from threadline.actions.errors import Conflict, NotFound
+from threadline.actions.inbound import receive_inbound
+from threadline.core.model import Ignored, InboundMessage, ParseResult, StatusUpdate
+from threadline.storage.db import Tx
+from threadline.storage.tables import inbound_receipts
+
+__all__ = [
+    "Payload",
+    "ReceiptOutcome",
+    "payload_key",
+    "process_payload",
+    "quarantine_payload",
+    "reprocess_receipt",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """Raw bytes from an edge, before anyone trusted them."""
+
+    inbox_id: int
+    source: str  # the parser that reads it: "email", "api", …
+    body: bytes
+    context: dict[str, Any] = field(default_factory=dict)  # envelope, URL, headers
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptOutcome:
+    receipt_id: int
+    status: str  # processed | ignored | quarantined | duplicate
+    message_id: int | None = None
+    conversation_id: int | None = None
+    customer_id: int | None = None
+    detail: str | None = None
+
+
+def payload_key(body: bytes) -> str:
+    """The dedup key for a payload too broken to name itself: its hash, stable across retries."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def _result_key(parsed: ParseResult, body: bytes) -> str:
+    if isinstance(parsed, InboundMessage):
+        return parsed.provider_message_id
+    return payload_key(body)
+
+
+def _existing(tx: Tx, inbox_id: int, key: str) -> sa.Row[Any] | None:
+    return tx.conn.execute(
+        sa.select(
+            inbound_receipts.c.id, inbound_receipts.c.status, inbound_receipts.c.message_id
+        ).where(
+            inbound_receipts.c.inbox_id == inbox_id,
+            inbound_receipts.c.provider_message_id == key,
+        )
+    ).first()
+
+
+def _apply(tx: Tx, cfg: ActionConfig, inbox_id: int, parsed: ParseResult) -> dict[str, Any]:
+    """Do what the payload asks; returns the receipt columns describing the result."""
+    if isinstance(parsed, InboundMessage):
+        result = receive_inbound(tx, cfg, inbox_id, parsed)
+        return {
+            "status": "processed",
+            "message_id": result.message_id,
+            "_conversation_id": result.conversation_id,
+            "_customer_id": result.customer_id,
+        }
+    if isinstance(parsed, StatusUpdate):
+        found = apply_status_update(tx, parsed, cfg.secret_key)
+        detail = None if found else "no outbound message matches this status update"
+        return {"status": "processed" if found else "ignored", "error": detail, "message_id": found}
+    assert isinstance(parsed, Ignored)
+    return {"status": "ignored", "error": parsed.reason}
+
+
+def _outcome(receipt_id: int, cols: dict[str, Any]) -> ReceiptOutcome:
+    return ReceiptOutcome(
+        receipt_id,
+        cols["status"],
+        cols.get("message_id"),
+        cols.get("_conversation_id"),
+        cols.get("_customer_id"),
+        cols.get("error"),
+    )
+
+
+def process_payload(
+    tx: Tx, cfg: ActionConfig, payload: Payload, parsed: ParseResult
+) -> ReceiptOutcome:
+    key = _result_key(parsed, payload.body)
+    seen = _existing(tx, payload.inbox_id, key)
+    if seen is not None:
+        return ReceiptOutcome(seen.id, "duplicate", seen.message_id, detail=f"was {seen.status}")
+    cols = _apply(tx, cfg, payload.inbox_id, parsed)
+    receipt_id: int = tx.conn.execute(
+        inbound_receipts.insert().returning(inbound_receipts.c.id),
+        {
+            "inbox_id": payload.inbox_id,
+            "source": payload.source,
+            "provider_message_id": key,
+            "status": cols["status"],
+            "error": cols.get("error"),
+            "payload": payload.body,
+            "context": payload.context,
+            "message_id": cols.get("message_id"),
+            "received_at": tx.now,
+            "processed_at": tx.now,
+            "replays": 0,
+        },
+    ).scalar_one()
+    return _outcome(receipt_id, cols)
+
+
+def quarantine_payload(tx: Tx, payload: Payload, error: str, key: str | None = None) -> ReceiptOutcome:
+    key = key or payload_key(payload.body)
+    seen = _existing(tx, payload.inbox_id, key)
+    if seen is not None:
+        return ReceiptOutcome(seen.id, "duplicate", seen.message_id, detail=f"was {seen.status}")
+    receipt_id: int = tx.conn.execute(
+        inbound_receipts.insert().returning(inbound_receipts.c.id),
+        {
+            "inbox_id": payload.inbox_id,
+            "source": payload.source,
+            "provider_message_id": key,
+            "status": "quarantined",
+            "error": error[:4000],
+            "payload": payload.body,
+            "context": payload.context,
+            "received_at": tx.now,
+            "replays": 0,
+        },
+    ).scalar_one()
+    return ReceiptOutcome(receipt_id, "quarantined", detail=error)
+
+
+def reprocess_receipt(
+    tx: Tx, cfg: ActionConfig, receipt_id: int, parsed: ParseResult, body: bytes | None
+) -> ReceiptOutcome:
+    """Replay a quarantined receipt with today's code, or with an operator's corrected payload."""
+    row = tx.conn.execute(
+        sa.select(inbound_receipts).where(inbound_receipts.c.id == receipt_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"receipt {receipt_id} not found")
+    if row.status != "quarantined":
+        raise Conflict(f"receipt {receipt_id} is {row.status}, only quarantined receipts replay")
+    new_body = body if body is not None else row.payload
+    key = _result_key(parsed, new_body)
+    if key != row.provider_message_id:
+        twin = _existing(tx, row.inbox_id, key)
+        if twin is not None:
+            cols: dict[str, Any] = {
+                "status": "ignored",
+                "error": f"duplicate of receipt {twin.id}",
+                "message_id": twin.message_id,
+            }
+            key = row.provider_message_id
+        else:
+            cols = _apply(tx, cfg, row.inbox_id, parsed)
+    else:
+        cols = _apply(tx, cfg, row.inbox_id, parsed)
+    context = dict(row.context)
+    if body is not None:
+        # Keep what the provider really sent beside the operator's correction.
+        context.setdefault("original_payload_b64", base64.b64encode(row.payload).decode())
+    tx.conn.execute(
+        inbound_receipts.update()
+        .where(inbound_receipts.c.id == receipt_id)
+        .values(
+            provider_message_id=key,
+            status=cols["status"],
+            error=cols.get("error"),
+            message_id=cols.get("message_id"),
+            payload=new_body,
+            context=context,
+            processed_at=tx.now,
+            replays=row.replays + 1,
+        )
+    )
+    return _outcome(receipt_id, cols)

@@ -1,0 +1,157 @@
+"""send_reply: an agent answers a conversation, on whichever channel fits.
+
+The reply is stored as ``queued`` with its delivery job in the same
+transaction; the job runner sends it after commit and records what happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from threadline.actions.config import ActionConfig
+from threadline.actions.conversations import change_status
+from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.timeline import add_entry
+from threadline.core.channels import REPLY_IDENTITY
+from threadline.core.events import ReplyQueued
+from threadline.core.model import AuthorType, Channel, ConversationStatus, DeliveryStatus, Direction
+from threadline.jobs.queue import enqueue
+from threadline.storage.db import Tx
+from threadline.storage.tables import conversations, identities, inboxes, messages
+
+__all__ = ["ReplyResult", "send_reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyResult:
+    message_id: int
+    channel: Channel
+    recipient: str | None
+    status: str
+
+
+def _pick_inbox(tx: Tx, conversation_id: int, channel: Channel) -> sa.Row[Any] | None:
+    """The inbox the customer last wrote to on this channel, else any inbox of it."""
+    last = tx.conn.execute(
+        sa.select(messages.c.inbox_id)
+        .where(
+            messages.c.conversation_id == conversation_id,
+            messages.c.channel == channel.value,
+            messages.c.inbox_id.is_not(None),
+        )
+        .order_by(messages.c.id.desc())
+        .limit(1)
+    ).scalar()
+    query = sa.select(inboxes).where(inboxes.c.channel == channel.value)
+    if last is not None:
+        query = query.order_by((inboxes.c.id == last).desc(), inboxes.c.id)
+    else:
+        query = query.order_by(inboxes.c.id)
+    return tx.conn.execute(query.limit(1)).first()
+
+
+def _recipient(tx: Tx, customer_id: int, channel: Channel) -> str | None:
+    kind = REPLY_IDENTITY[channel]
+    if kind is None:
+        return None
+    value = tx.conn.execute(
+        sa.select(identities.c.value)
+        .where(identities.c.customer_id == customer_id, identities.c.kind == kind)
+        # a verified address first, then the most recently learned one
+        .order_by(identities.c.verified.desc(), identities.c.id.desc())
+        .limit(1)
+    ).scalar()
+    if value is None:
+        raise ActionError(f"the customer has no {kind} identity, so no {channel.value} reply")
+    return str(value)
+
+
+def send_reply(
+    tx: Tx,
+    cfg: ActionConfig,
+    *,
+    conversation_id: int,
+    author_id: int | None,
+    text: str,
+    html: str | None = None,
+    channel: Channel | None = None,
+    note: bool = False,
+    status: ConversationStatus | None = None,
+) -> ReplyResult:
+    text = text.strip()
+    if not text:
+        raise ActionError("a reply needs text")
+    conv = tx.conn.execute(
+        sa.select(conversations).where(conversations.c.id == conversation_id)
+    ).first()
+    if conv is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    if channel is None:
+        channel = Channel(conv.last_inbound_channel or "email")
+    inbox = None if note else _pick_inbox(tx, conversation_id, channel)
+    if not note and inbox is None and channel is not Channel.API:
+        raise ActionError(f"no {channel.value} inbox is configured to send from")
+    recipient = None if note else _recipient(tx, conv.customer_id, channel)
+    # An API reply with nowhere to push it is read by the API caller: it is
+    # "sent" the moment it is stored.
+    push = not note and (
+        channel is not Channel.API or bool(inbox and inbox.config.get("webhook_url"))
+    )
+    status_now = DeliveryStatus.QUEUED if push else DeliveryStatus.SENT
+    message_id: int = tx.conn.execute(
+        messages.insert().returning(messages.c.id),
+        {
+            "conversation_id": conversation_id,
+            "customer_id": conv.customer_id,
+            "inbox_id": inbox.id if inbox is not None else None,
+            "direction": (Direction.NOTE if note else Direction.OUTBOUND).value,
+            "channel": channel.value,
+            "author_type": AuthorType.AGENT.value if author_id else AuthorType.SYSTEM.value,
+            "author_id": author_id,
+            "text": text,
+            "full_text": None,
+            "html": html,
+            "provider_message_id": None,
+            "recipient": recipient,
+            "status": status_now.value,
+            "error": None,
+            "meta": {},
+            "created_at": tx.now,
+            "sent_at": None if push else tx.now,
+        },
+    ).scalar_one()
+    if channel is Channel.EMAIL and inbox is not None:
+        domain = str(inbox.address).rpartition("@")[2]
+        tx.conn.execute(
+            messages.update()
+            .where(messages.c.id == message_id)
+            .values(provider_message_id=f"ticket-{conversation_id}.msg-{message_id}@{domain}")
+        )
+    add_entry(
+        tx,
+        customer_id=conv.customer_id,
+        conversation_id=conversation_id,
+        kind="note" if note else "message",
+        message_id=message_id,
+        data={"direction": "note" if note else "outbound", "channel": channel.value},
+    )
+    tx.conn.execute(
+        conversations.update()
+        .where(conversations.c.id == conversation_id)
+        .values(last_activity_at=tx.now, updated_at=tx.now)
+    )
+    if status is not None:
+        change_status(tx, conversation_id, status, actor_id=author_id)
+    if push:
+        enqueue(
+            tx,
+            "deliver",
+            {"message_id": message_id},
+            key=f"deliver:{message_id}",
+            max_attempts=cfg.delivery_attempts,
+        )
+        tx.emit(ReplyQueued(message_id, conversation_id, channel.value))
+    return ReplyResult(message_id, channel, recipient, status_now.value)

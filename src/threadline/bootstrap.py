@@ -1,0 +1,94 @@
+"""The composition root: settings in, a wired container out. Tests pass overrides."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from threadline.actions.config import ActionConfig
+from threadline.bus import Bus
+from threadline.channels.api.parse import ApiParser
+from threadline.channels.email.adapter import EmailParser, OutboxSender, SmtpRelay, SmtpSender
+from threadline.clock import Clock, SystemClock
+from threadline.core.continuity import Policy
+from threadline.handlers import HandlerDeps
+from threadline.jobs.delivery import Delivery
+from threadline.jobs.runner import JobRunner
+from threadline.ports import Broker, Parser, Sender
+from threadline.realtime.memory import MemoryBroker
+from threadline.settings import Settings
+from threadline.storage.db import Database
+
+__all__ = ["Container", "bootstrap"]
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+    db: Database
+    bus: Bus
+    broker: Broker
+    runner: JobRunner
+    senders: dict[str, Sender]
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event | None = None
+
+    async def start(self, *, jobs: bool = True) -> None:
+        self.db.start()
+        await self.bus.reload_inboxes()
+        if jobs:
+            self._stop = asyncio.Event()
+            self._tasks.append(asyncio.create_task(self.runner.run(self._stop)))
+
+    async def aclose(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        for task in self._tasks:
+            await task
+        self._tasks.clear()
+        self.db.close()
+
+
+def default_senders(settings: Settings) -> dict[str, Sender]:
+    if settings.sandbox_outbox is not None:
+        return {"email": OutboxSender(settings.sandbox_outbox)}
+    relay = None
+    if settings.relay_host:
+        relay = SmtpRelay(
+            host=settings.relay_host,
+            port=settings.relay_port,
+            username=settings.relay_username,
+            password=settings.relay_password,
+            starttls=settings.relay_starttls,
+        )
+    return {"email": SmtpSender(relay)}
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    senders: Mapping[str, Sender] | None = None,
+    broker: Broker | None = None,
+) -> Container:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    db = Database(settings.database_url, clock)
+    cfg = ActionConfig(
+        secret_key=settings.resolved_secret(),
+        continuity=Policy(reopen_window=timedelta(days=settings.reopen_days)),
+        attachment_dir=None if settings.attachments_in_db else settings.data_dir / "attachments",
+    )
+    broker = broker or MemoryBroker()
+    parsers: dict[str, Parser] = {"email": EmailParser(), "api": ApiParser()}
+    holder: list[JobRunner] = []
+    deps = HandlerDeps(broker=broker, wake_jobs=lambda: holder[0].wake() if holder else None)
+    bus = Bus(db, cfg, parsers, deps)
+    all_senders = dict(senders) if senders is not None else default_senders(settings)
+    delivery = Delivery(bus, all_senders)
+    runner = JobRunner(bus, {"deliver": delivery}, on_give_up={"deliver": delivery.give_up})
+    holder.append(runner)
+    return Container(settings, clock, db, bus, broker, runner, all_senders)

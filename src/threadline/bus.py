@@ -1,0 +1,144 @@
+"""The bus: runs actions in a transaction, then their events' handlers.
+
+Also the inbound entry point every edge calls: ``ingest`` parses a payload
+(off the event loop when that is costly), stores it durably with its effects,
+and quarantines it when it cannot be used. ``replay`` runs a quarantined
+receipt again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import sqlalchemy as sa
+import structlog
+
+from threadline.actions.config import ActionConfig
+from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.receipts import (
+    Payload,
+    ReceiptOutcome,
+    process_payload,
+    quarantine_payload,
+    reprocess_receipt,
+)
+from threadline.core.model import ParseResult
+from threadline.handlers import HANDLERS, HandlerDeps
+from threadline.ports import Inbox, Parser
+from threadline.storage.db import Database, Tx
+from threadline.storage.tables import inboxes, inbound_receipts
+
+__all__ = ["Bus", "UnknownInbox"]
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+class UnknownInbox(LookupError):
+    pass
+
+
+class Bus:
+    def __init__(
+        self,
+        db: Database,
+        cfg: ActionConfig,
+        parsers: Mapping[str, Parser],
+        deps: HandlerDeps,
+    ) -> None:
+        self.db = db
+        self.cfg = cfg
+        self.parsers = parsers
+        self.deps = deps
+        self._inboxes: dict[int, Inbox] = {}
+
+    # -- actions -----------------------------------------------------------------
+    async def execute(self, fn: Callable[[Tx], T]) -> T:
+        result, events = await self.db.write(fn)
+        await self.dispatch(events)
+        return result
+
+    async def dispatch(self, events: list[Any]) -> None:
+        for event in events:
+            for handler in HANDLERS.get(type(event), ()):
+                try:
+                    await handler(event, self.deps)
+                except Exception:
+                    # The action is committed; a failed push must not turn the
+                    # provider's 200 into a retry that would be a duplicate.
+                    log.exception("handler.failed", handler=handler.__qualname__, event=event)
+
+    # -- inboxes -----------------------------------------------------------------
+    async def inbox(self, inbox_id: int) -> Inbox:
+        found = self._inboxes.get(inbox_id)
+        if found is None:
+            await self.reload_inboxes()
+            found = self._inboxes.get(inbox_id)
+        if found is None:
+            raise UnknownInbox(f"inbox {inbox_id} does not exist")
+        return found
+
+    async def all_inboxes(self) -> list[Inbox]:
+        if not self._inboxes:
+            await self.reload_inboxes()
+        return list(self._inboxes.values())
+
+    async def reload_inboxes(self) -> None:
+        rows = await self.db.read(lambda c: c.execute(sa.select(inboxes)).all())
+        self._inboxes = {
+            r.id: Inbox(r.id, r.channel, r.name, r.address, dict(r.config)) for r in rows
+        }
+
+    # -- the inbound path --------------------------------------------------------
+    async def _parse(self, inbox: Inbox, source: str, body: bytes, ctx: Mapping[str, Any]) -> ParseResult:
+        parser = self.parsers[source]
+        if parser.offload:
+            return await anyio.to_thread.run_sync(parser, inbox, body, ctx)
+        return parser(inbox, body, ctx)
+
+    async def ingest(self, payload: Payload, parsed: ParseResult | None = None) -> ReceiptOutcome:
+        """Store a payload and everything it causes; return once it is durable.
+
+        ``parsed`` lets an edge that already had to parse (to answer 422 to an
+        API caller) skip a second parse.
+        """
+        inbox = await self.inbox(payload.inbox_id)
+        try:
+            if parsed is None:
+                parsed = await self._parse(inbox, payload.source, payload.body, payload.context)
+        except ValueError as exc:
+            log.warning("inbound.quarantined", inbox=inbox.id, error=str(exc))
+            return await self.execute(lambda tx: quarantine_payload(tx, payload, str(exc)))
+        try:
+            result = parsed
+            return await self.execute(lambda tx: process_payload(tx, self.cfg, payload, result))
+        except Exception as exc:
+            # A bug or a constraint we did not foresee: keep the payload, tell
+            # the provider it is safe with us, and let an operator replay it.
+            log.exception("inbound.failed", inbox=inbox.id)
+            error = f"{type(exc).__name__}: {exc}"
+            return await self.execute(lambda tx: quarantine_payload(tx, payload, error))
+
+    async def replay(self, receipt_id: int, body: bytes | None = None) -> ReceiptOutcome:
+        row = await self.db.read(
+            lambda c: c.execute(
+                sa.select(
+                    inbound_receipts.c.inbox_id,
+                    inbound_receipts.c.source,
+                    inbound_receipts.c.payload,
+                    inbound_receipts.c.context,
+                ).where(inbound_receipts.c.id == receipt_id)
+            ).first()
+        )
+        if row is None:
+            raise NotFound(f"receipt {receipt_id} not found")
+        inbox = await self.inbox(row.inbox_id)
+        try:
+            parsed = await self._parse(inbox, row.source, body or row.payload, row.context)
+        except ValueError as exc:
+            raise ActionError(f"the payload still cannot be used: {exc}") from exc
+        return await self.execute(
+            lambda tx: reprocess_receipt(tx, self.cfg, receipt_id, parsed, body)
+        )

@@ -1,0 +1,172 @@
+"""`threadline`: run it, migrate it, add users, tokens and inboxes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from argon2 import PasswordHasher
+from rich.console import Console
+
+from threadline.actions.users import ROLES, add_user, issue_token
+from threadline.bootstrap import bootstrap
+from threadline.actions.inboxes import add_inbox
+from threadline.cli.serve import serve as serve_async
+from threadline.settings import Settings
+from threadline.storage import migrate as migrations
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="Threadline: every channel, one customer, one timeline.", no_args_is_help=True)
+user_app = typer.Typer(help="Agents and admins.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+inbox_app = typer.Typer(help="Inboxes (one configured instance of a channel).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(inbox_app, name="inbox")
+console = Console()
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="THREADLINE_DATABASE_URL", help="sqlite:///… or postgresql://…"),
+]
+
+
+def _settings(database_url: str | None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if database_url:
+        values["database_url"] = database_url
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@app.command()
+def migrate(database_url: DbOpt = None) -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings(database_url)
+    migrations.upgrade(settings.database_url)
+    console.print(f"[green]Database is up to date[/] ({settings.database_url})")
+
+
+@app.command()
+def serve(
+    database_url: DbOpt = None,
+    host: Annotated[str | None, typer.Option(envvar="THREADLINE_HOST")] = None,
+    port: Annotated[int | None, typer.Option(envvar="THREADLINE_PORT")] = None,
+    smtp_port: Annotated[int | None, typer.Option(envvar="THREADLINE_SMTP_PORT", help="0 turns SMTP off")] = None,
+    no_jobs: Annotated[bool, typer.Option("--no-jobs", help="Leave jobs to `threadline worker`")] = False,
+) -> None:
+    """Serve the web app, webhooks, SMTP and jobs in one process."""
+    settings = _settings(database_url, host=host, port=port, smtp_port=smtp_port)
+    if no_jobs:
+        settings.run_jobs = False
+    migrations.upgrade(settings.database_url)
+    container = bootstrap(settings)
+    ready = f"Threadline on http://{settings.host}:{settings.port}"
+    if settings.smtp_port:
+        ready += f" · SMTP on {settings.smtp_host}:{settings.smtp_port}"
+    asyncio.run(serve_async(container, on_ready=ready))
+
+
+@app.command()
+def worker(database_url: DbOpt = None) -> None:
+    """Run jobs only (deliveries, retries), for deployments with several processes."""
+    settings = _settings(database_url)
+    container = bootstrap(settings)
+
+    async def run() -> None:
+        await container.start(jobs=False)
+        stop = asyncio.Event()
+        try:
+            await container.runner.run(stop)
+        finally:
+            await container.aclose()
+
+    asyncio.run(run())
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(envvar="THREADLINE_PORT")] = 8000,
+    smtp_port: Annotated[int, typer.Option(envvar="THREADLINE_SMTP_PORT")] = 2525,
+    database_url: DbOpt = None,
+) -> None:
+    """Seed a realistic demo workspace on SQLite and serve it."""
+    from threadline.cli.demo import DEMO_LOGIN, seed_demo
+
+    settings = _settings(
+        database_url or "sqlite:///threadline-demo.db",
+        port=port,
+        smtp_port=smtp_port,
+        sandbox_outbox=Path("threadline-outbox"),
+    )
+    migrations.upgrade(settings.database_url)
+    container = bootstrap(settings)
+    token = asyncio.run(seed_demo(container))
+    container = bootstrap(settings)
+    email, password = DEMO_LOGIN
+    console.print(f"[bold]Threadline demo[/] at http://{settings.host}:{settings.port}")
+    console.print(f"  Sign in as [cyan]{email}[/] with password [cyan]{password}[/]")
+    if token:
+        console.print(f"  API token: [cyan]{token}[/]  (try: curl -H 'Authorization: Bearer {token}' "
+                      f"http://{settings.host}:{settings.port}/api/v1/conversations)")
+    console.print(f"  SMTP on {settings.smtp_host}:{settings.smtp_port} for support@acme.test; "
+                  "outbound mail is written to ./threadline-outbox/")
+    asyncio.run(serve_async(container))
+
+
+@user_app.command("add")
+def user_add(
+    email: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}")] = "agent",
+    name: Annotated[str | None, typer.Option()] = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Add an agent (or admin, or viewer) who can sign in."""
+    container = bootstrap(_settings(database_url))
+    hashed = PasswordHasher().hash(password)
+    user_id = container.db.write_sync(
+        lambda tx: add_user(
+            tx, email=email, name=name or email.split("@")[0], role=role, password_hash=hashed,
+            actor="cli",
+        )
+    )
+    container.db.close()
+    console.print(f"Added {role} {email} (user {user_id})")
+
+
+@token_app.command("add")
+def token_add(
+    user: Annotated[str, typer.Option("--user", help="The user's email")],
+    name: Annotated[str, typer.Option(help="What the token is for")] = "cli",
+    database_url: DbOpt = None,
+) -> None:
+    """Issue an API token; it is shown once and stored hashed."""
+    container = bootstrap(_settings(database_url))
+    token = container.db.write_sync(lambda tx: issue_token(tx, email=user, name=name, actor="cli"))
+    container.db.close()
+    typer.echo(token)
+
+
+@inbox_app.command("add")
+def inbox_add(
+    kind: Annotated[str, typer.Argument(help="email or api")],
+    address: Annotated[str, typer.Option(help="The inbox address, e.g. support@acme.test")],
+    name: Annotated[str, typer.Option()] = "Support",
+    config: Annotated[str, typer.Option(help="JSON settings, e.g. SMTP relay, webhook secret")] = "{}",
+    database_url: DbOpt = None,
+) -> None:
+    """Configure an inbox: where messages arrive and how replies leave."""
+    container = bootstrap(_settings(database_url))
+    inbox_id = container.db.write_sync(
+        lambda tx: add_inbox(tx, channel=kind, name=name, address=address, config=json.loads(config))
+    )
+    container.db.close()
+    console.print(f"Added {kind} inbox {address} (inbox {inbox_id})")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,47 @@
+"""One process: the web app, the SMTP server and the job runner on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+import uvicorn
+
+from threadline.bootstrap import Container
+from threadline.channels.email.smtp import start_smtp_server
+from threadline.web.app import create_app
+
+__all__ = ["serve"]
+
+log = structlog.get_logger(__name__)
+
+
+async def serve(container: Container, *, on_ready: str | None = None) -> None:
+    settings = container.settings
+    await container.start(jobs=settings.run_jobs)
+    app = create_app(container, manage_lifecycle=False)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=True,
+            lifespan="on",
+        )
+    )
+    smtp = None
+    if settings.smtp_port:
+        smtp = await start_smtp_server(container.bus, settings.smtp_host, settings.smtp_port)
+    try:
+        if on_ready:
+            print(on_ready, flush=True)  # noqa: T201 - the user asked us to say where we are
+        await server.serve()
+    finally:
+        if smtp is not None:
+            smtp.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(smtp.wait_closed(), 5)
+        await container.aclose()

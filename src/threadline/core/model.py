@@ -1,0 +1,191 @@
+"""The shapes every layer agrees on.
+
+Adapters produce these; actions consume them. Nothing here knows about a
+provider, a database or a framework.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = [
+    "Attachment",
+    "AuthorType",
+    "Channel",
+    "ConversationStatus",
+    "DeliveryError",
+    "DeliveryStatus",
+    "Direction",
+    "IdentityRef",
+    "Ignored",
+    "InboundMessage",
+    "OutboundMessage",
+    "ParseResult",
+    "StatusUpdate",
+    "ThreadHints",
+]
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    VOICE = "voice"
+    CHAT = "chat"
+    WHATSAPP = "whatsapp"
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
+    TELEGRAM = "telegram"
+    API = "api"
+
+    @property
+    def has_own_threads(self) -> bool:
+        """Email carries its own threading (headers, subjects); the others do not."""
+        return self is Channel.EMAIL
+
+
+class ConversationStatus(enum.StrEnum):
+    OPEN = "open"
+    PENDING = "pending"  # waiting on the customer
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    NOTE = "note"
+
+
+class AuthorType(enum.StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SYSTEM = "system"
+    BOT = "bot"
+
+
+class DeliveryStatus(enum.StrEnum):
+    RECEIVED = "received"  # inbound messages
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityRef:
+    """An address a customer is reached at, already normalized by core.identity."""
+
+    kind: str  # email | phone | whatsapp | messenger | instagram | telegram | chat | external
+    value: str
+    verified: bool = True
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.value)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadHints:
+    """Facts an adapter found that may name an existing conversation.
+
+    The adapter only reports them; core.continuity decides what they mean.
+    """
+
+    message_ids: tuple[str, ...] = ()  # email In-Reply-To + References, newest last
+    reply_token: str | None = None  # from a reply+<token>@ address
+    ticket_number: int | None = None  # from a "[#123]" subject reference
+    subject: str | None = None  # the raw subject, if the channel has one
+    conversation_id: int | None = None  # an API caller or a widget session naming it
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None  # for inline images referenced as cid:
+    inline: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One message from a customer, in the one shape every channel produces."""
+
+    channel: Channel
+    provider_message_id: str  # the dedup key within the inbox
+    sender: IdentityRef
+    text: str  # the new text, quotes and signature removed
+    sender_name: str | None = None
+    full_text: str | None = None  # the original text, when stripping removed something
+    html: str | None = None  # sanitized
+    attachments: tuple[Attachment, ...] = ()
+    hints: ThreadHints = field(default_factory=ThreadHints)
+    also: tuple[IdentityRef, ...] = ()  # other identities the message asserts
+    sent_at: datetime | None = None
+    warnings: tuple[str, ...] = ()  # shown on the message, e.g. a DMARC failure
+    meta: dict[str, str] = field(default_factory=dict)  # e.g. the email Message-ID
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A provider telling us what became of an outbound message.
+
+    ``provider_message_ids`` are ids we recorded when sending (an email Message-ID,
+    a Twilio MessageSid); ``message_id`` is ours when the provider echoes it back.
+    """
+
+    status: DeliveryStatus
+    provider_message_ids: tuple[str, ...] = ()
+    message_id: int | None = None
+    error: str | None = None
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A payload we accepted but will not turn into a message, with the reason."""
+
+    reason: str
+
+
+ParseResult = InboundMessage | StatusUpdate | Ignored
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One queued message, with everything an adapter needs to send it."""
+
+    message_id: int
+    conversation_id: int
+    channel: Channel
+    recipient: str  # the identity value: an address, an E.164 number, a PSID…
+    text: str
+    html: str | None = None
+    subject: str | None = None
+    author_name: str | None = None
+    # Email threading: our pre-assigned Message-ID and the ids it answers.
+    provider_message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    reply_token: str | None = None  # for a reply+<token>@ Reply-To
+    bounce_token: str | None = None  # for a bounce+<token>@ envelope sender
+    auto_reply: bool = False
+
+
+class DeliveryError(Exception):
+    """An adapter could not send. ``permanent`` means retrying cannot help."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent

@@ -1,0 +1,51 @@
+"""Full-text search over message text: FTS5 on SQLite, tsvector + GIN on PostgreSQL.
+
+The DDL lives here so the migration that creates it and the test that checks it
+survive later migrations (STACK.md gotcha 4: batch mode drops triggers) share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["SQLITE_TRIGGERS", "create_fts", "drop_fts"]
+
+SQLITE_TRIGGERS = ("messages_fts_ai", "messages_fts_ad", "messages_fts_au")
+
+_SQLITE_CREATE = (
+    "CREATE VIRTUAL TABLE message_fts USING fts5("
+    "text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN "
+    "INSERT INTO message_fts(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN "
+    "INSERT INTO message_fts(message_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+    "CREATE TRIGGER messages_fts_au AFTER UPDATE OF text ON messages BEGIN "
+    "INSERT INTO message_fts(message_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+    "INSERT INTO message_fts(rowid, text) VALUES (new.id, new.text); END",
+    "INSERT INTO message_fts(message_fts) VALUES ('rebuild')",
+)
+_SQLITE_DROP = (
+    *(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS),
+    "DROP TABLE IF EXISTS message_fts",
+)
+# 'simple' rather than a language: support mail arrives in every language, and
+# FTS5's unicode61 does not stem either, so both databases find the same words.
+_PG_CREATE = (
+    "ALTER TABLE messages ADD COLUMN search_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED",
+    "CREATE INDEX ix_messages_search_vector ON messages USING gin (search_vector)",
+)
+_PG_DROP = (
+    "DROP INDEX IF EXISTS ix_messages_search_vector",
+    "ALTER TABLE messages DROP COLUMN IF EXISTS search_vector",
+)
+
+
+def create_fts(dialect: str, execute: Callable[[str], object]) -> None:
+    for stmt in _SQLITE_CREATE if dialect == "sqlite" else _PG_CREATE:
+        execute(stmt)
+
+
+def drop_fts(dialect: str, execute: Callable[[str], object]) -> None:
+    for stmt in _SQLITE_DROP if dialect == "sqlite" else _PG_DROP:
+        execute(stmt)

@@ -1,0 +1,285 @@
+"""The schema, as SQLAlchemy Core tables, for SQLite and PostgreSQL alike.
+
+Alembic revisions under storage/migrations build exactly this; a test compares
+the two so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+__all__ = ["metadata"]
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on both databases.
+
+    SQLite has no time zones and hands back naive values; naive datetimes are
+    banned in this codebase, so the conversion lives here, once.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid alias).
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", ID, primary_key=True, autoincrement=True)
+
+
+def _created() -> sa.Column[datetime]:
+    return sa.Column("created_at", UTCDateTime(), nullable=False)
+
+
+inboxes = sa.Table(
+    "inboxes",
+    metadata,
+    _id(),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),  # email address, phone, page id…
+    sa.Column("config", JSON, nullable=False, default=dict),
+    _created(),
+    sa.UniqueConstraint("channel", "address"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    _id(),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    _created(),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    _created(),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=True),
+    # A merged customer keeps its row so the merge can be undone.
+    sa.Column("merged_into_id", ID, sa.ForeignKey("customers.id"), nullable=True),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+identities = sa.Table(
+    "identities",
+    metadata,
+    _id(),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.String(320), nullable=False),
+    sa.Column("verified", sa.Boolean(), nullable=False),
+    _created(),
+    sa.UniqueConstraint("kind", "value"),
+)
+
+merge_suggestions = sa.Table(
+    "merge_suggestions",
+    metadata,
+    _id(),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("other_customer_id", ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("identity", sa.String(340), nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # open | merged | dismissed
+    _created(),
+)
+
+customer_merges = sa.Table(
+    "customer_merges",
+    metadata,
+    _id(),
+    sa.Column("source_id", ID, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("target_id", ID, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("moved", JSON, nullable=False),  # the rows moved, so an unmerge moves exactly them
+    sa.Column("actor", sa.String(200), nullable=False),
+    _created(),
+    sa.Column("undone_at", UTCDateTime(), nullable=True),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    _id(),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("inbox_id", ID, sa.ForeignKey("inboxes.id"), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("priority", sa.String(16), nullable=False, default="normal"),
+    sa.Column("category", sa.String(64), nullable=True),
+    sa.Column("assignee_id", ID, sa.ForeignKey("users.id"), nullable=True, index=True),
+    sa.Column("team", sa.String(64), nullable=True),
+    sa.Column("escalation_level", sa.SmallInteger(), nullable=False, default=1),
+    sa.Column("subject", sa.String(500), nullable=True),
+    sa.Column("subject_key", sa.String(500), nullable=False, default=""),
+    sa.Column("last_inbound_channel", sa.String(16), nullable=True),
+    sa.Column("last_inbound_at", UTCDateTime(), nullable=True),
+    sa.Column("last_activity_at", UTCDateTime(), nullable=False),
+    sa.Column("resolved_at", UTCDateTime(), nullable=True),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index(None, "customer_id", "last_activity_at"),
+    sa.Index(None, "status", "last_activity_at"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    _id(),
+    sa.Column("conversation_id", ID, sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("inbox_id", ID, sa.ForeignKey("inboxes.id"), nullable=True),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("author_type", sa.String(16), nullable=False),
+    sa.Column("author_id", ID, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.Column("full_text", sa.Text(), nullable=True),
+    sa.Column("html", sa.Text(), nullable=True),
+    # email Message-ID, Twilio MessageSid, wamid…: what threading and status callbacks match on
+    sa.Column("provider_message_id", sa.String(500), nullable=True, index=True),
+    sa.Column("recipient", sa.String(340), nullable=True),  # outbound: the identity sent to
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("meta", JSON, nullable=False, default=dict),
+    _created(),
+    sa.Column("sent_at", UTCDateTime(), nullable=True),
+    sa.Index(None, "conversation_id", "id"),
+)
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    _id(),
+    sa.Column(
+        "message_id", ID, sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False,
+        index=True,
+    ),
+    sa.Column("filename", sa.String(500), nullable=False),
+    sa.Column("content_type", sa.String(200), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("content_id", sa.String(500), nullable=True),
+    sa.Column("inline", sa.Boolean(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=True),  # None when stored on disk by sha256
+)
+
+timeline_entries = sa.Table(
+    "timeline_entries",
+    metadata,
+    _id(),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("conversation_id", ID, sa.ForeignKey("conversations.id"), nullable=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("message_id", ID, sa.ForeignKey("messages.id"), nullable=True),
+    sa.Column("data", JSON, nullable=False, default=dict),
+    _created(),
+    sa.Index(None, "customer_id", "id"),
+    sa.Index(None, "conversation_id", "id"),
+)
+
+inbound_receipts = sa.Table(
+    "inbound_receipts",
+    metadata,
+    _id(),
+    sa.Column("inbox_id", ID, sa.ForeignKey("inboxes.id"), nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),  # which parser reads the payload
+    sa.Column("provider_message_id", sa.String(500), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # processed | ignored | quarantined
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("payload", sa.LargeBinary(), nullable=False),
+    sa.Column("context", JSON, nullable=False, default=dict),  # envelope, headers, URL
+    sa.Column("message_id", ID, sa.ForeignKey("messages.id"), nullable=True),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
+    sa.Column("processed_at", UTCDateTime(), nullable=True),
+    sa.Column("replays", sa.Integer(), nullable=False, default=0),
+    sa.UniqueConstraint("inbox_id", "provider_message_id"),
+    sa.Index(None, "status", "id"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    _id(),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # queued | running | done | failed
+    sa.Column("run_at", UTCDateTime(), nullable=False),
+    sa.Column("locked_until", UTCDateTime(), nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False, default=0),
+    sa.Column("max_attempts", sa.Integer(), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=True, unique=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    _created(),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Index(None, "status", "run_at"),
+)
+
+mailbox_state = sa.Table(
+    "mailbox_state",
+    metadata,
+    sa.Column("inbox_id", ID, sa.ForeignKey("inboxes.id"), primary_key=True),
+    sa.Column("folder", sa.String(200), primary_key=True),
+    sa.Column("uidvalidity", sa.BigInteger(), nullable=True),
+    sa.Column("last_uid", sa.BigInteger(), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _id(),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("data", JSON, nullable=False, default=dict),
+    _created(),
+)

@@ -1,0 +1,101 @@
+"""The ASGI app: REST API, webhooks, the agent UI and ops endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request, Response, Router, get
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from threadline.actions.errors import ActionError, Conflict, NotFound
+from threadline.bootstrap import Container
+from threadline.bus import UnknownInbox
+from threadline.web.api.routes import ROUTES
+from threadline.web.auth import BearerAuth
+from threadline.web.ui import UI_ROUTES, session_secret, ui_template_config
+from threadline.web.webhooks import WEBHOOKS
+
+__all__ = ["create_app"]
+
+
+def _error(status: int) -> Any:
+    def handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+        return Response({"status_code": status, "detail": str(exc)}, status_code=status)
+
+    return handler
+
+
+@get("/healthz", summary="Liveness and database check", include_in_schema=False)
+async def healthz(request: Request[Any, Any, Any]) -> dict[str, str]:
+    container: Container = request.app.state.container
+    await container.db.read(lambda c: c.exec_driver_sql("SELECT 1").scalar())
+    return {"status": "ok"}
+
+
+@get("/metrics", include_in_schema=False, media_type="text/plain")
+async def metrics() -> Response[bytes]:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litestar:
+    """The app for one container. ``manage_lifecycle`` starts and stops the
+    container with the app (off when the caller, e.g. `threadline serve`, owns it)."""
+    api = Router(
+        "/api/v1",
+        route_handlers=ROUTES,
+        middleware=[DefineMiddleware(BearerAuth)],
+        security=[{"bearer": []}],
+    )
+
+    async def startup() -> None:
+        await container.start(jobs=container.settings.run_jobs)
+
+    async def shutdown() -> None:
+        await container.aclose()
+
+    app = Litestar(
+        route_handlers=[api, *WEBHOOKS, *UI_ROUTES, healthz, metrics],
+        on_startup=[startup] if manage_lifecycle else [],
+        on_shutdown=[shutdown] if manage_lifecycle else [],
+        exception_handlers={
+            NotFound: _error(404),
+            UnknownInbox: _error(404),
+            Conflict: _error(409),
+            ActionError: _error(422),
+        },
+        openapi_config=OpenAPIConfig(
+            title="Threadline",
+            version="1",
+            path="/api/v1/openapi",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+        csrf_config=CSRFConfig(
+            secret=container.bus.cfg.secret_key,
+            cookie_name="tl_csrf",
+            header_name="x-csrftoken",
+            # token-authenticated and provider-signed endpoints carry no cookies to forge
+            exclude=["/api/", "/webhooks/"],
+        ),
+        template_config=ui_template_config(),
+        middleware=[
+            CookieBackendConfig(
+                secret=session_secret(container.bus.cfg.secret_key),
+                key="tl_session",
+                httponly=True,
+                samesite="lax",
+                max_age=12 * 3600,
+            ).middleware
+        ],
+        request_max_body_size=2 * 1024 * 1024,
+    )
+    app.state.container = container
+    return app

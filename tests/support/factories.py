@@ -1,0 +1,93 @@
+"""Factories: build state the way users create it, through actions and the bus."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from threadline.actions.inboxes import add_inbox
+from threadline.actions.receipts import Payload, ReceiptOutcome
+from threadline.actions.users import add_user, issue_token
+from threadline.bootstrap import Container
+from threadline.queries.timeline import customer_timeline
+from threadline.web.app import create_app
+
+SUPPORT = "support@acme.test"
+
+
+async def make_email_inbox(c: Container, address: str = SUPPORT, **config: Any) -> int:
+    config.setdefault("webhook_secret", "hook-secret")
+    inbox_id = await c.bus.execute(
+        lambda tx: add_inbox(tx, channel="email", name="Acme Support", address=address, config=config)
+    )
+    await c.bus.reload_inboxes()
+    return inbox_id
+
+
+async def make_api_inbox(c: Container, **config: Any) -> int:
+    inbox_id = await c.bus.execute(
+        lambda tx: add_inbox(tx, channel="api", name="Acme app", address="acme-app", config=config)
+    )
+    await c.bus.reload_inboxes()
+    return inbox_id
+
+
+async def make_agent(c: Container, email: str = "sam@acme.test", role: str = "admin") -> tuple[int, str]:
+    user_id = await c.bus.execute(
+        lambda tx: add_user(tx, email=email, name="Sam Rivera", role=role, password_hash=None, actor="test")
+    )
+    token = await c.bus.execute(lambda tx: issue_token(tx, email=email, name="test", actor="test"))
+    return user_id, token
+
+
+def make_email(
+    sender: str = "ana@example.com",
+    name: str = "Ana Souza",
+    subject: str = "Order #4417 hasn't arrived",
+    body: str = "My order is late.",
+    *,
+    to: str = SUPPORT,
+    in_reply_to: str | None = None,
+    references: list[str] | None = None,
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[bytes, str]:
+    msg = EmailMessage()
+    msg["From"] = f"{name} <{sender}>"
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
+    mid = message_id or make_msgid(domain=sender.split("@")[1])
+    msg["Message-ID"] = mid
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if references or in_reply_to:
+        msg["References"] = " ".join(references or [in_reply_to or ""])
+    for k, v in (headers or {}).items():
+        msg[k] = v
+    msg.set_content(body)
+    return msg.as_bytes(), mid.strip("<>")
+
+
+async def deliver_email(c: Container, inbox_id: int, raw: bytes, **context: Any) -> ReceiptOutcome:
+    context.setdefault("rcpt_tos", [SUPPORT])
+    return await c.bus.ingest(Payload(inbox_id, "email", raw, context))
+
+
+async def deliver_api(c: Container, inbox_id: int, body: dict[str, Any]) -> ReceiptOutcome:
+    return await c.bus.ingest(Payload(inbox_id, "api", json.dumps(body).encode(), {}))
+
+
+async def timeline(c: Container, customer_id: int) -> list[dict[str, Any]]:
+    """Oldest first, as a person reads it."""
+    entries = await c.db.read(lambda conn: customer_timeline(conn, customer_id, limit=500))
+    return list(reversed(entries))
+
+
+def api_client(c: Container) -> AsyncTestClient:  # type: ignore[type-arg]
+    return AsyncTestClient(create_app(c, manage_lifecycle=False))
