@@ -11,6 +11,7 @@ from threadline.actions.config import ActionConfig
 from threadline.bus import Bus
 from threadline.channels.api.parse import ApiParser
 from threadline.channels.email.adapter import EmailParser, OutboxSender, SmtpRelay, SmtpSender
+from threadline.channels.email.mailbox import imap_config, mailbox_poller
 from threadline.clock import Clock, SystemClock
 from threadline.core.continuity import Policy
 from threadline.handlers import HandlerDeps
@@ -36,12 +37,19 @@ class Container:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event | None = None
 
-    async def start(self, *, jobs: bool = True) -> None:
+    async def start(self, *, jobs: bool = True, mailboxes: bool | None = None) -> None:
+        """Start the writer, and the job runner and IMAP pollers unless told not to."""
         self.db.start()
         await self.bus.reload_inboxes()
+        self._stop = asyncio.Event()
         if jobs:
-            self._stop = asyncio.Event()
             self._tasks.append(asyncio.create_task(self.runner.run(self._stop)))
+        if mailboxes if mailboxes is not None else jobs:
+            for inbox in await self.bus.all_inboxes():
+                config = imap_config(inbox) if inbox.channel == "email" else None
+                if config is not None:
+                    poller = mailbox_poller(self.bus, inbox, config)
+                    self._tasks.append(asyncio.create_task(poller.run(self._stop)))
 
     async def aclose(self) -> None:
         if self._stop is not None:

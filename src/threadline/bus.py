@@ -98,28 +98,44 @@ class Bus:
             return await anyio.to_thread.run_sync(parser, inbox, body, ctx)
         return parser(inbox, body, ctx)
 
-    async def ingest(self, payload: Payload, parsed: ParseResult | None = None) -> ReceiptOutcome:
+    async def ingest(
+        self,
+        payload: Payload,
+        parsed: ParseResult | None = None,
+        *,
+        also: Callable[[Tx], None] | None = None,
+    ) -> ReceiptOutcome:
         """Store a payload and everything it causes; return once it is durable.
 
         ``parsed`` lets an edge that already had to parse (to answer 422 to an
-        API caller) skip a second parse.
+        API caller) skip a second parse. ``also`` runs in the same transaction,
+        for an edge's own bookkeeping (the IMAP poller's last UID), so the two
+        can never disagree after a crash.
         """
+
+        def then(outcome: ReceiptOutcome, tx: Tx) -> ReceiptOutcome:
+            if also is not None:
+                also(tx)
+            return outcome
+
         inbox = await self.inbox(payload.inbox_id)
         try:
             if parsed is None:
                 parsed = await self._parse(inbox, payload.source, payload.body, payload.context)
         except ValueError as exc:
             log.warning("inbound.quarantined", inbox=inbox.id, error=str(exc))
-            return await self.execute(lambda tx: quarantine_payload(tx, payload, str(exc)))
+            return await self.execute(lambda tx: then(quarantine_payload(tx, payload, str(exc)), tx))
         try:
             result = parsed
-            return await self.execute(lambda tx: process_payload(tx, self.cfg, payload, result))
+            return await self.execute(
+                lambda tx: then(process_payload(tx, self.cfg, payload, result), tx)
+            )
         except Exception as exc:
             # A bug or a constraint we did not foresee: keep the payload, tell
             # the provider it is safe with us, and let an operator replay it.
             log.exception("inbound.failed", inbox=inbox.id)
             error = f"{type(exc).__name__}: {exc}"
-            return await self.execute(lambda tx: quarantine_payload(tx, payload, error))
+            return await self.execute(lambda tx: then(quarantine_payload(tx, payload, error), tx))
 
     async def replay(self, receipt_id: int, body: bytes | None = None) -> ReceiptOutcome:
         row = await self.db.read(
