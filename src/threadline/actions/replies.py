@@ -91,10 +91,11 @@ def send_reply(
         raise NotFound(f"conversation {conversation_id} not found")
     if channel is None:
         channel = Channel(conv.last_inbound_channel or "email")
+    # The customer's reachability first: it is what the agent can act on.
+    recipient = None if note else _recipient(tx, conv.customer_id, channel)
     inbox = None if note else _pick_inbox(tx, conversation_id, channel)
     if not note and inbox is None and channel is not Channel.API:
         raise ActionError(f"no {channel.value} inbox is configured to send from")
-    recipient = None if note else _recipient(tx, conv.customer_id, channel)
     # An API reply with nowhere to push it is read by the API caller: it is
     # "sent" the moment it is stored.
     push = not note and (

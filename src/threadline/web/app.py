@@ -72,7 +72,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         openapi_config=OpenAPIConfig(
             title="Threadline",
             version="1",
-            path="/api/v1/openapi",
+            path="/api/v1",
             render_plugins=[SwaggerRenderPlugin()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}

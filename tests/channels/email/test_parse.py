@@ -157,6 +157,7 @@ def test_text_falls_back_to_full_text_when_stripping_leaves_nothing() -> None:
             "Hi,\nThanks, that fixed it! But the export still fails.\nCould you look again?",
             "Hi,\nThanks, that fixed it! But the export still fails.\nCould you look again?",
         ),
+        ("I need:\n- 2 lamps\n- 1 cable\n\nThanks,\nAna", "I need:\n- 2 lamps\n- 1 cable"),
         ("", ""),
     ],
 )

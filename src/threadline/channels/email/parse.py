@@ -20,7 +20,7 @@ from email.utils import getaddresses, parseaddr
 
 import html2text
 import nh3
-from mailparser_reply import EmailReplyParser  # type: ignore[import-untyped]
+from mailparser_reply import EmailMessage as ReplySplitter  # type: ignore[import-untyped]
 from selectolax.lexbor import LexborHTMLParser
 
 from threadline.core.identity import InvalidIdentity, normalize_email
@@ -279,14 +279,15 @@ def _delivery_report(msg: Message, verp: str | None) -> ParseResult | None:
         ctype = part.get_content_type()
         if ctype in _DSN_PARTS:
             fields += [b for b in _dsn_blocks(part) if "Action" in b]
-        elif ctype in _MESSAGE_PARTS and part.is_multipart():
-            original += _ids(_header(_children(part)[0], "Message-ID"))
+        elif ctype in _MESSAGE_PARTS:
+            for inner in _children(part)[:1]:
+                original += _ids(_header(inner, "Message-ID"))
         elif ctype in _HEADERS_PARTS:
             headers = HeaderParser(policy=policy.default).parsestr(_part_text(part))
             original += _ids(_header(headers, "Message-ID"))
-    failed = [b for b in fields if _header(b, "Action").lower() == "failed"]
+    failed = [b for b in fields if _action(b) == "failed"]
     if not failed:
-        actions = dict.fromkeys(_header(b, "Action").lower() for b in fields)
+        actions = dict.fromkeys(_action(b) for b in fields)
         return Ignored("delivery report: " + (", ".join(actions) or "no recipients"))
     errors = dict.fromkeys(_dsn_error(b) for b in failed)
     ids = list(dict.fromkeys(original)) + ([f"verp:{verp}"] if verp else [])
@@ -304,6 +305,11 @@ def _dsn_blocks(part: Message) -> list[Message]:
         return [p for p in payload if isinstance(p, Message)]
     parser = HeaderParser(policy=policy.default)
     return [parser.parsestr(b) for b in re.split(r"\r?\n[ \t]*\r?\n", _part_text(part))]
+
+
+def _action(block: Message) -> str:
+    words = _header(block, "Action").split()  # some MTAs append a comment
+    return words[0].lower() if words else ""
 
 
 def _dsn_error(block: Message) -> str:
@@ -340,7 +346,7 @@ def _bounce_address_mail(
 
 # --- bodies -----------------------------------------------------------------
 
-_REPLY_PARSER = EmailReplyParser(languages=["en", "de", "fr", "es"])
+_REPLY_LANGUAGES = ("en", "de", "fr", "es")
 _QUOTES = (".gmail_quote", "blockquote[type=cite]", ".moz-cite-prefix")
 _QUOTES_FROM_HERE_ON = ("#appendonsend", "#divRplyFwdMsg")
 _FORWARD_MARKER = re.compile(
@@ -385,7 +391,11 @@ def latest_reply(text: str) -> str:
 
     Returns "" when nothing is left, so the caller can fall back to the full text.
     """
-    replies = _REPLY_PARSER.read(text).replies
+    # EmailReplyParser.read() would build this same object, but cannot pass
+    # keep_hyphen_lists: without it a "- 2 lamps" bullet counts as a "-Peter"
+    # sign-off and everything below it disappears.
+    splitter = ReplySplitter(text=text, languages=list(_REPLY_LANGUAGES), keep_hyphen_lists=True)
+    replies = splitter.read().replies
     if not replies:
         return ""
     reply = replies[0]
