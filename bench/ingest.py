@@ -32,7 +32,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
-from email.utils import formatdate
+from email.utils import formataddr, formatdate
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,7 +176,9 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.profilers: list[tuple[subprocess.Popen[bytes], Path]] = []
         self.stderr_path = tmp / "server.stderr"
+        self.stdout_path = tmp / "server.stdout"  # structlog's console renderer prints here
         self._stderr = None
+        self._stdout = None
 
     def cli(self, *args: str) -> str:
         out = subprocess.run(
@@ -197,10 +199,11 @@ class Server:
 
     def start(self) -> None:
         self._stderr = open(self.stderr_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._stdout = open(self.stdout_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-c", CLI, "serve", "--port", str(self.port),
              "--smtp-port", str(self.smtp_port)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=self._stderr,
+            env=self.env, stdout=self._stdout, stderr=self._stderr,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -271,8 +274,9 @@ class Server:
                     self.proc.kill()
                     self.proc.wait()
             code = self.proc.returncode
-        if self._stderr is not None:
-            self._stderr.close()
+        for f in (self._stderr, self._stdout):
+            if f is not None:
+                f.close()
         return code
 
     def stderr_tail(self, lines: int = 30) -> str:
@@ -402,9 +406,10 @@ def _email(n: int, sender: int, last_ids: dict[int, str], rng: random.Random) ->
     body = BODIES[n % len(BODIES)].format(p=rng.choice(["kettle", "router", "sofa", "jacket",
                                                        "headset", "blender", "tent", "drill"]),
                                           o=100000 + n)
-    body += f"\n{FIRST[sender % len(FIRST)]}\n-- \nSent from my phone · {WORD}\n"
+    body += f"(ref {WORD})\n\nBest regards,\n{FIRST[sender % len(FIRST)]}\n-- \nSent from my phone\n"
     headers = [
-        f"From: {name} <{addr}>",
+        # RFC 2047-encoded display name, as mail clients send it
+        f"From: {formataddr((name, addr), charset='utf-8')}",
         "To: Acme Support <support@acme.test>",
         f"Date: {formatdate(localtime=False)}",
         f"Message-ID: {msg_id}",
@@ -414,7 +419,7 @@ def _email(n: int, sender: int, last_ids: dict[int, str], rng: random.Random) ->
     if prev is not None and n % 3 == 0:  # a reply: threads by In-Reply-To/References
         subject = "Re: " + subject
         headers += [f"In-Reply-To: {prev}", f"References: {prev}"]
-        body += f"\nOn Monday, Acme Support wrote:\n> Thanks for reaching out, we are on it.\n> {WORD}\n"
+        body += "\nOn Monday, Acme Support wrote:\n> Thanks for reaching out, we are on it.\n"
     headers.append(f"Subject: {subject}")
     if n % 4 == 0:  # a quarter multipart/alternative with HTML, as mail clients send
         boundary = f"b{uuid.uuid4().hex}"
@@ -513,7 +518,7 @@ def summarize_profile(raw: Path, top: int = 15) -> None:
         frames = stack.split(";")
         thread, frames = frames[0], frames[1:]
         total += count
-        per_thread[re.sub(r"\s*\(.*", "", thread) or thread] += count
+        per_thread[re.sub(r"^thread \(\d+\):\s*", "", thread)] += count
         if frames:
             self_t[frames[-1]] += count
         for f in set(frames):
@@ -590,14 +595,20 @@ def main() -> None:
     finally:
         died = not server.alive()
         code = server.stop()
-        text = server.stderr_path.read_text(errors="replace") if server.stderr_path.exists() else ""
-        noisy = [ln for ln in text.splitlines() if re.search(r"error|exception|traceback|warn", ln, re.I)]
         if died:
             print(f"\nserver died (exit {code}); stderr tail:\n{server.stderr_tail()}")
-        print(f"\nserver stderr: {len(text.splitlines())} lines, {len(noisy)} mentioning "
-              f"errors/warnings ({server.stderr_path})")
-        for ln in noisy[:10]:
-            print(f"  {ln[:200]}")
+        for path in (server.stderr_path, server.stdout_path):
+            text = path.read_text(errors="replace") if path.exists() else ""
+            lines = text.splitlines()
+            noisy = Counter(
+                re.sub(r"^\S+ \S+\s+|\d+", "", ln)[:160]
+                for ln in lines
+                if re.search(r"error|exception|traceback|warn|failed", ln, re.I)
+            )
+            print(f"\nserver {path.suffix[1:]}: {len(lines)} lines, {sum(noisy.values())} "
+                  f"mentioning errors/warnings ({path})")
+            for ln, k in noisy.most_common(8):
+                print(f"  x{k}: {ln}")
         if args.keep:
             print(f"kept {tmp}")
         else:

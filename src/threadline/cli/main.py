@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import sqlalchemy as sa
 import typer
 from argon2 import PasswordHasher
 from rich.console import Console
 
+from threadline.actions.errors import ActionError
 from threadline.actions.users import ROLES, add_user, issue_token
-from threadline.bootstrap import bootstrap
+from threadline.bootstrap import Container, bootstrap
 from threadline.actions.inboxes import add_inbox
 from threadline.cli.serve import serve as serve_async
 from threadline.settings import Settings
 from threadline.storage import migrate as migrations
+from threadline.storage.db import Tx
+from threadline.storage.tables import inboxes
 
 __all__ = ["app", "main"]
 
@@ -28,11 +33,22 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(inbox_app, name="inbox")
 console = Console()
+T = TypeVar("T")
 
 DbOpt = Annotated[
     str | None,
     typer.Option("--database-url", envvar="THREADLINE_DATABASE_URL", help="sqlite:///… or postgresql://…"),
 ]
+
+
+def _run(container: Container, fn: Callable[[Tx], T]) -> T:
+    """Run one action for a command; a refused action is a one-line error, not a traceback."""
+    try:
+        return container.db.write_sync(fn)
+    except ActionError as exc:
+        container.db.close()
+        console.print(f"[red]Error:[/] {exc}")
+        raise typer.Exit(1) from exc
 
 
 def _settings(database_url: str | None, **overrides: object) -> Settings:
@@ -128,7 +144,8 @@ def user_add(
     """Add an agent (or admin, or viewer) who can sign in."""
     container = bootstrap(_settings(database_url))
     hashed = PasswordHasher().hash(password)
-    user_id = container.db.write_sync(
+    user_id = _run(
+        container,
         lambda tx: add_user(
             tx, email=email, name=name or email.split("@")[0], role=role, password_hash=hashed,
             actor="cli",
@@ -146,7 +163,7 @@ def token_add(
 ) -> None:
     """Issue an API token; it is shown once and stored hashed."""
     container = bootstrap(_settings(database_url))
-    token = container.db.write_sync(lambda tx: issue_token(tx, email=user, name=name, actor="cli"))
+    token = _run(container, lambda tx: issue_token(tx, email=user, name=name, actor="cli"))
     container.db.close()
     typer.echo(token)
 
@@ -161,12 +178,20 @@ def inbox_add(
 ) -> None:
     """Configure an inbox: where messages arrive and how replies leave."""
     container = bootstrap(_settings(database_url))
-    inbox_id = container.db.write_sync(
-        lambda tx: add_inbox(tx, channel=kind, name=name, address=address, config=json.loads(config))
+    inbox_id = _run(
+        container,
+        lambda tx: add_inbox(tx, channel=kind, name=name, address=address, config=json.loads(config)),
+    )
+    stored = container.db.read_sync(
+        lambda c: c.execute(sa.select(inboxes.c.address).where(inboxes.c.id == inbox_id)).scalar()
     )
     container.db.close()
-    console.print(f"Added {kind} inbox {address} (inbox {inbox_id})")
+    console.print(f"Added {kind} inbox {stored} (inbox {inbox_id})")
 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Reading the headers of an inbound mail without losing the mail to one bad header.
+
+Bounces, loop checks, bodies and the top-level parse all read headers, and all
+of them must survive malformed ones the same way, so the readers live once here
+together with the address and Message-ID rules that threading depends on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from email.message import Message
+from email.utils import getaddresses, parseaddr
+
+__all__ = [
+    "HEADER_ERRORS",
+    "header",
+    "header_all",
+    "message_ids",
+    "plus_token",
+    "recipients",
+    "thread_ids",
+]
+
+_ID = re.compile(r"<([^<>\s]+)>")
+HEADER_ERRORS = (ValueError, IndexError, TypeError, AttributeError)
+
+
+def header(msg: Message, name: str) -> str:
+    values = header_all(msg, name)
+    return values[0] if values else ""
+
+
+def header_all(msg: Message, name: str) -> list[str]:
+    # policy.default parses headers lazily and a few malformed ones raise rather
+    # than record a defect; a bad optional header must not cost us the mail.
+    try:
+        return [str(v).strip() for v in msg.get_all(name, [])]
+    except HEADER_ERRORS:
+        return [v.strip() for k, v in msg.raw_items() if k.lower() == name.lower()]
+
+
+def message_ids(value: str) -> list[str]:
+    found = _ID.findall(value)
+    if not found:  # some clients drop the angle brackets
+        found = [word for word in value.split() if "@" in word]
+    return list(dict.fromkeys(found))
+
+
+def thread_ids(msg: Message) -> tuple[str, ...]:
+    # References runs oldest to newest and In-Reply-To names the parent, so this
+    # order keeps ThreadHints' "newest last" even when a client sends only one.
+    ids = message_ids(" ".join(header_all(msg, "References")))
+    ids += message_ids(" ".join(header_all(msg, "In-Reply-To")))
+    return tuple(dict.fromkeys(ids))
+
+
+def recipients(msg: Message, rcpt_tos: Sequence[str]) -> list[str]:
+    # The envelope first: it is what our MTA saw. Headers cover IMAP, where
+    # Delivered-To / X-Original-To are the only trace of a plus address.
+    found = [parseaddr(r)[1] for r in rcpt_tos]
+    for name in ("Delivered-To", "X-Original-To", "To", "Cc"):
+        found += [addr for _, addr in getaddresses(header_all(msg, name))]
+    return [a for a in found if a]
+
+
+def plus_token(addresses: Iterable[str], prefix: str, our_domains: Sequence[str]) -> str | None:
+    domains = {d.lower() for d in our_domains}
+    for address in addresses:
+        local, _, domain = address.strip().strip("<>").rpartition("@")
+        tag, plus, token = local.partition("+")
+        if plus and token and tag.lower() == prefix and (not domains or domain.lower() in domains):
+            return token  # signed tokens are case-sensitive: keep it as sent
+    return None
