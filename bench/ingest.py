@@ -144,11 +144,33 @@ def parse_wrk(out: str) -> dict[str, float]:
     return res
 
 
-def run_wrk(url: str, lua: Path, *, threads: int, connections: int, duration: float,
-            prefix: str, customers: int, token: str) -> tuple[dict[str, float], str]:
+def run_wrk(
+    url: str,
+    lua: Path,
+    *,
+    threads: int,
+    connections: int,
+    duration: float,
+    prefix: str,
+    customers: int,
+    token: str,
+) -> tuple[dict[str, float], str]:
     cmd = [
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency",
-        "--timeout", "10s", "-s", str(lua), url, "--", prefix, str(customers), token, str(threads),
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(lua),
+        url,
+        "--",
+        prefix,
+        str(customers),
+        token,
+        str(threads),
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=duration + 60)
     text = out.stdout + out.stderr
@@ -182,8 +204,12 @@ class Server:
 
     def cli(self, *args: str) -> str:
         out = subprocess.run(
-            [sys.executable, "-c", CLI, *args], env=self.env, capture_output=True, text=True,
-            check=False, timeout=120,
+            [sys.executable, "-c", CLI, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
         )
         if out.returncode != 0:
             raise RuntimeError(f"threadline {' '.join(args)} failed:\n{out.stdout}{out.stderr}")
@@ -201,16 +227,26 @@ class Server:
         self._stderr = open(self.stderr_path, "wb")  # noqa: SIM115 - closed in stop()
         self._stdout = open(self.stdout_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", CLI, "serve", "--port", str(self.port),
-             "--smtp-port", str(self.smtp_port)],
-            env=self.env, stdout=self._stdout, stderr=self._stderr,
+            [
+                sys.executable,
+                "-c",
+                CLI,
+                "serve",
+                "--port",
+                str(self.port),
+                "--smtp-port",
+                str(self.smtp_port),
+            ],
+            env=self.env,
+            stdout=self._stdout,
+            stderr=self._stderr,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as r:  # noqa: S310
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as r:
                     if r.status == 200:
                         break
             except OSError:
@@ -221,18 +257,36 @@ class Server:
             self._start_profilers()
 
     def _start_profilers(self) -> None:
-        pyspy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+        pyspy = shutil.which("py-spy") or shutil.which(
+            "py-spy", path=str(Path(sys.executable).parent)
+        )
         if pyspy is None:
             print("profile: py-spy is not installed (pip install py-spy); running without it")
             return
         assert self.proc is not None
         # Two non-blocking samplers: a flame graph to look at, raw stacks to summarise.
-        for fmt, name, extra in (("flamegraph", "profile.svg", []), ("raw", "profile.txt", ["--threads"])):
+        for fmt, name, extra in (
+            ("flamegraph", "profile.svg", []),
+            ("raw", "profile.txt", ["--threads"]),
+        ):
             path = self.tmp / name
             p = subprocess.Popen(
-                [pyspy, "record", "--pid", str(self.proc.pid), "--nonblocking", "--rate", "97",
-                 "--format", fmt, "-o", str(path), *extra],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                [
+                    pyspy,
+                    "record",
+                    "--pid",
+                    str(self.proc.pid),
+                    "--nonblocking",
+                    "--rate",
+                    "97",
+                    "--format",
+                    fmt,
+                    "-o",
+                    str(path),
+                    *extra,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
             self.profilers.append((p, path))
         time.sleep(1.0)
@@ -301,11 +355,13 @@ def stored_counts(db: Path, channel: str) -> dict[str, int]:
             ),
             "timeline": q(
                 "SELECT count(*) FROM timeline_entries t JOIN messages m ON m.id = t.message_id "
-                "WHERE t.kind = 'message' AND m.channel = ?", channel,
+                "WHERE t.kind = 'message' AND m.channel = ?",
+                channel,
             ),
             "fts": q(
                 "SELECT count(*) FROM message_fts f JOIN messages m ON m.id = f.rowid "
-                f"WHERE message_fts MATCH '\"{WORD}\"' AND m.channel = ?", channel,
+                f"WHERE message_fts MATCH '\"{WORD}\"' AND m.channel = ?",
+                channel,
             ),
             "customers": q("SELECT count(*) FROM customers"),
             "conversations": q("SELECT count(*) FROM conversations"),
@@ -336,21 +392,45 @@ def api_phase(server: Server, token: str, args: argparse.Namespace) -> bool:
     lua = server.tmp / "post_message.lua"
     lua.write_text(WRK_LUA)
     url = f"{server.url}/api/v1/messages"
-    print(f"\n== API: wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s "
-          f"(warm-up {args.warmup:g}s), {args.customers} customers")
-    warm, _ = run_wrk(url, lua, threads=args.threads, connections=args.connections,
-                      duration=args.warmup, prefix="warm", customers=args.customers, token=token)
-    print(f"  warm-up: {warm.get('requests', 0):.0f} requests, {warm.get('rps', 0):.0f}/s, "
-          f"non-202 {warm.get('non202', 0):.0f}")
-    res, text = run_wrk(url, lua, threads=args.threads, connections=args.connections,
-                        duration=args.duration, prefix="run", customers=args.customers, token=token)
+    print(
+        f"\n== API: wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s "
+        f"(warm-up {args.warmup:g}s), {args.customers} customers"
+    )
+    warm, _ = run_wrk(
+        url,
+        lua,
+        threads=args.threads,
+        connections=args.connections,
+        duration=args.warmup,
+        prefix="warm",
+        customers=args.customers,
+        token=token,
+    )
+    print(
+        f"  warm-up: {warm.get('requests', 0):.0f} requests, {warm.get('rps', 0):.0f}/s, "
+        f"non-202 {warm.get('non202', 0):.0f}"
+    )
+    res, text = run_wrk(
+        url,
+        lua,
+        threads=args.threads,
+        connections=args.connections,
+        duration=args.duration,
+        prefix="run",
+        customers=args.customers,
+        token=token,
+    )
     if args.verbose:
         print(text)
     time.sleep(1.0)  # let the last in-flight requests commit
     errors = int(res.get("non202", res.get("non2xx", 0)) + res.get("socket_errors", 0))
     counts = stored_counts(server.tmp / "bench.db", "api")
-    acked = int(warm.get("requests", 0) - warm.get("non202", 0)
-                + res.get("requests", 0) - res.get("non202", 0))
+    acked = int(
+        warm.get("requests", 0)
+        - warm.get("non202", 0)
+        + res.get("requests", 0)
+        - res.get("non202", 0)
+    )
     print(
         f"  wrk: {res.get('requests', 0):.0f} requests in {args.duration:g}s, latency p50 "
         f"{res.get('p50', float('nan')):.2f} ms, p75 {res.get('p75', float('nan')):.2f} ms, "
@@ -364,24 +444,73 @@ def api_phase(server: Server, token: str, args: argparse.Namespace) -> bool:
         f"(of {acked} acknowledged incl. warm-up)"
     )
     met = res.get("rps", 0) >= TARGET_API_RPS and res.get("p99", 1e9) <= TARGET_API_P99_MS
-    print(f"  target: >= {TARGET_API_RPS} msg/s with p99 <= {TARGET_API_P99_MS:g} ms: "
-          f"{'MET' if met else 'MISSED'}")
+    print(
+        f"  target: >= {TARGET_API_RPS} msg/s with p99 <= {TARGET_API_P99_MS:g} ms: "
+        f"{'MET' if met else 'MISSED'}"
+    )
     return ok and errors == 0
 
 
 # -- SMTP phase -------------------------------------------------------------------------
 SUBJECTS = [
-    "Order not delivered", "Refund request", "Wrong item received", "Invoice question",
-    "Cannot log in", "Password reset not working", "Change delivery address", "Cancel my order",
-    "Damaged parcel", "Subscription renewal", "Billing error on my card", "Discount code invalid",
-    "Return label", "Warranty claim", "Product question", "Account locked", "Two-factor codes",
-    "Export my data", "Delete my account", "Missing item in package", "Late shipment",
-    "Size exchange", "Payment failed", "Upgrade my plan", "Feature request", "App crashes",
-    "Tracking number", "VAT invoice", "Gift card balance", "Pre-order status", "Bulk order quote",
-    "Store pickup", "Unsubscribe", "Complaint about courier", "Replacement part",
+    "Order not delivered",
+    "Refund request",
+    "Wrong item received",
+    "Invoice question",
+    "Cannot log in",
+    "Password reset not working",
+    "Change delivery address",
+    "Cancel my order",
+    "Damaged parcel",
+    "Subscription renewal",
+    "Billing error on my card",
+    "Discount code invalid",
+    "Return label",
+    "Warranty claim",
+    "Product question",
+    "Account locked",
+    "Two-factor codes",
+    "Export my data",
+    "Delete my account",
+    "Missing item in package",
+    "Late shipment",
+    "Size exchange",
+    "Payment failed",
+    "Upgrade my plan",
+    "Feature request",
+    "App crashes",
+    "Tracking number",
+    "VAT invoice",
+    "Gift card balance",
+    "Pre-order status",
+    "Bulk order quote",
+    "Store pickup",
+    "Unsubscribe",
+    "Complaint about courier",
+    "Replacement part",
 ]
-FIRST = ["Anna", "Ben", "Chloé", "Dmitri", "Elif", "Farah", "Gustavo", "Hana", "Ivan", "Jules",
-         "Kofi", "Lena", "Mateo", "Nora", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Yuki"]
+FIRST = [
+    "Anna",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Elif",
+    "Farah",
+    "Gustavo",
+    "Hana",
+    "Ivan",
+    "Jules",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nora",
+    "Oskar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Yuki",
+]
 LAST = ["Schmidt", "Dubois", "García", "Rossi", "Nowak", "Kim", "Okafor", "Jensen", "Silva", "Ito"]
 BODIES = [
     "Hello,\n\nI ordered a {p} last week (order #{o}) and it still has not arrived.\n"
@@ -398,15 +527,20 @@ BODIES = [
 ]
 
 
-def _email(n: int, sender: int, last_ids: dict[int, str], rng: random.Random) -> tuple[str, bytes, str]:
+def _email(
+    n: int, sender: int, last_ids: dict[int, str], rng: random.Random
+) -> tuple[str, bytes, str]:
     name = f"{FIRST[sender % len(FIRST)]} {LAST[(sender // len(FIRST)) % len(LAST)]}"
     addr = f"c{sender}@example.com"
     subject = SUBJECTS[(n // 7 + sender) % len(SUBJECTS)]
     msg_id = f"<{uuid.uuid4().hex}.{n}@example.com>"
-    body = BODIES[n % len(BODIES)].format(p=rng.choice(["kettle", "router", "sofa", "jacket",
-                                                       "headset", "blender", "tent", "drill"]),
-                                          o=100000 + n)
-    body += f"(ref {WORD})\n\nBest regards,\n{FIRST[sender % len(FIRST)]}\n-- \nSent from my phone\n"
+    body = BODIES[n % len(BODIES)].format(
+        p=rng.choice(["kettle", "router", "sofa", "jacket", "headset", "blender", "tent", "drill"]),
+        o=100000 + n,
+    )
+    body += (
+        f"(ref {WORD})\n\nBest regards,\n{FIRST[sender % len(FIRST)]}\n-- \nSent from my phone\n"
+    )
     headers = [
         # RFC 2047-encoded display name, as mail clients send it
         f"From: {formataddr((name, addr), charset='utf-8')}",
@@ -423,9 +557,11 @@ def _email(n: int, sender: int, last_ids: dict[int, str], rng: random.Random) ->
     headers.append(f"Subject: {subject}")
     if n % 4 == 0:  # a quarter multipart/alternative with HTML, as mail clients send
         boundary = f"b{uuid.uuid4().hex}"
-        html = "<html><body>" + "".join(
-            f"<p>{line}</p>" for line in body.splitlines() if line.strip()
-        ) + "</body></html>"
+        html = (
+            "<html><body>"
+            + "".join(f"<p>{line}</p>" for line in body.splitlines() if line.strip())
+            + "</body></html>"
+        )
         headers.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
         text = (
             f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -442,8 +578,10 @@ def _email(n: int, sender: int, last_ids: dict[int, str], rng: random.Random) ->
 
 
 def smtp_phase(server: Server, args: argparse.Namespace) -> bool:
-    print(f"\n== SMTP: {args.smtp_clients} clients x 1 connection, {args.duration:g}s, "
-          f"{args.smtp_senders} senders, {len(SUBJECTS)} subjects")
+    print(
+        f"\n== SMTP: {args.smtp_clients} clients x 1 connection, {args.duration:g}s, "
+        f"{args.smtp_senders} senders, {len(SUBJECTS)} subjects"
+    )
     counter = itertools.count()
     last_ids: dict[int, str] = {}
     latencies: list[list[float]] = [[] for _ in range(args.smtp_clients)]
@@ -550,7 +688,9 @@ def summarize_profile(raw: Path, top: int = 15) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--duration", type=float, default=15.0, help="seconds per phase (default 15)")
     ap.add_argument("--warmup", type=float, default=3.0, help="API warm-up seconds (default 3)")
     ap.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
@@ -569,8 +709,10 @@ def main() -> None:
         sys.exit("wrk is not installed (apt-get install wrk)")
     cpus = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    print(f"CPUs: {cpus} ({usable} usable); the load generators (wrk, smtplib) share these "
-          "cores with the server, so results are a lower bound.")
+    print(
+        f"CPUs: {cpus} ({usable} usable); the load generators (wrk, smtplib) share these "
+        "cores with the server, so results are a lower bound."
+    )
     print(f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
 
     tmp = Path(tempfile.mkdtemp(prefix="threadline-bench-"))
@@ -579,8 +721,10 @@ def main() -> None:
     try:
         token = server.prepare()
         server.start()
-        print(f"server pid {server.proc.pid if server.proc else '?'} on {server.url}, "
-              f"SMTP {server.smtp_port}, DB {tmp / 'bench.db'}")
+        print(
+            f"server pid {server.proc.pid if server.proc else '?'} on {server.url}, "
+            f"SMTP {server.smtp_port}, DB {tmp / 'bench.db'}"
+        )
         if not args.skip_api:
             ok &= api_phase(server, token, args)
         if not args.skip_smtp and server.alive():
@@ -605,15 +749,19 @@ def main() -> None:
                 for ln in lines
                 if re.search(r"error|exception|traceback|warn|failed", ln, re.I)
             )
-            print(f"\nserver {path.suffix[1:]}: {len(lines)} lines, {sum(noisy.values())} "
-                  f"mentioning errors/warnings ({path})")
+            print(
+                f"\nserver {path.suffix[1:]}: {len(lines)} lines, {sum(noisy.values())} "
+                f"mentioning errors/warnings ({path})"
+            )
             for ln, k in noisy.most_common(8):
                 print(f"  x{k}: {ln}")
         if args.keep:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("\nRESULT:", "all acknowledged messages stored, no errors" if ok else "see problems above")
+    print(
+        "\nRESULT:", "all acknowledged messages stored, no errors" if ok else "see problems above"
+    )
 
 
 if __name__ == "__main__":

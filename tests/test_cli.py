@@ -25,9 +25,14 @@ def free_port() -> int:
 
 def test_migrate_user_token_and_inbox(tmp_path: Path) -> None:
     runner = CliRunner()
-    env = {"THREADLINE_DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "THREADLINE_DATA_DIR": str(tmp_path)}
+    env = {
+        "THREADLINE_DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+        "THREADLINE_DATA_DIR": str(tmp_path),
+    }
     assert runner.invoke(app, ["migrate"], env=env).exit_code == 0
-    r = runner.invoke(app, ["user", "add", "lee@acme.test", "--role", "admin", "--password", "pw"], env=env)
+    r = runner.invoke(
+        app, ["user", "add", "lee@acme.test", "--role", "admin", "--password", "pw"], env=env
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["user", "add", "lee@acme.test", "--password", "pw"], env=env)
     assert r.exit_code != 0  # one account per email
@@ -45,8 +50,21 @@ def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
     src = str(Path(__file__).resolve().parents[1] / "src")
     env = {**os.environ, "THREADLINE_DATA_DIR": str(tmp_path), "PYTHONPATH": src}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "threadline", "demo", "--port", str(port), "--smtp-port", str(smtp_port)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "threadline",
+            "demo",
+            "--port",
+            str(port),
+            "--smtp-port",
+            str(smtp_port),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -75,9 +93,18 @@ def test_demo_serves_login_and_a_cross_channel_timeline(demo) -> None:  # type: 
         form = web.get("/login")
         csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
         assert csrf
-        wrong = web.post("/login", data={"email": "agent@acme.test", "password": "nope", "_csrf_token": csrf[1]})
+        wrong = web.post(
+            "/login", data={"email": "agent@acme.test", "password": "nope", "_csrf_token": csrf[1]}
+        )
         assert "Wrong email or password" in wrong.text
-        ok = web.post("/login", data={"email": "agent@acme.test", "password": "threadline-demo", "_csrf_token": csrf[1]})
+        ok = web.post(
+            "/login",
+            data={
+                "email": "agent@acme.test",
+                "password": "threadline-demo",
+                "_csrf_token": csrf[1],
+            },
+        )
         assert ok.status_code in (302, 303), ok.text
         assert ok.headers["location"] == "/inbox"
         inbox = web.get("/inbox")
@@ -97,7 +124,9 @@ def test_demo_serves_login_and_a_cross_channel_timeline(demo) -> None:  # type: 
         token = m[1] if m else None
     assert token, lines
     h = {"Authorization": f"Bearer {token}"}
-    ana = httpx.get(f"{base}/api/v1/customers", params={"identity": "email:ana@example.com"}, headers=h).json()
+    ana = httpx.get(
+        f"{base}/api/v1/customers", params={"identity": "email:ana@example.com"}, headers=h
+    ).json()
     timeline = httpx.get(f"{base}/api/v1/customers/{ana[0]['id']}/timeline", headers=h).json()
     channels = [e["message"]["channel"] for e in timeline if e["message"]]
     assert set(channels) == {"email", "api"}

@@ -28,7 +28,7 @@ from threadline.core.model import ParseResult
 from threadline.handlers import HANDLERS, HandlerDeps
 from threadline.ports import Inbox, Parser
 from threadline.storage.db import Database, Tx
-from threadline.storage.tables import inboxes, inbound_receipts
+from threadline.storage.tables import inbound_receipts, inboxes
 
 __all__ = ["Bus", "UnknownInbox"]
 
@@ -92,7 +92,9 @@ class Bus:
         }
 
     # -- the inbound path --------------------------------------------------------
-    async def _parse(self, inbox: Inbox, source: str, body: bytes, ctx: Mapping[str, Any]) -> ParseResult:
+    async def _parse(
+        self, inbox: Inbox, source: str, body: bytes, ctx: Mapping[str, Any]
+    ) -> ParseResult:
         parser = self.parsers[source]
         if parser.offload:
             return await anyio.to_thread.run_sync(parser, inbox, body, ctx)
@@ -123,8 +125,9 @@ class Bus:
             if parsed is None:
                 parsed = await self._parse(inbox, payload.source, payload.body, payload.context)
         except ValueError as exc:
-            log.warning("inbound.quarantined", inbox=inbox.id, error=str(exc))
-            return await self.execute(lambda tx: then(quarantine_payload(tx, payload, str(exc)), tx))
+            reason = str(exc)
+            log.warning("inbound.quarantined", inbox=inbox.id, error=reason)
+            return await self.execute(lambda tx: then(quarantine_payload(tx, payload, reason), tx))
         try:
             result = parsed
             return await self.execute(

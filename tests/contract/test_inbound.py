@@ -6,11 +6,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-
-from threadline.actions.conversations import change_status
-from threadline.core.model import ConversationStatus
-from threadline.queries.search import search_messages
-from threadline.storage.tables import conversations, customers, inbound_receipts, merge_suggestions, messages
 from tests.support.factories import (
     deliver_api,
     deliver_email,
@@ -20,12 +15,25 @@ from tests.support.factories import (
     timeline,
 )
 
+from threadline.actions.conversations import change_status
+from threadline.core.model import ConversationStatus
+from threadline.queries.search import search_messages
+from threadline.storage.tables import (
+    conversations,
+    customers,
+    inbound_receipts,
+    merge_suggestions,
+    messages,
+)
+
 pytestmark = pytest.mark.anyio
 
 
 async def count(c, table, *where) -> int:  # type: ignore[no-untyped-def]
     return await c.db.read(
-        lambda conn: conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+        lambda conn: conn.execute(
+            sa.select(sa.func.count()).select_from(table).where(*where)
+        ).scalar_one()
     )
 
 
@@ -40,7 +48,11 @@ async def test_email_then_api_message_continues_with_channel_switched(container)
     second = await deliver_api(
         c,
         api_inbox,
-        {"id": "app-1", "customer": {"email": "Ana@Example.com"}, "text": "Any update on my order?"},
+        {
+            "id": "app-1",
+            "customer": {"email": "Ana@Example.com"},
+            "text": "Any update on my order?",
+        },
     )
     assert second.status == "processed"
     assert second.conversation_id == first.conversation_id
@@ -87,7 +99,9 @@ async def test_unparseable_payload_is_quarantined_and_replays_after_fix(containe
     assert replayed.status == "processed"
     assert replayed.message_id is not None
     row = await c.db.read(
-        lambda conn: conn.execute(sa.select(inbound_receipts).where(inbound_receipts.c.id == out.receipt_id)).one()
+        lambda conn: conn.execute(
+            sa.select(inbound_receipts).where(inbound_receipts.c.id == out.receipt_id)
+        ).one()
     )
     assert row.status == "processed"
     assert row.replays == 1
@@ -98,7 +112,9 @@ async def test_unparseable_payload_is_quarantined_and_replays_after_fix(containe
 async def test_claimed_identity_of_someone_else_only_suggests_a_merge(container) -> None:  # type: ignore[no-untyped-def]
     c = container
     inbox = await make_api_inbox(c)
-    ana = await deliver_api(c, inbox, {"id": "a", "customer": {"email": "ana@example.com"}, "text": "one"})
+    ana = await deliver_api(
+        c, inbox, {"id": "a", "customer": {"email": "ana@example.com"}, "text": "one"}
+    )
     stranger = await deliver_api(
         c,
         inbox,
@@ -116,16 +132,27 @@ async def test_claimed_identity_of_someone_else_only_suggests_a_merge(container)
 async def test_verified_identity_links_two_customers(container) -> None:  # type: ignore[no-untyped-def]
     c = container
     inbox = await make_api_inbox(c)
-    by_email = await deliver_api(c, inbox, {"id": "a", "customer": {"email": "ana@example.com"}, "text": "one"})
-    by_phone = await deliver_api(c, inbox, {"id": "b", "customer": {"phone": "+14155550101"}, "text": "two"})
+    by_email = await deliver_api(
+        c, inbox, {"id": "a", "customer": {"email": "ana@example.com"}, "text": "one"}
+    )
+    by_phone = await deliver_api(
+        c, inbox, {"id": "b", "customer": {"phone": "+14155550101"}, "text": "two"}
+    )
     assert by_email.customer_id != by_phone.customer_id
     both = await deliver_api(
-        c, inbox,
-        {"id": "c", "customer": {"email": "ana@example.com", "phone": "+1 (415) 555-0101"}, "text": "three"},
+        c,
+        inbox,
+        {
+            "id": "c",
+            "customer": {"email": "ana@example.com", "phone": "+1 (415) 555-0101"},
+            "text": "three",
+        },
     )
     assert both.customer_id == by_email.customer_id
     merged = await c.db.read(
-        lambda conn: conn.execute(sa.select(customers.c.merged_into_id).where(customers.c.id == by_phone.customer_id)).scalar()
+        lambda conn: conn.execute(
+            sa.select(customers.c.merged_into_id).where(customers.c.id == by_phone.customer_id)
+        ).scalar()
     )
     assert merged == by_email.customer_id
 
@@ -133,26 +160,48 @@ async def test_verified_identity_links_two_customers(container) -> None:  # type
 async def test_resolved_conversation_reopens_within_window_only(container, clock) -> None:  # type: ignore[no-untyped-def]
     c = container
     inbox = await make_api_inbox(c)
-    first = await deliver_api(c, inbox, {"id": "1", "customer": {"external_id": "u"}, "text": "help"})
-    await c.bus.execute(lambda tx: change_status(tx, first.conversation_id, ConversationStatus.RESOLVED, actor_id=None))
+    first = await deliver_api(
+        c, inbox, {"id": "1", "customer": {"external_id": "u"}, "text": "help"}
+    )
+    await c.bus.execute(
+        lambda tx: change_status(
+            tx, first.conversation_id, ConversationStatus.RESOLVED, actor_id=None
+        )
+    )
     clock.advance(days=3)
-    again = await deliver_api(c, inbox, {"id": "2", "customer": {"external_id": "u"}, "text": "still broken"})
+    again = await deliver_api(
+        c, inbox, {"id": "2", "customer": {"external_id": "u"}, "text": "still broken"}
+    )
     assert again.conversation_id == first.conversation_id
     status = await c.db.read(
-        lambda conn: conn.execute(sa.select(conversations.c.status).where(conversations.c.id == first.conversation_id)).scalar()
+        lambda conn: conn.execute(
+            sa.select(conversations.c.status).where(conversations.c.id == first.conversation_id)
+        ).scalar()
     )
     assert status == "open"
-    await c.bus.execute(lambda tx: change_status(tx, first.conversation_id, ConversationStatus.RESOLVED, actor_id=None))
+    await c.bus.execute(
+        lambda tx: change_status(
+            tx, first.conversation_id, ConversationStatus.RESOLVED, actor_id=None
+        )
+    )
     clock.advance(timedelta(days=8))
-    later = await deliver_api(c, inbox, {"id": "3", "customer": {"external_id": "u"}, "text": "new thing"})
+    later = await deliver_api(
+        c, inbox, {"id": "3", "customer": {"external_id": "u"}, "text": "new thing"}
+    )
     assert later.conversation_id != first.conversation_id
 
 
 async def test_search_finds_messages_on_both_databases(container) -> None:  # type: ignore[no-untyped-def]
     c = container
     inbox = await make_api_inbox(c)
-    await deliver_api(c, inbox, {"id": "1", "customer": {"external_id": "u"}, "text": "The blender arrived cracked"})
-    await deliver_api(c, inbox, {"id": "2", "customer": {"external_id": "v"}, "text": "Where is my toaster?"})
+    await deliver_api(
+        c,
+        inbox,
+        {"id": "1", "customer": {"external_id": "u"}, "text": "The blender arrived cracked"},
+    )
+    await deliver_api(
+        c, inbox, {"id": "2", "customer": {"external_id": "v"}, "text": "Where is my toaster?"}
+    )
     hits = await c.db.read(lambda conn: search_messages(conn, "blender"))
     assert [h["snippet"] for h in hits] == ["The blender arrived cracked"]
     assert await c.db.read(lambda conn: search_messages(conn, "dishwasher")) == []

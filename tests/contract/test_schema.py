@@ -15,7 +15,9 @@ from threadline.storage.tables import metadata
 def test_migrations_match_the_tables(database_url: str) -> None:
     engine = sa.create_engine(sync_url(database_url))
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+        )
     engine.dispose()
     # Search objects are ours on purpose (storage/fts.py), not part of the table metadata.
     diff = [d for d in diff if "search_vector" not in repr(d) and "message_fts" not in repr(d)]
@@ -28,7 +30,11 @@ def test_fts_survives_a_downgrade_and_upgrade(database_url: str) -> None:
     engine = sa.create_engine(sync_url(database_url))
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
-            names = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'").scalars())
+            names = set(
+                conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type='trigger'"
+                ).scalars()
+            )
             assert set(SQLITE_TRIGGERS) <= names
         else:
             col = conn.exec_driver_sql(

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+
 from tests.support.dovecot import Dovecot, dovecot_available, running_dovecot
 
 __all__ = ["dovecot", "dovecot_server", "require_dovecot"]

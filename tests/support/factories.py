@@ -23,7 +23,9 @@ SUPPORT = "support@acme.test"
 async def make_email_inbox(c: Container, address: str = SUPPORT, **config: Any) -> int:
     config.setdefault("webhook_secret", "hook-secret")
     inbox_id = await c.bus.execute(
-        lambda tx: add_inbox(tx, channel="email", name="Acme Support", address=address, config=config)
+        lambda tx: add_inbox(
+            tx, channel="email", name="Acme Support", address=address, config=config
+        )
     )
     await c.bus.reload_inboxes()
     return inbox_id
@@ -37,9 +39,13 @@ async def make_api_inbox(c: Container, **config: Any) -> int:
     return inbox_id
 
 
-async def make_agent(c: Container, email: str = "sam@acme.test", role: str = "admin") -> tuple[int, str]:
+async def make_agent(
+    c: Container, email: str = "sam@acme.test", role: str = "admin"
+) -> tuple[int, str]:
     user_id = await c.bus.execute(
-        lambda tx: add_user(tx, email=email, name="Sam Rivera", role=role, password_hash=None, actor="test")
+        lambda tx: add_user(
+            tx, email=email, name="Sam Rivera", role=role, password_hash=None, actor="test"
+        )
     )
     token = await c.bus.execute(lambda tx: issue_token(tx, email=email, name="test", actor="test"))
     return user_id, token

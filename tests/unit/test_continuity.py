@@ -22,8 +22,13 @@ ANA, BOB = 1, 2
 
 
 def conv(
-    id: int, *, customer: int = ANA, status: S = S.OPEN, subject: str = "order late",
-    age: timedelta = timedelta(hours=1), resolved_ago: timedelta | None = None,
+    id: int,
+    *,
+    customer: int = ANA,
+    status: S = S.OPEN,
+    subject: str = "order late",
+    age: timedelta = timedelta(hours=1),
+    resolved_ago: timedelta | None = None,
 ) -> Candidate:
     resolved_at = NOW - resolved_ago if resolved_ago is not None else None
     if status is S.RESOLVED and resolved_at is None:
@@ -33,41 +38,173 @@ def conv(
 
 CASES = [
     # (name, kwargs, expected conversation id, expected reopen)
-    ("sms joins the latest unresolved conversation on any channel",
-     dict(channel=Channel.SMS, candidates=[conv(10, age=timedelta(days=2)), conv(11)]), 11, False),
-    ("snoozed and pending count as unresolved",
-     dict(channel=Channel.API, candidates=[conv(12, status=S.SNOOZED), conv(13, status=S.RESOLVED, age=timedelta(days=30))]), 12, False),
-    ("unresolved beats a more recent resolved one",
-     dict(channel=Channel.CHAT, candidates=[conv(14, status=S.RESOLVED, age=timedelta(minutes=5)), conv(15, age=timedelta(days=1))]), 15, False),
-    ("resolved within the window is reopened",
-     dict(channel=Channel.SMS, candidates=[conv(16, status=S.RESOLVED, resolved_ago=timedelta(days=6))]), 16, True),
-    ("resolved beyond the window starts anew",
-     dict(channel=Channel.SMS, candidates=[conv(17, status=S.RESOLVED, resolved_ago=timedelta(days=8))]), None, False),
-    ("email without hints joins only on the same subject",
-     dict(channel=Channel.EMAIL, subject="Re: Order late", candidates=[conv(18)]), 18, False),
-    ("email with a new subject is a new matter",
-     dict(channel=Channel.EMAIL, subject="Invoice copy", candidates=[conv(19)]), None, False),
-    ("email without a subject does not join by subject",
-     dict(channel=Channel.EMAIL, subject=None, candidates=[conv(20, subject="")]), None, False),
-    ("In-Reply-To wins over the latest conversation",
-     dict(channel=Channel.EMAIL, subject="whatever", candidates=[conv(21), conv(22, age=timedelta(days=3))],
-          hinted=[Hinted(HintKind.MESSAGE_ID, conv(22, age=timedelta(days=3)))]), 22, False),
-    ("a reply token from a verified colleague joins someone else's conversation",
-     dict(channel=Channel.EMAIL, candidates=[], hinted=[Hinted(HintKind.REPLY_TOKEN, conv(23, customer=BOB))]), 23, False),
-    ("a claimed identity never pulls a message into someone else's conversation",
-     dict(channel=Channel.EMAIL, verified=False, candidates=[], hinted=[Hinted(HintKind.MESSAGE_ID, conv(24, customer=BOB))]), None, False),
-    ("a ticket reference counts only from the conversation's own customer",
-     dict(channel=Channel.EMAIL, subject="[#25] hi", candidates=[], hinted=[Hinted(HintKind.TICKET_NUMBER, conv(25, customer=BOB))]), None, False),
-    ("a ticket reference from its own customer threads",
-     dict(channel=Channel.EMAIL, subject="[#26] hi", candidates=[conv(26)], hinted=[Hinted(HintKind.TICKET_NUMBER, conv(26))]), 26, False),
-    ("a hinted conversation resolved long ago starts anew",
-     dict(channel=Channel.EMAIL, subject="Re: x", candidates=[], hinted=[Hinted(HintKind.MESSAGE_ID, conv(27, status=S.RESOLVED, resolved_ago=timedelta(days=40)))]), None, False),
-    ("a hinted conversation resolved recently is reopened",
-     dict(channel=Channel.EMAIL, subject="Re: x", candidates=[], hinted=[Hinted(HintKind.MESSAGE_ID, conv(28, status=S.RESOLVED, resolved_ago=timedelta(days=1)))]), 28, True),
-    ("someone else's conversations are never candidates",
-     dict(channel=Channel.SMS, candidates=[conv(29, customer=BOB)]), None, False),
-    ("a session hint (API caller, widget) names the conversation",
-     dict(channel=Channel.API, candidates=[conv(30), conv(31, age=timedelta(days=2))], hinted=[Hinted(HintKind.SESSION, conv(31, age=timedelta(days=2)))]), 31, False),
+    (
+        "sms joins the latest unresolved conversation on any channel",
+        dict(channel=Channel.SMS, candidates=[conv(10, age=timedelta(days=2)), conv(11)]),
+        11,
+        False,
+    ),
+    (
+        "snoozed and pending count as unresolved",
+        dict(
+            channel=Channel.API,
+            candidates=[
+                conv(12, status=S.SNOOZED),
+                conv(13, status=S.RESOLVED, age=timedelta(days=30)),
+            ],
+        ),
+        12,
+        False,
+    ),
+    (
+        "unresolved beats a more recent resolved one",
+        dict(
+            channel=Channel.CHAT,
+            candidates=[
+                conv(14, status=S.RESOLVED, age=timedelta(minutes=5)),
+                conv(15, age=timedelta(days=1)),
+            ],
+        ),
+        15,
+        False,
+    ),
+    (
+        "resolved within the window is reopened",
+        dict(
+            channel=Channel.SMS,
+            candidates=[conv(16, status=S.RESOLVED, resolved_ago=timedelta(days=6))],
+        ),
+        16,
+        True,
+    ),
+    (
+        "resolved beyond the window starts anew",
+        dict(
+            channel=Channel.SMS,
+            candidates=[conv(17, status=S.RESOLVED, resolved_ago=timedelta(days=8))],
+        ),
+        None,
+        False,
+    ),
+    (
+        "email without hints joins only on the same subject",
+        dict(channel=Channel.EMAIL, subject="Re: Order late", candidates=[conv(18)]),
+        18,
+        False,
+    ),
+    (
+        "email with a new subject is a new matter",
+        dict(channel=Channel.EMAIL, subject="Invoice copy", candidates=[conv(19)]),
+        None,
+        False,
+    ),
+    (
+        "email without a subject does not join by subject",
+        dict(channel=Channel.EMAIL, subject=None, candidates=[conv(20, subject="")]),
+        None,
+        False,
+    ),
+    (
+        "In-Reply-To wins over the latest conversation",
+        dict(
+            channel=Channel.EMAIL,
+            subject="whatever",
+            candidates=[conv(21), conv(22, age=timedelta(days=3))],
+            hinted=[Hinted(HintKind.MESSAGE_ID, conv(22, age=timedelta(days=3)))],
+        ),
+        22,
+        False,
+    ),
+    (
+        "a reply token from a verified colleague joins someone else's conversation",
+        dict(
+            channel=Channel.EMAIL,
+            candidates=[],
+            hinted=[Hinted(HintKind.REPLY_TOKEN, conv(23, customer=BOB))],
+        ),
+        23,
+        False,
+    ),
+    (
+        "a claimed identity never pulls a message into someone else's conversation",
+        dict(
+            channel=Channel.EMAIL,
+            verified=False,
+            candidates=[],
+            hinted=[Hinted(HintKind.MESSAGE_ID, conv(24, customer=BOB))],
+        ),
+        None,
+        False,
+    ),
+    (
+        "a ticket reference counts only from the conversation's own customer",
+        dict(
+            channel=Channel.EMAIL,
+            subject="[#25] hi",
+            candidates=[],
+            hinted=[Hinted(HintKind.TICKET_NUMBER, conv(25, customer=BOB))],
+        ),
+        None,
+        False,
+    ),
+    (
+        "a ticket reference from its own customer threads",
+        dict(
+            channel=Channel.EMAIL,
+            subject="[#26] hi",
+            candidates=[conv(26)],
+            hinted=[Hinted(HintKind.TICKET_NUMBER, conv(26))],
+        ),
+        26,
+        False,
+    ),
+    (
+        "a hinted conversation resolved long ago starts anew",
+        dict(
+            channel=Channel.EMAIL,
+            subject="Re: x",
+            candidates=[],
+            hinted=[
+                Hinted(
+                    HintKind.MESSAGE_ID,
+                    conv(27, status=S.RESOLVED, resolved_ago=timedelta(days=40)),
+                )
+            ],
+        ),
+        None,
+        False,
+    ),
+    (
+        "a hinted conversation resolved recently is reopened",
+        dict(
+            channel=Channel.EMAIL,
+            subject="Re: x",
+            candidates=[],
+            hinted=[
+                Hinted(
+                    HintKind.MESSAGE_ID, conv(28, status=S.RESOLVED, resolved_ago=timedelta(days=1))
+                )
+            ],
+        ),
+        28,
+        True,
+    ),
+    (
+        "someone else's conversations are never candidates",
+        dict(channel=Channel.SMS, candidates=[conv(29, customer=BOB)]),
+        None,
+        False,
+    ),
+    (
+        "a session hint (API caller, widget) names the conversation",
+        dict(
+            channel=Channel.API,
+            candidates=[conv(30), conv(31, age=timedelta(days=2))],
+            hinted=[Hinted(HintKind.SESSION, conv(31, age=timedelta(days=2)))],
+        ),
+        31,
+        False,
+    ),
 ]
 
 
@@ -87,8 +224,15 @@ def test_pick_conversation(name: str, kw: dict, expected: int | None, reopen: bo
 
 
 def test_new_customer_starts_a_new_conversation() -> None:
-    d = pick_conversation(channel=Channel.SMS, customer_id=None, sender_verified=True, subject=None,
-                          hinted=[], candidates=[], now=NOW)
+    d = pick_conversation(
+        channel=Channel.SMS,
+        customer_id=None,
+        sender_verified=True,
+        subject=None,
+        hinted=[],
+        candidates=[],
+        now=NOW,
+    )
     assert d.conversation_id is None
 
 

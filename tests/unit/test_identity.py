@@ -27,7 +27,14 @@ def test_normalize(kind: str, raw: str, value: str) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "raw"),
-    [("email", "not-an-email"), ("email", "a@b"), ("phone", "hello"), ("phone", "+1 2"), ("fax", "1"), ("chat", "")],
+    [
+        ("email", "not-an-email"),
+        ("email", "a@b"),
+        ("phone", "hello"),
+        ("phone", "+1 2"),
+        ("fax", "1"),
+        ("chat", ""),
+    ],
 )
 def test_normalize_rejects(kind: str, raw: str) -> None:
     with pytest.raises(InvalidIdentity):
@@ -71,9 +78,13 @@ def test_claimed_sender_never_merges_even_with_verified_extras() -> None:
     assert r.suggest == ((PHONE, 2),)
 
 
-@given(st.lists(st.sampled_from([EMAIL, PHONE, IdentityRef("external", "x")]), max_size=3),
-       st.dictionaries(st.sampled_from([EMAIL.key, PHONE.key, ("external", "x")]), st.integers(1, 3)))
-def test_resolution_never_links_an_owned_identity(also: list[IdentityRef], owners: dict[tuple[str, str], int]) -> None:
+@given(
+    st.lists(st.sampled_from([EMAIL, PHONE, IdentityRef("external", "x")]), max_size=3),
+    st.dictionaries(st.sampled_from([EMAIL.key, PHONE.key, ("external", "x")]), st.integers(1, 3)),
+)
+def test_resolution_never_links_an_owned_identity(
+    also: list[IdentityRef], owners: dict[tuple[str, str], int]
+) -> None:
     r = resolve(EMAIL, also, owners)
     assert all(ref.key not in owners for ref in r.link)
     assert r.customer_id not in r.merge

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from threadline.core.continuity import Policy
@@ -14,7 +13,7 @@ __all__ = ["ActionConfig"]
 @dataclass(frozen=True, slots=True)
 class ActionConfig:
     secret_key: str
-    continuity: Policy = Policy()
+    continuity: Policy = field(default_factory=Policy)
     # None keeps attachment bytes in the database; a directory stores them on
     # disk by content hash, which keeps the database small for busy inboxes.
     attachment_dir: Path | None = None

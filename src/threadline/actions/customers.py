@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.actions.timeline import add_entry
-from threadline.core import identity
+from threadline.core.model import IdentityRef
 from threadline.core.events import CustomersMerged
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
@@ -51,7 +51,7 @@ def _live_customer(tx: Tx, customer_id: int) -> sa.Row[Any]:
     return row
 
 
-def create_customer(tx: Tx, *, name: str | None, refs: list[identity.IdentityRef]) -> int:
+def create_customer(tx: Tx, *, name: str | None, refs: list[IdentityRef]) -> int:
     for ref in refs:
         taken = tx.conn.execute(
             sa.select(identities.c.customer_id).where(
@@ -69,7 +69,7 @@ def create_customer(tx: Tx, *, name: str | None, refs: list[identity.IdentityRef
     return customer_id
 
 
-def add_identity(tx: Tx, customer_id: int, ref: identity.IdentityRef) -> int:
+def add_identity(tx: Tx, customer_id: int, ref: IdentityRef) -> int:
     _live_customer(tx, customer_id)
     taken = tx.conn.execute(
         sa.select(identities.c.customer_id).where(
@@ -182,7 +182,9 @@ def unmerge_customers(tx: Tx, *, merge_id: int, actor: str) -> int:
         for start in range(0, len(ids), 500):
             tx.conn.execute(
                 table.update()
-                .where(table.c.id.in_(ids[start : start + 500]), table.c.customer_id == merge.target_id)
+                .where(
+                    table.c.id.in_(ids[start : start + 500]), table.c.customer_id == merge.target_id
+                )
                 .values(customer_id=merge.source_id)
             )
     tx.conn.execute(

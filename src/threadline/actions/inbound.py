@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -74,7 +75,9 @@ def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessag
     conversation_id, previous_channel = _open_or_continue(
         tx, inbox_id, customer_id, msg, decision, hinted_rows
     )
-    conv_customer = hinted_rows[conversation_id].customer_id if conversation_id in hinted_rows else customer_id
+    conv_customer = (
+        hinted_rows[conversation_id].customer_id if conversation_id in hinted_rows else customer_id
+    )
     if previous_channel is not None and previous_channel != msg.channel.value:
         add_entry(
             tx,
@@ -134,7 +137,9 @@ def _resolve_customer(tx: Tx, msg: InboundMessage) -> int:
             },
         )
     for other in res.merge:
-        merge_customers(tx, source_id=other, target_id=customer_id, actor="system:verified-identity")
+        merge_customers(
+            tx, source_id=other, target_id=customer_id, actor="system:verified-identity"
+        )
     for ref, other in res.suggest:
         exists = tx.conn.execute(
             sa.select(merge_suggestions.c.id).where(
@@ -159,7 +164,7 @@ def _resolve_customer(tx: Tx, msg: InboundMessage) -> int:
 
 
 # -- continuity -----------------------------------------------------------------
-def _candidate(row: sa.Row[tuple[object, ...]]) -> Candidate:
+def _candidate(row: Any) -> Candidate:
     return Candidate(
         id=row.id,
         customer_id=row.customer_id,
@@ -172,7 +177,7 @@ def _candidate(row: sa.Row[tuple[object, ...]]) -> Candidate:
 
 def _decide_conversation(
     tx: Tx, cfg: ActionConfig, customer_id: int, msg: InboundMessage
-) -> tuple[Decision, dict[int, sa.Row[tuple[object, ...]]]]:
+) -> tuple[Decision, dict[int, sa.Row[Any]]]:
     hints = msg.hints
     wanted: list[tuple[HintKind, int]] = []
     if hints.conversation_id is not None:
@@ -193,7 +198,7 @@ def _decide_conversation(
     if hints.ticket_number is not None:
         wanted.append((HintKind.TICKET_NUMBER, hints.ticket_number))
 
-    by_id: dict[int, sa.Row[tuple[object, ...]]] = {}
+    by_id: dict[int, sa.Row[Any]] = {}
     if wanted:
         for row in tx.conn.execute(
             sa.select(*_CANDIDATE_COLUMNS).where(conversations.c.id.in_({c for _, c in wanted}))
@@ -227,7 +232,7 @@ def _open_or_continue(
     customer_id: int,
     msg: InboundMessage,
     decision: Decision,
-    rows: dict[int, sa.Row[tuple[object, ...]]],
+    rows: dict[int, sa.Row[Any]],
 ) -> tuple[int, str | None]:
     """Returns the conversation id and the channel of its previous inbound message."""
     values = {
@@ -263,8 +268,8 @@ def _open_or_continue(
     if previous != ConversationStatus.OPEN.value:
         add_entry(
             tx,
-            customer_id=row.customer_id,  # type: ignore[arg-type]
-            conversation_id=row.id,  # type: ignore[arg-type]
+            customer_id=row.customer_id,
+            conversation_id=row.id,
             kind="status_changed",
             data={
                 "from": previous,
@@ -274,7 +279,7 @@ def _open_or_continue(
             },
         )
     last = row.last_inbound_channel
-    return row.id, (str(last) if last is not None else None)  # type: ignore[return-value]
+    return row.id, (str(last) if last is not None else None)
 
 
 # -- the message ------------------------------------------------------------------

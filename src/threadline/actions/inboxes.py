@@ -24,6 +24,12 @@ def add_inbox(tx: Tx, *, channel: str, name: str, address: str, config: dict[str
             raise ActionError(str(exc)) from exc
     inbox_id: int = tx.conn.execute(
         inboxes.insert().returning(inboxes.c.id),
-        {"channel": channel, "name": name, "address": address, "config": config, "created_at": tx.now},
+        {
+            "channel": channel,
+            "name": name,
+            "address": address,
+            "config": config,
+            "created_at": tx.now,
+        },
     ).scalar_one()
     return inbox_id

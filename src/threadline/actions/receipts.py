@@ -64,7 +64,7 @@ def _result_key(parsed: ParseResult, body: bytes) -> str:
     return payload_key(body)
 
 
-def _existing(tx: Tx, inbox_id: int, key: str) -> sa.Row[Any] | None:
+def _existing(tx: Tx, inbox_id: int, key: str) -> Any:
     return tx.conn.execute(
         sa.select(
             inbound_receipts.c.id, inbound_receipts.c.status, inbound_receipts.c.message_id
@@ -131,7 +131,9 @@ def process_payload(
     return _outcome(receipt_id, cols)
 
 
-def quarantine_payload(tx: Tx, payload: Payload, error: str, key: str | None = None) -> ReceiptOutcome:
+def quarantine_payload(
+    tx: Tx, payload: Payload, error: str, key: str | None = None
+) -> ReceiptOutcome:
     key = key or payload_key(payload.body)
     seen = _existing(tx, payload.inbox_id, key)
     if seen is not None:

@@ -18,7 +18,7 @@ from threadline.storage.tables import api_tokens, audit_log, users
 __all__ = ["ROLES", "add_user", "hash_token", "issue_token"]
 
 ROLES = ("admin", "agent", "viewer")
-TOKEN_PREFIX = "tl_"
+TOKEN_PREFIX = "tl_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
 
 
 def hash_token(token: str) -> str:
@@ -45,8 +45,13 @@ def add_user(
     ).scalar_one()
     tx.conn.execute(
         audit_log.insert(),
-        {"actor": actor, "action": "user.add", "subject": f"user:{user_id}",
-         "data": {"email": email, "role": role}, "created_at": tx.now},
+        {
+            "actor": actor,
+            "action": "user.add",
+            "subject": f"user:{user_id}",
+            "data": {"email": email, "role": role},
+            "created_at": tx.now,
+        },
     )
     return user_id
 
@@ -65,7 +70,12 @@ def issue_token(tx: Tx, *, email: str, name: str, actor: str) -> str:
     )
     tx.conn.execute(
         audit_log.insert(),
-        {"actor": actor, "action": "token.issue", "subject": f"user:{user_id}",
-         "data": {"name": name}, "created_at": tx.now},
+        {
+            "actor": actor,
+            "action": "token.issue",
+            "subject": f"user:{user_id}",
+            "data": {"name": name},
+            "created_at": tx.now,
+        },
     )
     return token

@@ -14,9 +14,9 @@ from argon2 import PasswordHasher
 from rich.console import Console
 
 from threadline.actions.errors import ActionError
+from threadline.actions.inboxes import add_inbox
 from threadline.actions.users import ROLES, add_user, issue_token
 from threadline.bootstrap import Container, bootstrap
-from threadline.actions.inboxes import add_inbox
 from threadline.cli.serve import serve as serve_async
 from threadline.settings import Settings
 from threadline.storage import migrate as migrations
@@ -25,10 +25,14 @@ from threadline.storage.tables import inboxes
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(help="Threadline: every channel, one customer, one timeline.", no_args_is_help=True)
+app = typer.Typer(
+    help="Threadline: every channel, one customer, one timeline.", no_args_is_help=True
+)
 user_app = typer.Typer(help="Agents and admins.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
-inbox_app = typer.Typer(help="Inboxes (one configured instance of a channel).", no_args_is_help=True)
+inbox_app = typer.Typer(
+    help="Inboxes (one configured instance of a channel).", no_args_is_help=True
+)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(inbox_app, name="inbox")
@@ -37,7 +41,9 @@ T = TypeVar("T")
 
 DbOpt = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="THREADLINE_DATABASE_URL", help="sqlite:///… or postgresql://…"),
+    typer.Option(
+        "--database-url", envvar="THREADLINE_DATABASE_URL", help="sqlite:///… or postgresql://…"
+    ),
 ]
 
 
@@ -71,8 +77,12 @@ def serve(
     database_url: DbOpt = None,
     host: Annotated[str | None, typer.Option(envvar="THREADLINE_HOST")] = None,
     port: Annotated[int | None, typer.Option(envvar="THREADLINE_PORT")] = None,
-    smtp_port: Annotated[int | None, typer.Option(envvar="THREADLINE_SMTP_PORT", help="0 turns SMTP off")] = None,
-    no_jobs: Annotated[bool, typer.Option("--no-jobs", help="Leave jobs to `threadline worker`")] = False,
+    smtp_port: Annotated[
+        int | None, typer.Option(envvar="THREADLINE_SMTP_PORT", help="0 turns SMTP off")
+    ] = None,
+    no_jobs: Annotated[
+        bool, typer.Option("--no-jobs", help="Leave jobs to `threadline worker`")
+    ] = False,
 ) -> None:
     """Serve the web app, webhooks, SMTP and jobs in one process."""
     settings = _settings(database_url, host=host, port=port, smtp_port=smtp_port)
@@ -126,10 +136,14 @@ def demo(
     console.print(f"[bold]Threadline demo[/] at http://{settings.host}:{settings.port}")
     console.print(f"  Sign in as [cyan]{email}[/] with password [cyan]{password}[/]")
     if token:
-        console.print(f"  API token: [cyan]{token}[/]  (try: curl -H 'Authorization: Bearer {token}' "
-                      f"http://{settings.host}:{settings.port}/api/v1/conversations)")
-    console.print(f"  SMTP on {settings.smtp_host}:{settings.smtp_port} for support@acme.test; "
-                  "outbound mail is written to ./threadline-outbox/")
+        console.print(
+            f"  API token: [cyan]{token}[/]  (try: curl -H 'Authorization: Bearer {token}' "
+            f"http://{settings.host}:{settings.port}/api/v1/conversations)"
+        )
+    console.print(
+        f"  SMTP on {settings.smtp_host}:{settings.smtp_port} for support@acme.test; "
+        "outbound mail is written to ./threadline-outbox/"
+    )
     asyncio.run(serve_async(container))
 
 
@@ -147,9 +161,13 @@ def user_add(
     user_id = _run(
         container,
         lambda tx: add_user(
-            tx, email=email, name=name or email.split("@")[0], role=role, password_hash=hashed,
+            tx,
+            email=email,
+            name=name or email.split("@")[0],
+            role=role,
+            password_hash=hashed,
             actor="cli",
-        )
+        ),
     )
     container.db.close()
     console.print(f"Added {role} {email} (user {user_id})")
@@ -173,14 +191,18 @@ def inbox_add(
     kind: Annotated[str, typer.Argument(help="email or api")],
     address: Annotated[str, typer.Option(help="The inbox address, e.g. support@acme.test")],
     name: Annotated[str, typer.Option()] = "Support",
-    config: Annotated[str, typer.Option(help="JSON settings, e.g. SMTP relay, webhook secret")] = "{}",
+    config: Annotated[
+        str, typer.Option(help="JSON settings, e.g. SMTP relay, webhook secret")
+    ] = "{}",
     database_url: DbOpt = None,
 ) -> None:
     """Configure an inbox: where messages arrive and how replies leave."""
     container = bootstrap(_settings(database_url))
     inbox_id = _run(
         container,
-        lambda tx: add_inbox(tx, channel=kind, name=name, address=address, config=json.loads(config)),
+        lambda tx: add_inbox(
+            tx, channel=kind, name=name, address=address, config=json.loads(config)
+        ),
     )
     stored = container.db.read_sync(
         lambda c: c.execute(sa.select(inboxes.c.address).where(inboxes.c.id == inbox_id)).scalar()

@@ -37,7 +37,7 @@ async def serve(container: Container, *, on_ready: str | None = None) -> None:
         smtp = await start_smtp_server(container.bus, settings.smtp_host, settings.smtp_port)
     try:
         if on_ready:
-            print(on_ready, flush=True)  # noqa: T201 - the user asked us to say where we are
+            print(on_ready, flush=True)
         await server.serve()
     finally:
         if smtp is not None:

@@ -57,7 +57,7 @@ class Candidate:
 
 class HintKind(enum.StrEnum):
     MESSAGE_ID = "message_id"  # email In-Reply-To / References matched a stored message
-    REPLY_TOKEN = "reply_token"  # a signed reply+<token>@ address
+    REPLY_TOKEN = "reply_token"  # noqa: S105 - a hint kind: a signed reply+<token>@ address
     TICKET_NUMBER = "ticket_number"  # "[#123]" in the subject
     SESSION = "session"  # an authenticated caller (API, widget session) named it
 

@@ -34,8 +34,13 @@ async def push_timeline_entry(event: TimelineEntryAdded, deps: HandlerDeps) -> N
         await deps.broker.publish(f"conversation:{event.conversation_id}", data)
 
 
-async def push_inbox_change(event: MessageReceived | ConversationChanged, deps: HandlerDeps) -> None:
-    data: dict[str, Any] = {"type": "conversation_changed", "conversation_id": event.conversation_id}
+async def push_inbox_change(
+    event: MessageReceived | ConversationChanged, deps: HandlerDeps
+) -> None:
+    data: dict[str, Any] = {
+        "type": "conversation_changed",
+        "conversation_id": event.conversation_id,
+    }
     await deps.broker.publish("inbox", data)
 
 

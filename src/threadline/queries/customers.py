@@ -71,7 +71,10 @@ def customer_detail(conn: Connection, customer_id: int) -> dict[str, Any] | None
 
 
 def find_customers(
-    conn: Connection, *, identity: tuple[str, str] | None = None, before: int | None = None,
+    conn: Connection,
+    *,
+    identity: tuple[str, str] | None = None,
+    before: int | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     q = sa.select(customers.c.id, customers.c.name, customers.c.created_at).where(
@@ -103,7 +106,11 @@ _RECEIPT_COLUMNS = (
 
 
 def list_receipts(
-    conn: Connection, *, status: str | None = "quarantined", limit: int = 50, before: int | None = None
+    conn: Connection,
+    *,
+    status: str | None = "quarantined",
+    limit: int = 50,
+    before: int | None = None,
 ) -> list[dict[str, Any]]:
     q = sa.select(*_RECEIPT_COLUMNS).order_by(inbound_receipts.c.id.desc()).limit(limit)
     if status is not None:

@@ -85,9 +85,7 @@ def search_messages(
 def _snippet(body: str, query: str, width: int = 160) -> str:
     """The text around the first matching word, computed here so both databases agree."""
     lowered = body.lower()
-    pos = min(
-        (i for w in _WORD.findall(query.lower()) if (i := lowered.find(w)) >= 0), default=0
-    )
+    pos = min((i for w in _WORD.findall(query.lower()) if (i := lowered.find(w)) >= 0), default=0)
     start = max(pos - width // 3, 0)
     piece = body[start : start + width].replace("\n", " ")
     return ("…" if start else "") + piece + ("…" if start + width < len(body) else "")

@@ -214,8 +214,8 @@ class Database:
             if exc.connection_invalidated or conn.invalidated:
                 conn.close()
                 conn = self.write_engine.connect()
-        for work, value, exc in outcomes:
-            work.loop.call_soon_threadsafe(_settle, work.future, value, exc)
+        for work, value, error in outcomes:
+            work.loop.call_soon_threadsafe(_settle, work.future, value, error)
         return conn
 
     # -- the read path ---------------------------------------------------------

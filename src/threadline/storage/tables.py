@@ -201,7 +201,10 @@ attachments = sa.Table(
     metadata,
     _id(),
     sa.Column(
-        "message_id", ID, sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False,
+        "message_id",
+        ID,
+        sa.ForeignKey("messages.id", ondelete="CASCADE"),
+        nullable=False,
         index=True,
     ),
     sa.Column("filename", sa.String(500), nullable=False),

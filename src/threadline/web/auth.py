@@ -14,7 +14,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from threadline.actions.users import hash_token
 from threadline.storage.tables import api_tokens, users
 
-__all__ = ["AuthUser", "BearerAuth", "require_agent", "require_admin"]
+__all__ = ["AuthUser", "BearerAuth", "require_admin", "require_agent"]
 
 _CACHE_SECONDS = 30.0
 

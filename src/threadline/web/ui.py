@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from litestar import Request, get, post
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
@@ -79,7 +79,7 @@ async def login(
             ok = await anyio.to_thread.run_sync(_HASHER.verify, row.password_hash, password)
         except (VerifyMismatchError, InvalidHashError):
             ok = False
-    if not ok:
+    if not ok or row is None:
         return Template("login.html", context={"error": "Wrong email or password."})
     request.set_session({"user": {"id": row.id, "name": row.name, "role": row.role}})
     return Redirect("/inbox")

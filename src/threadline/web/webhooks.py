@@ -27,7 +27,9 @@ MAX_EMAIL_BYTES = 40 * 1024 * 1024
     request_max_body_size=MAX_EMAIL_BYTES,
     summary="Receive a raw email (message/rfc822) from a forwarding service",
 )
-async def email_webhook(request: Request[Any, Any, State], inbox_id: FromPath[int]) -> dict[str, Any]:
+async def email_webhook(
+    request: Request[Any, Any, State], inbox_id: FromPath[int]
+) -> dict[str, Any]:
     container: Container = request.app.state.container
     try:
         inbox = await container.bus.inbox(inbox_id)

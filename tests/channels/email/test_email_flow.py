@@ -17,12 +17,12 @@ import anyio.to_thread
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from tests.support.factories import SUPPORT, api_client, make_email, make_email_inbox, timeline
 
 from threadline.actions.replies import send_reply
 from threadline.channels.email.adapter import SmtpRelay, SmtpSender
 from threadline.channels.email.smtp import start_smtp_server
 from threadline.storage.tables import conversations, inbound_receipts, messages
-from tests.support.factories import SUPPORT, api_client, make_email, make_email_inbox, timeline
 
 pytestmark = pytest.mark.anyio
 
@@ -34,10 +34,12 @@ class Relay:
         self.received: list[tuple[str, list[str], bytes]] = []
         self.refuse: str | None = None
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             return self.refuse
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        self.received.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        )
         return "250 OK"
 
     def parsed(self, i: int = -1) -> email.message.EmailMessage:
@@ -74,7 +76,9 @@ async def smtp(container: Any) -> AsyncIterator[int]:
     await server.wait_closed()
 
 
-async def smtp_send(port: int, raw: bytes, *, to: str = SUPPORT, mail_from: str = "ana@example.com") -> Any:
+async def smtp_send(
+    port: int, raw: bytes, *, to: str = SUPPORT, mail_from: str = "ana@example.com"
+) -> Any:
     def go() -> Any:
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
             return client.sendmail(mail_from, [to], raw)
@@ -95,7 +99,9 @@ async def test_reply_threads_and_outbound_carries_thread_headers(container, smtp
     assert conv.subject == "Order #4417 hasn't arrived"
 
     await c.bus.execute(
-        lambda tx: send_reply(tx, c.bus.cfg, conversation_id=conv.id, author_id=None, text="We're on it.")
+        lambda tx: send_reply(
+            tx, c.bus.cfg, conversation_id=conv.id, author_id=None, text="We're on it."
+        )
     )
     assert await c.runner.run_due() == 1
     sent = relay_handler.parsed()
@@ -117,12 +123,18 @@ async def test_reply_threads_and_outbound_carries_thread_headers(container, smtp
         in_reply_to=sent["Message-ID"],
     )
     await smtp_send(smtp, reply_raw)
-    rows = await c.db.read(lambda conn: conn.execute(sa.select(messages).order_by(messages.c.id)).all())
+    rows = await c.db.read(
+        lambda conn: conn.execute(sa.select(messages).order_by(messages.c.id)).all()
+    )
     assert [r.conversation_id for r in rows] == [conv.id] * 3
     assert rows[-1].text == "Thanks! Tracking says Friday."
 
     # A client that drops the headers but keeps our Reply-To address still threads.
-    bare, _ = make_email(subject="something else entirely", body="one more thing", to=sent["Reply-To"].addresses[0].addr_spec)
+    bare, _ = make_email(
+        subject="something else entirely",
+        body="one more thing",
+        to=sent["Reply-To"].addresses[0].addr_spec,
+    )
     await smtp_send(smtp, bare, to=sent["Reply-To"].addresses[0].addr_spec)
     last = await one(c, sa.select(messages).order_by(messages.c.id.desc()).limit(1))
     assert last.conversation_id == conv.id
@@ -133,10 +145,18 @@ async def test_forward_with_new_subject_opens_new_conversation(container, smtp) 
     await make_email_inbox(c)
     raw, _ = make_email(subject="Order #4417 hasn't arrived")
     await smtp_send(smtp, raw)
-    fwd, _ = make_email(subject="Fwd: Invoice from your warehouse", body="---------- Forwarded message ---------\nInvoice attached")
+    fwd, _ = make_email(
+        subject="Fwd: Invoice from your warehouse",
+        body="---------- Forwarded message ---------\nInvoice attached",
+    )
     await smtp_send(smtp, fwd)
-    convs = await c.db.read(lambda conn: conn.execute(sa.select(conversations).order_by(conversations.c.id)).all())
-    assert [x.subject for x in convs] == ["Order #4417 hasn't arrived", "Fwd: Invoice from your warehouse"]
+    convs = await c.db.read(
+        lambda conn: conn.execute(sa.select(conversations).order_by(conversations.c.id)).all()
+    )
+    assert [x.subject for x in convs] == [
+        "Order #4417 hasn't arrived",
+        "Fwd: Invoice from your warehouse",
+    ]
     assert convs[0].customer_id == convs[1].customer_id
     # Same subject again (a second mail, no headers): continues the first.
     again, _ = make_email(subject="RE: Order #4417 hasn't arrived", body="hello?")
@@ -153,9 +173,13 @@ async def test_ticket_reference_only_from_the_conversations_customer(container, 
     conv = await one(c, sa.select(conversations))
     own, _ = make_email(subject=f"About [#{conv.id}]", body="more details")
     await smtp_send(smtp, own)
-    other, _ = make_email(sender="mallory@evil.test", name="Mallory", subject=f"About [#{conv.id}]", body="let me in")
+    other, _ = make_email(
+        sender="mallory@evil.test", name="Mallory", subject=f"About [#{conv.id}]", body="let me in"
+    )
     await smtp_send(smtp, other, mail_from="mallory@evil.test")
-    rows = await c.db.read(lambda conn: conn.execute(sa.select(messages).order_by(messages.c.id)).all())
+    rows = await c.db.read(
+        lambda conn: conn.execute(sa.select(messages).order_by(messages.c.id)).all()
+    )
     assert rows[1].conversation_id == conv.id
     assert rows[2].conversation_id != conv.id
 
@@ -163,12 +187,21 @@ async def test_ticket_reference_only_from_the_conversations_customer(container, 
 async def test_auto_reply_is_dropped(container, smtp) -> None:  # type: ignore[no-untyped-def]
     c = container
     await make_email_inbox(c)
-    raw, _ = make_email(subject="Out of office", body="I'm away until Monday.", headers={"Auto-Submitted": "auto-replied"})
+    raw, _ = make_email(
+        subject="Out of office",
+        body="I'm away until Monday.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
     assert await smtp_send(smtp, raw) == {}
     receipt = await one(c, sa.select(inbound_receipts))
     assert receipt.status == "ignored"
     assert "auto" in receipt.error.lower()
-    assert await c.db.read(lambda conn: conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar()) == 0
+    assert (
+        await c.db.read(
+            lambda conn: conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar()
+        )
+        == 0
+    )
 
 
 async def test_bounce_marks_the_outbound_message_failed(container, smtp, relay) -> None:  # type: ignore[no-untyped-def]
@@ -177,7 +210,9 @@ async def test_bounce_marks_the_outbound_message_failed(container, smtp, relay) 
     raw, _ = make_email()
     await smtp_send(smtp, raw)
     conv = await one(c, sa.select(conversations))
-    await c.bus.execute(lambda tx: send_reply(tx, c.bus.cfg, conversation_id=conv.id, author_id=None, text="Hello"))
+    await c.bus.execute(
+        lambda tx: send_reply(tx, c.bus.cfg, conversation_id=conv.id, author_id=None, text="Hello")
+    )
     await c.runner.run_due()
     out = await one(c, sa.select(messages).where(messages.c.direction == "outbound"))
     dsn = (
@@ -196,7 +231,14 @@ async def test_bounce_marks_the_outbound_message_failed(container, smtp, relay) 
     failed = await one(c, sa.select(messages).where(messages.c.id == out.id))
     assert failed.status == "failed"
     assert "5.1.1" in failed.error
-    assert await c.db.read(lambda conn: conn.execute(sa.select(sa.func.count()).select_from(conversations)).scalar()) == 1
+    assert (
+        await c.db.read(
+            lambda conn: conn.execute(
+                sa.select(sa.func.count()).select_from(conversations)
+            ).scalar()
+        )
+        == 1
+    )
     kinds = [e["kind"] for e in await timeline(c, conv.customer_id)]
     assert kinds[-1] == "delivery_failed"
 
@@ -209,7 +251,9 @@ async def test_relay_refusal_fails_visibly_and_outage_retries(container, relay, 
     raw, _ = make_email()
     out = await deliver_email(c, inbox, raw)
     send = lambda text: c.bus.execute(  # noqa: E731
-        lambda tx: send_reply(tx, c.bus.cfg, conversation_id=out.conversation_id, author_id=None, text=text)
+        lambda tx: send_reply(
+            tx, c.bus.cfg, conversation_id=out.conversation_id, author_id=None, text=text
+        )
     )
     relay_handler.refuse = "550 5.7.1 Relaying denied"
     first = await send("one")
@@ -221,12 +265,16 @@ async def test_relay_refusal_fails_visibly_and_outage_retries(container, relay, 
     relay_handler.refuse = "451 4.3.0 Try later"
     second = await send("two")
     await c.runner.run_due()
-    assert (await one(c, sa.select(messages).where(messages.c.id == second.message_id))).status == "queued"
+    assert (
+        await one(c, sa.select(messages).where(messages.c.id == second.message_id))
+    ).status == "queued"
     relay_handler.refuse = None
     assert await c.runner.run_due() == 0  # backoff: not due yet
     clock.advance(timedelta(seconds=16))
     assert await c.runner.run_due() == 1
-    assert (await one(c, sa.select(messages).where(messages.c.id == second.message_id))).status == "sent"
+    assert (
+        await one(c, sa.select(messages).where(messages.c.id == second.message_id))
+    ).status == "sent"
 
 
 async def test_malformed_email_quarantined_then_replayed(container, smtp) -> None:  # type: ignore[no-untyped-def]
@@ -250,7 +298,12 @@ async def test_smtp_retry_of_same_message_id_is_stored_once(container, smtp) -> 
     raw, _ = make_email(message_id="<same-1@example.com>")
     await smtp_send(smtp, raw)
     await smtp_send(smtp, raw)
-    assert await c.db.read(lambda conn: conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar()) == 1
+    assert (
+        await c.db.read(
+            lambda conn: conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar()
+        )
+        == 1
+    )
 
 
 async def test_unknown_recipient_refused_at_rcpt(container, smtp) -> None:  # type: ignore[no-untyped-def]
@@ -265,10 +318,16 @@ async def test_raw_mime_webhook_checks_signature(container) -> None:  # type: ig
     inbox = await make_email_inbox(c, webhook_secret="s3cret")
     raw, _ = make_email()
     async with api_client(c) as client:
-        bad = await client.post(f"/webhooks/email/{inbox}", content=raw, headers={"X-Threadline-Signature": "sha256=00"})
+        bad = await client.post(
+            f"/webhooks/email/{inbox}", content=raw, headers={"X-Threadline-Signature": "sha256=00"}
+        )
         assert bad.status_code == 403
         sig = hmac.new(b"s3cret", raw, hashlib.sha256).hexdigest()
-        good = await client.post(f"/webhooks/email/{inbox}", content=raw, headers={"X-Threadline-Signature": f"sha256={sig}"})
+        good = await client.post(
+            f"/webhooks/email/{inbox}",
+            content=raw,
+            headers={"X-Threadline-Signature": f"sha256={sig}"},
+        )
         assert good.status_code == 200, good.text
         assert good.json()["status"] == "processed"
         missing = await client.post("/webhooks/email/999", content=raw)

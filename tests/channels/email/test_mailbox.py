@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.support.factories import make_email, make_email_inbox
 
 from threadline.channels.email.mailbox import imap_config, mailbox_poller
 from threadline.storage.tables import mailbox_state, messages
-from tests.support.factories import make_email, make_email_inbox
 
 pytestmark = pytest.mark.anyio
 
@@ -19,12 +19,19 @@ def crlf(raw: bytes) -> bytes:
     return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
-async def test_imap_inbox_imports_each_message_once_across_restarts(container: Any, dovecot: Any) -> None:
+async def test_imap_inbox_imports_each_message_once_across_restarts(
+    container: Any, dovecot: Any
+) -> None:
     c = container
     inbox_id = await make_email_inbox(
         c,
-        imap={"host": dovecot.host, "port": dovecot.port, "username": dovecot.user,
-              "password": dovecot.password, "ssl": False},
+        imap={
+            "host": dovecot.host,
+            "port": dovecot.port,
+            "username": dovecot.user,
+            "password": dovecot.password,
+            "ssl": False,
+        },
     )
     inbox = await c.bus.inbox(inbox_id)
     config = imap_config(inbox)
@@ -37,7 +44,9 @@ async def test_imap_inbox_imports_each_message_once_across_restarts(container: A
     poller = mailbox_poller(c.bus, inbox, config)
     assert await poller.poll_once() == 2
     await poller.aclose()
-    rows = await c.db.read(lambda conn: conn.execute(sa.select(messages).order_by(messages.c.id)).all())
+    rows = await c.db.read(
+        lambda conn: conn.execute(sa.select(messages).order_by(messages.c.id)).all()
+    )
     assert [r.text for r in rows] == ["first via IMAP", "second via IMAP"]
     assert rows[0].conversation_id == rows[1].conversation_id  # same subject: one matter
     state = await c.db.read(lambda conn: conn.execute(sa.select(mailbox_state)).one())
@@ -49,5 +58,9 @@ async def test_imap_inbox_imports_each_message_once_across_restarts(container: A
     restarted = mailbox_poller(c.bus, inbox, config)
     assert await restarted.poll_once() == 1
     await restarted.aclose()
-    texts = await c.db.read(lambda conn: conn.execute(sa.select(messages.c.text).order_by(messages.c.id)).scalars().all())
+    texts = await c.db.read(
+        lambda conn: (
+            conn.execute(sa.select(messages.c.text).order_by(messages.c.id)).scalars().all()
+        )
+    )
     assert texts == ["first via IMAP", "second via IMAP", "third via IMAP"]

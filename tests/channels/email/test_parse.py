@@ -11,14 +11,9 @@ from typing import Any
 
 import pytest
 
-from threadline.channels.email.parse import (
-    MalformedEmail,
-    html_to_text,
-    latest_reply,
-    parse_email,
-    sanitize_html,
-    verp_token,
-)
+from threadline.channels.email.body import html_to_text, latest_reply, sanitize_html
+from threadline.channels.email.bounces import verp_token
+from threadline.channels.email.parse import MalformedEmail, parse_email
 from threadline.core.model import (
     Channel,
     DeliveryStatus,

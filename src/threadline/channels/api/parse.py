@@ -52,7 +52,9 @@ def to_inbound(msg: ApiMessage, default_region: str | None = None) -> InboundMes
         if c.email:
             refs.append(normalize("email", c.email, verified=c.verified))
         if c.phone:
-            refs.append(normalize("phone", c.phone, verified=c.verified, default_region=default_region))
+            refs.append(
+                normalize("phone", c.phone, verified=c.verified, default_region=default_region)
+            )
     except InvalidIdentity as exc:
         raise ValueError(str(exc)) from exc
     if not refs:

@@ -35,7 +35,9 @@ class EmailParser:
             rcpt_tos=tuple(context.get("rcpt_tos", ())),
             mail_from=context.get("mail_from"),
             our_domains=(_domain(inbox.address),),
-            max_attachment_bytes=int(inbox.config.get("max_attachment_bytes", MAX_ATTACHMENT_BYTES)),
+            max_attachment_bytes=int(
+                inbox.config.get("max_attachment_bytes", MAX_ATTACHMENT_BYTES)
+            ),
         )
 
 
@@ -99,7 +101,9 @@ class SmtpSender:
     async def send(self, inbox: Inbox, message: OutboundMessage) -> str | None:
         relay = self._relay(inbox)
         if relay is None:
-            raise DeliveryError("no outbound SMTP relay is configured for this inbox", permanent=True)
+            raise DeliveryError(
+                "no outbound SMTP relay is configured for this inbox", permanent=True
+            )
         raw, envelope_from = build_message(inbox, message, datetime.now(UTC))
         try:
             await aiosmtplib.send(
@@ -116,7 +120,9 @@ class SmtpSender:
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             reasons = "; ".join(f"{e.code} {e.message}" for e in exc.recipients)
-            raise DeliveryError(f"the mail server refused the recipient: {reasons}", permanent=True) from exc
+            raise DeliveryError(
+                f"the mail server refused the recipient: {reasons}", permanent=True
+            ) from exc
         except aiosmtplib.SMTPResponseException as exc:
             # 5xx is the server's final word (RFC 5321 §4.2.1); 4xx asks us to come back.
             raise DeliveryError(

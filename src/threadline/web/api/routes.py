@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request, get, patch, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from threadline.actions.conversations import update_conversation
 from threadline.actions.customers import (
     add_identity,
     create_customer,
     merge_customers,
     unmerge_customers,
 )
-from threadline.actions.conversations import update_conversation
 from threadline.actions.receipts import Payload, ReceiptOutcome
 from threadline.actions.replies import send_reply
 from threadline.bootstrap import Container
@@ -49,6 +49,7 @@ from threadline.web.schemas import (
 __all__ = ["ROUTES"]
 
 Req = Request[AuthUser, str, State]
+T = TypeVar("T")
 
 
 def _c(request: Req) -> Container:
@@ -56,7 +57,7 @@ def _c(request: Req) -> Container:
     return container
 
 
-def _found(value: Any, what: str) -> Any:
+def _found(value: T | None, what: str) -> T:
     if value is None:
         raise NotFoundException(f"{what} not found")
     return value
@@ -123,13 +124,13 @@ async def post_customer(request: Req, data: JSONBody[CustomerIn]) -> dict[str, A
     c = _c(request)
     refs = [_identity(i) for i in data.identities]
     cid = await c.bus.execute(lambda tx: create_customer(tx, name=data.name, refs=refs))
-    return _found(await c.db.read(lambda conn: customer_detail(conn, cid)), "customer")  # type: ignore[no-any-return]
+    return _found(await c.db.read(lambda conn: customer_detail(conn, cid)), "customer")
 
 
 @get("/customers/{customer_id:int}", summary="A customer with identities and merges")
 async def get_customer(request: Req, customer_id: FromPath[int]) -> dict[str, Any]:
     row = await _c(request).db.read(lambda conn: customer_detail(conn, customer_id))
-    return _found(row, "customer")  # type: ignore[no-any-return]
+    return _found(row, "customer")
 
 
 @get("/customers/{customer_id:int}/timeline", summary="The customer's timeline, newest first")
@@ -149,7 +150,8 @@ async def get_timeline(
 @get("/customers/{customer_id:int}/identities", summary="The customer's identities")
 async def get_identities(request: Req, customer_id: FromPath[int]) -> list[dict[str, Any]]:
     row = await _c(request).db.read(lambda conn: customer_detail(conn, customer_id))
-    return _found(row, "customer")["identities"]  # type: ignore[no-any-return]
+    identities: list[dict[str, Any]] = _found(row, "customer")["identities"]
+    return identities
 
 
 @post(
@@ -169,7 +171,9 @@ async def post_identity(
 async def post_merge(request: Req, data: JSONBody[MergeIn]) -> dict[str, Any]:
     actor = f"user:{request.user.id}"
     merge_id = await _c(request).bus.execute(
-        lambda tx: merge_customers(tx, source_id=data.source_id, target_id=data.target_id, actor=actor)
+        lambda tx: merge_customers(
+            tx, source_id=data.source_id, target_id=data.target_id, actor=actor
+        )
     )
     return {"merge_id": merge_id, "target_id": data.target_id}
 
@@ -214,7 +218,7 @@ async def get_conversations(
 @get("/conversations/{conversation_id:int}", summary="One conversation")
 async def get_conversation(request: Req, conversation_id: FromPath[int]) -> dict[str, Any]:
     row = await _c(request).db.read(lambda conn: conversation_detail(conn, conversation_id))
-    return _found(row, "conversation")  # type: ignore[no-any-return]
+    return _found(row, "conversation")
 
 
 @patch(
@@ -237,7 +241,9 @@ async def patch_conversation(
             unassign=data.unassign,
         )
     )
-    return _found(await c.db.read(lambda conn: conversation_detail(conn, conversation_id)), "conversation")  # type: ignore[no-any-return]
+    return _found(
+        await c.db.read(lambda conn: conversation_detail(conn, conversation_id)), "conversation"
+    )
 
 
 @get("/conversations/{conversation_id:int}/messages", summary="Messages, oldest first")
@@ -307,7 +313,7 @@ async def get_receipts(
 @get("/receipts/{receipt_id:int}", guards=[require_admin], summary="One receipt with its payload")
 async def get_receipt(request: Req, receipt_id: FromPath[int]) -> dict[str, Any]:
     row = await _c(request).db.read(lambda conn: receipt_detail(conn, receipt_id))
-    return _found(row, "receipt")  # type: ignore[no-any-return]
+    return _found(row, "receipt")
 
 
 @post(
