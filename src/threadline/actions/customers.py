@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.actions.timeline import add_entry
-from threadline.core.model import IdentityRef
 from threadline.core.events import CustomersMerged
+from threadline.core.model import IdentityRef
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
     conversations,
