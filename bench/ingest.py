@@ -1,6 +1,7 @@
 """End-to-end ingest benchmark: a real `threadline serve` on SQLite, loaded over HTTP and SMTP.
 
-    python bench/ingest.py [--duration 15] [--connections 32] [--smtp-clients 8] [--keep] [--profile]
+    python bench/ingest.py [--duration 15] [--connections 32] [--smtp-clients 8]
+                           [--keep] [--profile]
 
 API phase: wrk (Lua script) POSTs JSON messages to /api/v1/messages for 5,000
 cycling customers. SMTP phase: N smtplib clients, one connection each, send
@@ -103,7 +104,9 @@ function done(summary, latency, requests)
   for _, thread in ipairs(threads) do
     total_bad = total_bad + (thread:get("bad") or 0)
   end
-  io.write(string.format("BENCH requests=%d non202=%d p50_us=%d p99_us=%d connect=%d read=%d write=%d timeout=%d status=%d\n",
+  io.write(string.format(
+    "BENCH requests=%d non202=%d p50_us=%d p99_us=%d " ..
+    "connect=%d read=%d write=%d timeout=%d status=%d\n",
     summary.requests, total_bad, latency:percentile(50), latency:percentile(99),
     summary.errors.connect, summary.errors.read, summary.errors.write,
     summary.errors.timeout, summary.errors.status))
@@ -341,6 +344,25 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), or NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def load_line(server: Server, cpu0: float, wall0: float) -> str:
+    assert server.proc is not None
+    cpu = cpu_seconds(server.proc.pid) - cpu0
+    wall = time.monotonic() - wall0
+    return (
+        f"  server process CPU: {100 * cpu / wall:.0f}% of one core over the phase "
+        "(one Python process; the GIL caps its Python work at one core)"
+    )
+
+
 # -- verification -----------------------------------------------------------------------
 def stored_counts(db: Path, channel: str) -> dict[str, int]:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
@@ -410,6 +432,8 @@ def api_phase(server: Server, token: str, args: argparse.Namespace) -> bool:
         f"  warm-up: {warm.get('requests', 0):.0f} requests, {warm.get('rps', 0):.0f}/s, "
         f"non-202 {warm.get('non202', 0):.0f}"
     )
+    assert server.proc is not None
+    cpu0, wall0 = cpu_seconds(server.proc.pid), time.monotonic()
     res, text = run_wrk(
         url,
         lua,
@@ -420,6 +444,7 @@ def api_phase(server: Server, token: str, args: argparse.Namespace) -> bool:
         customers=args.customers,
         token=token,
     )
+    cpu_note = load_line(server, cpu0, wall0)
     if args.verbose:
         print(text)
     time.sleep(1.0)  # let the last in-flight requests commit
@@ -437,6 +462,7 @@ def api_phase(server: Server, token: str, args: argparse.Namespace) -> bool:
         f"p90 {res.get('p90', float('nan')):.2f} ms, p99 {res.get('p99', float('nan')):.2f} ms; "
         f"non-202 {res.get('non202', 0):.0f}, socket errors {res.get('socket_errors', 0):.0f}"
     )
+    print(cpu_note)
     ok = print_counts("api", counts, acked, slack=2 * args.connections)
     print(
         f"API: {res.get('rps', 0):.0f} msgs/s, p50 {res.get('p50', float('nan')):.2f} ms, "
@@ -615,6 +641,8 @@ def smtp_phase(server: Server, args: argparse.Namespace) -> bool:
             with contextlib.suppress(Exception):
                 smtp.quit()
 
+    assert server.proc is not None
+    cpu0 = cpu_seconds(server.proc.pid)
     t0 = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(args.smtp_clients)]
     for t in threads:
@@ -622,6 +650,7 @@ def smtp_phase(server: Server, args: argparse.Namespace) -> bool:
     for t in threads:
         t.join()
     elapsed = time.monotonic() - t0
+    cpu_note = load_line(server, cpu0, t0)
     lat = sorted(x * 1000 for per in latencies for x in per)
     sent = len(lat)
     p50 = statistics.quantiles(lat, n=100)[49] if sent > 1 else float("nan")
@@ -631,6 +660,7 @@ def smtp_phase(server: Server, args: argparse.Namespace) -> bool:
     counts = stored_counts(server.tmp / "bench.db", "email")
     for what, k in errors.most_common(5):
         print(f"  error x{k}: {what}")
+    print(cpu_note)
     ok = print_counts("email", counts, sent, slack=0)
     rate = sent / elapsed if elapsed else 0.0
     print(

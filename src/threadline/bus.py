@@ -8,7 +8,7 @@ receipt again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -20,11 +20,11 @@ from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.receipts import (
     Payload,
     ReceiptOutcome,
-    process_payload,
+    process_payloads,
     quarantine_payload,
     reprocess_receipt,
 )
-from threadline.core.model import ParseResult
+from threadline.core.model import Ignored, ParseResult
 from threadline.handlers import HANDLERS, HandlerDeps
 from threadline.ports import Inbox, Parser
 from threadline.storage.db import Database, Tx
@@ -94,11 +94,15 @@ class Bus:
     # -- the inbound path --------------------------------------------------------
     async def _parse(
         self, inbox: Inbox, source: str, body: bytes, ctx: Mapping[str, Any]
-    ) -> ParseResult:
+    ) -> list[ParseResult]:
         parser = self.parsers[source]
         if parser.offload:
-            return await anyio.to_thread.run_sync(parser, inbox, body, ctx)
-        return parser(inbox, body, ctx)
+            parsed = await anyio.to_thread.run_sync(parser, inbox, body, ctx)
+        else:
+            parsed = parser(inbox, body, ctx)
+        if isinstance(parsed, Sequence):
+            return list(parsed) or [Ignored("the payload carried nothing we handle")]
+        return [parsed]
 
     async def ingest(
         self,
@@ -112,33 +116,49 @@ class Bus:
         ``parsed`` lets an edge that already had to parse (to answer 422 to an
         API caller) skip a second parse. ``also`` runs in the same transaction,
         for an edge's own bookkeeping (the IMAP poller's last UID), so the two
-        can never disagree after a crash.
+        can never disagree after a crash. For a payload that carries several
+        events, this returns the first outcome; see ``ingest_all``.
         """
+        outcomes = await self.ingest_all(payload, None if parsed is None else [parsed], also=also)
+        return outcomes[0]
 
-        def then(outcome: ReceiptOutcome, tx: Tx) -> ReceiptOutcome:
+    async def ingest_all(
+        self,
+        payload: Payload,
+        parsed: Sequence[ParseResult] | None = None,
+        *,
+        also: Callable[[Tx], None] | None = None,
+    ) -> list[ReceiptOutcome]:
+        """Like ``ingest``, for providers that batch events (one receipt per event)."""
+
+        def then(outcomes: list[ReceiptOutcome], tx: Tx) -> list[ReceiptOutcome]:
             if also is not None:
                 also(tx)
-            return outcome
+            return outcomes
 
         inbox = await self.inbox(payload.inbox_id)
         try:
-            if parsed is None:
-                parsed = await self._parse(inbox, payload.source, payload.body, payload.context)
+            results = (
+                list(parsed)
+                if parsed is not None
+                else await self._parse(inbox, payload.source, payload.body, payload.context)
+            )
         except ValueError as exc:
             reason = str(exc)
             log.warning("inbound.quarantined", inbox=inbox.id, error=reason)
-            return await self.execute(lambda tx: then(quarantine_payload(tx, payload, reason), tx))
-        try:
-            result = parsed
             return await self.execute(
-                lambda tx: then(process_payload(tx, self.cfg, payload, result), tx)
+                lambda tx: then([quarantine_payload(tx, payload, reason)], tx)
+            )
+        try:
+            return await self.execute(
+                lambda tx: then(process_payloads(tx, self.cfg, payload, results), tx)
             )
         except Exception as exc:
             # A bug or a constraint we did not foresee: keep the payload, tell
             # the provider it is safe with us, and let an operator replay it.
             log.exception("inbound.failed", inbox=inbox.id)
             error = f"{type(exc).__name__}: {exc}"
-            return await self.execute(lambda tx: then(quarantine_payload(tx, payload, error), tx))
+            return await self.execute(lambda tx: then([quarantine_payload(tx, payload, error)], tx))
 
     async def replay(self, receipt_id: int, body: bytes | None = None) -> ReceiptOutcome:
         row = await self.db.read(
@@ -155,9 +175,14 @@ class Bus:
             raise NotFound(f"receipt {receipt_id} not found")
         inbox = await self.inbox(row.inbox_id)
         try:
-            parsed = await self._parse(inbox, row.source, body or row.payload, row.context)
+            results = await self._parse(inbox, row.source, body or row.payload, row.context)
         except ValueError as exc:
             raise ActionError(f"the payload still cannot be used: {exc}") from exc
+        if len(results) != 1:
+            raise ActionError(
+                f"the payload now carries {len(results)} events; replay expects one "
+                "(send a corrected payload with one event)"
+            )
         return await self.execute(
-            lambda tx: reprocess_receipt(tx, self.cfg, receipt_id, parsed, body)
+            lambda tx: reprocess_receipt(tx, self.cfg, receipt_id, results[0], body)
         )

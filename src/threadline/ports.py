@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,12 +21,15 @@ class Inbox:
 
 
 class Parser(Protocol):
-    """Turns a stored payload into the one inbound shape. Raises ValueError on
-    a payload it cannot use; the caller quarantines it."""
+    """Turns a stored payload into the one inbound shape (or several, for
+    providers that batch events). Raises ValueError on a payload it cannot use;
+    the caller quarantines it."""
 
     offload: bool  # True for parsers costly enough to run off the event loop
 
-    def __call__(self, inbox: Inbox, body: bytes, context: Mapping[str, Any]) -> ParseResult: ...
+    def __call__(
+        self, inbox: Inbox, body: bytes, context: Mapping[str, Any]
+    ) -> ParseResult | Sequence[ParseResult]: ...
 
 
 class Sender(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,13 @@ from threadline.core.events import MessageReceived
 from threadline.core.model import (
     Attachment,
     AuthorType,
+    Channel,
     ConversationStatus,
     DeliveryStatus,
     Direction,
+    IdentityRef,
     InboundMessage,
+    ThreadHints,
 )
 from threadline.core.tokens import verify_id
 from threadline.storage.db import Tx
@@ -47,7 +51,7 @@ from threadline.storage.tables import (
     messages,
 )
 
-__all__ = ["InboundResult", "receive_inbound"]
+__all__ = ["InboundResult", "Placement", "place", "receive_inbound", "resolve_customer"]
 
 _CANDIDATE_COLUMNS = (
     conversations.c.id,
@@ -70,39 +74,86 @@ class InboundResult:
 
 
 def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessage) -> InboundResult:
-    customer_id = _resolve_customer(tx, msg)
-    decision, hinted_rows = _decide_conversation(tx, cfg, customer_id, msg)
+    customer_id = resolve_customer(tx, msg.sender, msg.also, msg.sender_name)
+    placed = place(
+        tx,
+        cfg,
+        inbox_id,
+        customer_id,
+        channel=msg.channel,
+        hints=msg.hints,
+        sender_verified=msg.sender.verified,
+    )
+    message_id = _append_message(tx, cfg, inbox_id, customer_id, placed.conversation_id, msg)
+    add_entry(
+        tx,
+        customer_id=placed.customer_id,
+        conversation_id=placed.conversation_id,
+        kind="message",
+        message_id=message_id,
+        data={"direction": "inbound", "channel": msg.channel.value},
+    )
+    tx.emit(
+        MessageReceived(
+            message_id, placed.conversation_id, placed.customer_id, msg.channel.value, placed.new
+        )
+    )
+    return InboundResult(
+        message_id, placed.conversation_id, placed.customer_id, placed.new, placed.reason
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    conversation_id: int
+    customer_id: int  # the conversation's customer (a CC'd colleague may be someone else)
+    new: bool
+    reason: str
+
+
+def place(
+    tx: Tx,
+    cfg: ActionConfig,
+    inbox_id: int,
+    customer_id: int,
+    *,
+    channel: Channel,
+    hints: ThreadHints,
+    sender_verified: bool,
+) -> Placement:
+    """Continue or open the conversation for something the customer did on ``channel``.
+
+    Shared by messages and calls: a missed call continues the customer's open
+    conversation exactly as an SMS would.
+    """
+    decision, hinted_rows = _decide_conversation(
+        tx, cfg, customer_id, channel, hints, sender_verified
+    )
     conversation_id, previous_channel = _open_or_continue(
-        tx, inbox_id, customer_id, msg, decision, hinted_rows
+        tx, inbox_id, customer_id, channel, hints, decision, hinted_rows
     )
     conv_customer = (
         hinted_rows[conversation_id].customer_id if conversation_id in hinted_rows else customer_id
     )
-    if previous_channel is not None and previous_channel != msg.channel.value:
+    if previous_channel is not None and previous_channel != channel.value:
         add_entry(
             tx,
             customer_id=conv_customer,
             conversation_id=conversation_id,
             kind="channel_switched",
-            data={"from": previous_channel, "to": msg.channel.value},
+            data={"from": previous_channel, "to": channel.value},
         )
-    message_id = _append_message(tx, cfg, inbox_id, customer_id, conversation_id, msg)
-    add_entry(
-        tx,
-        customer_id=conv_customer,
-        conversation_id=conversation_id,
-        kind="message",
-        message_id=message_id,
-        data={"direction": "inbound", "channel": msg.channel.value},
+    return Placement(
+        conversation_id, conv_customer, decision.conversation_id is None, decision.reason
     )
-    new = decision.conversation_id is None
-    tx.emit(MessageReceived(message_id, conversation_id, conv_customer, msg.channel.value, new))
-    return InboundResult(message_id, conversation_id, conv_customer, new, decision.reason)
 
 
 # -- identity -----------------------------------------------------------------
-def _resolve_customer(tx: Tx, msg: InboundMessage) -> int:
-    refs = [msg.sender, *msg.also]
+def resolve_customer(
+    tx: Tx, sender: IdentityRef, also: Sequence[IdentityRef], name: str | None
+) -> int:
+    """The customer behind ``sender``, created or linked as core.identity decides."""
+    refs = [sender, *also]
     keys = [r.key for r in refs]
     rows = tx.conn.execute(
         sa.select(identities.c.kind, identities.c.value, identities.c.customer_id).where(
@@ -112,18 +163,18 @@ def _resolve_customer(tx: Tx, msg: InboundMessage) -> int:
         )
     ).all()
     owners = {(r.kind, r.value): r.customer_id for r in rows}
-    res = identity.resolve(msg.sender, msg.also, owners)
+    res = identity.resolve(sender, also, owners)
     customer_id = res.customer_id
     if customer_id is None:
         customer_id = tx.conn.execute(
             customers.insert().returning(customers.c.id),
-            {"name": msg.sender_name, "created_at": tx.now, "updated_at": tx.now},
+            {"name": name, "created_at": tx.now, "updated_at": tx.now},
         ).scalar_one()
-    elif msg.sender_name:
+    elif name:
         tx.conn.execute(
             customers.update()
             .where(customers.c.id == customer_id, customers.c.name.is_(None))
-            .values(name=msg.sender_name, updated_at=tx.now)
+            .values(name=name, updated_at=tx.now)
         )
     for ref in res.link:
         tx.conn.execute(
@@ -176,9 +227,13 @@ def _candidate(row: Any) -> Candidate:
 
 
 def _decide_conversation(
-    tx: Tx, cfg: ActionConfig, customer_id: int, msg: InboundMessage
+    tx: Tx,
+    cfg: ActionConfig,
+    customer_id: int,
+    channel: Channel,
+    hints: ThreadHints,
+    sender_verified: bool,
 ) -> tuple[Decision, dict[int, sa.Row[Any]]]:
-    hints = msg.hints
     wanted: list[tuple[HintKind, int]] = []
     if hints.conversation_id is not None:
         wanted.append((HintKind.SESSION, hints.conversation_id))
@@ -214,9 +269,9 @@ def _decide_conversation(
         by_id.setdefault(row.id, row)
     hinted = [Hinted(kind, _candidate(by_id[cid])) for kind, cid in wanted if cid in by_id]
     decision = pick_conversation(
-        channel=msg.channel,
+        channel=channel,
         customer_id=customer_id,
-        sender_verified=msg.sender.verified,
+        sender_verified=sender_verified,
         subject=hints.subject,
         hinted=hinted,
         candidates=[_candidate(r) for r in own],
@@ -230,20 +285,21 @@ def _open_or_continue(
     tx: Tx,
     inbox_id: int,
     customer_id: int,
-    msg: InboundMessage,
+    channel: Channel,
+    hints: ThreadHints,
     decision: Decision,
     rows: dict[int, sa.Row[Any]],
 ) -> tuple[int, str | None]:
     """Returns the conversation id and the channel of its previous inbound message."""
     values = {
         "status": ConversationStatus.OPEN.value,
-        "last_inbound_channel": msg.channel.value,
+        "last_inbound_channel": channel.value,
         "last_inbound_at": tx.now,
         "last_activity_at": tx.now,
         "updated_at": tx.now,
     }
     if decision.conversation_id is None:
-        subject = (msg.hints.subject or "").strip()[:500] or None
+        subject = (hints.subject or "").strip()[:500] or None
         cid: int = tx.conn.execute(
             conversations.insert().returning(conversations.c.id),
             {

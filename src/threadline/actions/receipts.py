@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.calls import record_call
 from threadline.actions.config import ActionConfig
 from threadline.actions.delivery import apply_status_update
 from threadline.actions.errors import Conflict, NotFound
 from threadline.actions.inbound import receive_inbound
-from threadline.core.model import Ignored, InboundMessage, ParseResult, StatusUpdate
+from threadline.core.model import CallEvent, Ignored, InboundMessage, ParseResult, StatusUpdate
 from threadline.storage.db import Tx
 from threadline.storage.tables import inbound_receipts
 
@@ -28,6 +30,7 @@ __all__ = [
     "ReceiptOutcome",
     "payload_key",
     "process_payload",
+    "process_payloads",
     "quarantine_payload",
     "reprocess_receipt",
 ]
@@ -61,7 +64,9 @@ def payload_key(body: bytes) -> str:
 def _result_key(parsed: ParseResult, body: bytes) -> str:
     if isinstance(parsed, InboundMessage):
         return parsed.provider_message_id
-    return payload_key(body)
+    if isinstance(parsed, CallEvent):
+        return parsed.key
+    return parsed.key or payload_key(body)
 
 
 def _existing(tx: Tx, inbox_id: int, key: str) -> Any:
@@ -84,6 +89,14 @@ def _apply(tx: Tx, cfg: ActionConfig, inbox_id: int, parsed: ParseResult) -> dic
             "message_id": result.message_id,
             "_conversation_id": result.conversation_id,
             "_customer_id": result.customer_id,
+        }
+    if isinstance(parsed, CallEvent):
+        call = record_call(tx, cfg, inbox_id, parsed)
+        return {
+            "status": "processed",
+            "message_id": None,
+            "_conversation_id": call.conversation_id,
+            "_customer_id": call.customer_id,
         }
     if isinstance(parsed, StatusUpdate):
         found = apply_status_update(tx, parsed, cfg.secret_key)
@@ -129,6 +142,14 @@ def process_payload(
         },
     ).scalar_one()
     return _outcome(receipt_id, cols)
+
+
+def process_payloads(
+    tx: Tx, cfg: ActionConfig, payload: Payload, results: Sequence[ParseResult]
+) -> list[ReceiptOutcome]:
+    """One provider request can carry several events (Meta batches them): each
+    gets its own receipt, so a retry of the request dedups event by event."""
+    return [process_payload(tx, cfg, payload, r) for r in results]
 
 
 def quarantine_payload(

@@ -15,6 +15,7 @@ from threadline.actions.config import ActionConfig
 from threadline.actions.conversations import change_status
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.timeline import add_entry
+from threadline.core.capabilities import ReplyRefused, check_reply
 from threadline.core.channels import REPLY_IDENTITY
 from threadline.core.events import ReplyQueued
 from threadline.core.model import AuthorType, Channel, ConversationStatus, DeliveryStatus, Direction
@@ -22,7 +23,7 @@ from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
 from threadline.storage.tables import conversations, identities, inboxes, messages
 
-__all__ = ["ReplyResult", "send_reply"]
+__all__ = ["ReplyResult", "TemplateRef", "last_inbound_at", "send_reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,30 @@ class ReplyResult:
     channel: Channel
     recipient: str | None
     status: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRef:
+    """An approved provider template (WhatsApp message templates)."""
+
+    name: str
+    language: str = "en"
+    parameters: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "language": self.language, "parameters": list(self.parameters)}
+
+
+def last_inbound_at(tx: Tx, customer_id: int, channel: Channel) -> Any:
+    """When the customer last wrote on ``channel``: what provider reply windows count from."""
+    return tx.conn.execute(
+        sa.select(sa.func.max(messages.c.created_at)).where(
+            messages.c.customer_id == customer_id,
+            messages.c.channel == channel.value,
+            messages.c.direction == Direction.INBOUND.value,
+        )
+    ).scalar()
 
 
 def _pick_inbox(tx: Tx, conversation_id: int, channel: Channel) -> sa.Row[Any] | None:
@@ -80,7 +105,14 @@ def send_reply(
     channel: Channel | None = None,
     note: bool = False,
     status: ConversationStatus | None = None,
+    template: TemplateRef | None = None,
 ) -> ReplyResult:
+    """Store a reply (or an internal note) and queue its delivery.
+
+    ``template`` sends an approved provider template (WhatsApp outside the
+    24-hour window); ``text`` is then what the customer will read, for the
+    timeline.
+    """
     text = text.strip()
     if not text:
         raise ActionError("a reply needs text")
@@ -93,6 +125,18 @@ def send_reply(
         channel = Channel(conv.last_inbound_channel or "email")
     # The customer's reachability first: it is what the agent can act on.
     recipient = None if note else _recipient(tx, conv.customer_id, channel)
+    check = None
+    if not note:
+        try:
+            check = check_reply(
+                channel,
+                text,
+                now=tx.now,
+                last_inbound_at=last_inbound_at(tx, conv.customer_id, channel),
+                template=template is not None,
+            )
+        except ReplyRefused as exc:
+            raise ActionError(str(exc)) from exc
     inbox = None if note else _pick_inbox(tx, conversation_id, channel)
     if not note and inbox is None and channel is not Channel.API:
         raise ActionError(f"no {channel.value} inbox is configured to send from")
@@ -119,7 +163,7 @@ def send_reply(
             "recipient": recipient,
             "status": status_now.value,
             "error": None,
-            "meta": {},
+            "meta": {"template": template.as_dict()} if template is not None else {},
             "created_at": tx.now,
             "sent_at": None if push else tx.now,
         },
@@ -155,4 +199,5 @@ def send_reply(
             max_attempts=cfg.delivery_attempts,
         )
         tx.emit(ReplyQueued(message_id, conversation_id, channel.value))
-    return ReplyResult(message_id, channel, recipient, status_now.value)
+    warnings = check.warnings if check is not None else ()
+    return ReplyResult(message_id, channel, recipient, status_now.value, warnings)

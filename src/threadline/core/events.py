@@ -24,6 +24,7 @@ class TimelineEntryAdded:
     customer_id: int
     conversation_id: int | None
     kind: str
+    changed: bool = False  # an existing entry filled in (a call got its recording)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from datetime import datetime
 __all__ = [
     "Attachment",
     "AuthorType",
+    "CallEvent",
     "Channel",
     "ConversationStatus",
     "DeliveryError",
@@ -149,6 +150,7 @@ class StatusUpdate:
     message_id: int | None = None
     error: str | None = None
     recipients: tuple[str, ...] = ()
+    key: str | None = None  # the receipt's dedup key, e.g. "twilio-status:SM…:delivered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +158,34 @@ class Ignored:
     """A payload we accepted but will not turn into a message, with the reason."""
 
     reason: str
+    key: str | None = None  # the receipt's dedup key, when the provider names the event
 
 
-ParseResult = InboundMessage | StatusUpdate | Ignored
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    """What a telephony provider tells us about one call, at one moment.
+
+    Several events arrive per call (started, ended, recording, transcription);
+    each carries what it knows and ``key`` tells them apart for dedup.
+    """
+
+    call_id: str  # the provider's id for the call (Twilio CallSid)
+    key: str  # unique per event, e.g. "CA…:completed" or "RE…" for a recording
+    caller: IdentityRef  # the customer's side, whichever direction the call went
+    direction: str  # inbound | outbound
+    status: str | None = (
+        None  # ringing | in-progress | completed | busy | no-answer | failed | canceled
+    )
+    duration_seconds: int | None = None
+    answered: bool | None = None  # did an agent pick up?
+    recording_url: str | None = None
+    recording_seconds: int | None = None
+    transcription: str | None = None
+    voicemail: bool = False  # the recording is a voicemail, not a recorded conversation
+    caller_name: str | None = None
+
+
+ParseResult = InboundMessage | StatusUpdate | CallEvent | Ignored
 
 
 @dataclass(frozen=True, slots=True)

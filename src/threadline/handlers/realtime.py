@@ -28,6 +28,7 @@ async def push_timeline_entry(event: TimelineEntryAdded, deps: HandlerDeps) -> N
         "customer_id": event.customer_id,
         "conversation_id": event.conversation_id,
         "kind": event.kind,
+        "changed": event.changed,
     }
     await deps.broker.publish(f"customer:{event.customer_id}", data)
     if event.conversation_id is not None:

@@ -87,6 +87,8 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("password_hash", sa.String(200), nullable=True),
     _created(),
+    sa.Column("phone", sa.String(32), nullable=True),  # E.164, rung for inbound calls
+    sa.Column("on_duty", sa.Boolean(), nullable=False, server_default=sa.false()),
 )
 
 api_tokens = sa.Table(
@@ -285,4 +287,59 @@ audit_log = sa.Table(
     sa.Column("subject", sa.String(200), nullable=False),
     sa.Column("data", JSON, nullable=False, default=dict),
     _created(),
+)
+
+
+calls = sa.Table(
+    "calls",
+    metadata,
+    _id(),
+    sa.Column("inbox_id", ID, sa.ForeignKey("inboxes.id"), nullable=True),  # None: logged by hand
+    sa.Column("provider_call_id", sa.String(64), nullable=False),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("conversation_id", ID, sa.ForeignKey("conversations.id"), nullable=True),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("answered", sa.Boolean(), nullable=True),
+    sa.Column("duration_seconds", sa.Integer(), nullable=True),
+    sa.Column("recording_url", sa.Text(), nullable=True),
+    sa.Column("recording_seconds", sa.Integer(), nullable=True),
+    sa.Column("transcription", sa.Text(), nullable=True),
+    sa.Column("voicemail", sa.Boolean(), nullable=False),
+    sa.Column("notes", sa.Text(), nullable=True),  # agents logging a call by hand
+    sa.Column("logged_by", ID, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("timeline_entry_id", ID, sa.ForeignKey("timeline_entries.id"), nullable=True),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("inbox_id", "provider_call_id"),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    _id(),
+    sa.Column("kind", sa.String(32), nullable=False),  # callback | …
+    sa.Column("conversation_id", ID, sa.ForeignKey("conversations.id"), nullable=False, index=True),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("call_id", ID, sa.ForeignKey("calls.id"), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),  # open | done | cancelled
+    sa.Column("due_at", UTCDateTime(), nullable=False),
+    sa.Column("assignee_id", ID, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("data", JSON, nullable=False, default=dict),
+    _created(),
+    sa.Column("done_at", UTCDateTime(), nullable=True),
+    sa.Index(None, "status", "due_at"),
+)
+
+sandbox_outbox = sa.Table(
+    "sandbox_outbox",
+    metadata,
+    _id(),
+    sa.Column("provider", sa.String(32), nullable=False),  # twilio | meta | telegram | email
+    sa.Column("recipient", sa.String(340), nullable=False),
+    sa.Column("provider_message_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("request", JSON, nullable=False),  # what the provider's API received
+    sa.Column("text", sa.Text(), nullable=True),
+    _created(),
+    sa.Index(None, "recipient", "id"),
 )
