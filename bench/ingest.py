@@ -624,7 +624,8 @@ def smtp_phase(server: Server, args: argparse.Namespace) -> bool:
                     smtp = smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30)
                     smtp.ehlo("loadgen.example.com")
                 n = next(counter)
-                sender = n % args.smtp_senders
+                # random senders: some write again (and thread by In-Reply-To or subject)
+                sender = rng.randrange(args.smtp_senders)
                 with lock:
                     addr, raw, _ = _email(n, sender, last_ids, rng)
                 t0 = time.perf_counter()

@@ -7,17 +7,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import httpx
+
 from threadline.actions.config import ActionConfig
 from threadline.bus import Bus
-from threadline.channels.api.parse import ApiParser
-from threadline.channels.email.adapter import EmailParser, OutboxSender, SmtpRelay, SmtpSender
+from threadline.channels import registry
+from threadline.channels.email.adapter import OutboxSender, SmtpRelay, SmtpSender
 from threadline.channels.email.mailbox import imap_config, mailbox_poller
 from threadline.clock import Clock, SystemClock
 from threadline.core.continuity import Policy
 from threadline.handlers import HandlerDeps
 from threadline.jobs.delivery import Delivery
 from threadline.jobs.runner import JobRunner
-from threadline.ports import Broker, Parser, Sender
+from threadline.ports import Broker, Sender
 from threadline.realtime.memory import MemoryBroker
 from threadline.settings import Settings
 from threadline.storage.db import Database
@@ -33,7 +35,8 @@ class Container:
     bus: Bus
     broker: Broker
     runner: JobRunner
-    senders: dict[str, Sender]
+    senders: Mapping[str, Sender]
+    http: httpx.AsyncClient
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event | None = None
 
@@ -57,6 +60,7 @@ class Container:
         for task in self._tasks:
             await task
         self._tasks.clear()
+        await self.http.aclose()
         self.db.close()
 
 
@@ -91,12 +95,15 @@ def bootstrap(
         attachment_dir=None if settings.attachments_in_db else settings.data_dir / "attachments",
     )
     broker = broker or MemoryBroker()
-    parsers: dict[str, Parser] = {"email": EmailParser(), "api": ApiParser()}
+    parsers = registry.parsers()
     holder: list[JobRunner] = []
     deps = HandlerDeps(broker=broker, wake_jobs=lambda: holder[0].wake() if holder else None)
     bus = Bus(db, cfg, parsers, deps)
-    all_senders = dict(senders) if senders is not None else default_senders(settings)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+    context = registry.SenderContext(http=http, sandbox_base=f"{settings.base_url()}/sandbox")
+    overrides = dict(senders) if senders is not None else default_senders(settings)
+    all_senders = registry.senders(context, overrides)
     delivery = Delivery(bus, all_senders)
     runner = JobRunner(bus, {"deliver": delivery}, on_give_up={"deliver": delivery.give_up})
     holder.append(runner)
-    return Container(settings, clock, db, bus, broker, runner, all_senders)
+    return Container(settings, clock, db, bus, broker, runner, all_senders, http)

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     run_jobs: bool = True
     log_level: str = "info"
 
+    def base_url(self) -> str:
+        """Our own address as providers and links see it."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
     def resolved_secret(self) -> str:
         """The configured secret, or one kept in the data dir so tokens survive restarts."""
         if self.secret_key:

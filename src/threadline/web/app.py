@@ -18,6 +18,7 @@ from threadline.bootstrap import Container
 from threadline.bus import UnknownInbox
 from threadline.web.api.routes import ROUTES
 from threadline.web.auth import BearerAuth
+from threadline.web.sandbox import SANDBOX
 from threadline.web.ui import UI_ROUTES, session_secret, ui_template_config
 from threadline.web.webhooks import WEBHOOKS
 
@@ -60,7 +61,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         await container.aclose()
 
     app = Litestar(
-        route_handlers=[api, *WEBHOOKS, *UI_ROUTES, healthz, metrics],
+        route_handlers=[api, *WEBHOOKS, *SANDBOX, *UI_ROUTES, healthz, metrics],
         on_startup=[startup] if manage_lifecycle else [],
         on_shutdown=[shutdown] if manage_lifecycle else [],
         exception_handlers={
@@ -83,7 +84,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             cookie_name="tl_csrf",
             header_name="x-csrftoken",
             # token-authenticated and provider-signed endpoints carry no cookies to forge
-            exclude=["/api/", "/webhooks/"],
+            exclude=["/api/", "/webhooks/", "/sandbox/"],
         ),
         template_config=ui_template_config(),
         middleware=[

@@ -16,7 +16,7 @@ from threadline.actions.receipts import Payload
 from threadline.bootstrap import Container
 from threadline.bus import UnknownInbox
 
-__all__ = ["WEBHOOKS"]
+__all__ = ["ROUTES"]
 
 MAX_EMAIL_BYTES = 40 * 1024 * 1024
 
@@ -52,4 +52,4 @@ async def email_webhook(
     return {"receipt_id": outcome.receipt_id, "status": outcome.status}
 
 
-WEBHOOKS = [email_webhook]
+ROUTES = [email_webhook]

@@ -1,0 +1,19 @@
+"""Sandbox providers: local stand-ins for the providers' REST APIs.
+
+An inbox in sandbox mode sends through the same adapter code as production,
+to these endpoints instead of the internet; what they receive lands in the
+sandbox outbox, where the customer simulator shows it as the customer's phone
+or app would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["SANDBOX"]
+
+SANDBOX: list[Any] = [
+    # twilio: routes here
+    # meta: routes here
+    # telegram: routes here
+]
