@@ -186,29 +186,86 @@ def token_add(
     typer.echo(token)
 
 
+Opt = typer.Option
+
+
 @inbox_app.command("add")
 def inbox_add(
-    kind: Annotated[str, typer.Argument(help="email or api")],
-    address: Annotated[str, typer.Option(help="The inbox address, e.g. support@acme.test")],
-    name: Annotated[str, typer.Option()] = "Support",
-    config: Annotated[
-        str, typer.Option(help="JSON settings, e.g. SMTP relay, webhook secret")
-    ] = "{}",
+    kind: Annotated[
+        str,
+        typer.Argument(help="email, api, sms, voice, whatsapp, messenger, instagram or telegram"),
+    ],
+    address: Annotated[
+        str,
+        Opt(
+            help="email: the address; sms/voice: the Twilio number (E.164); whatsapp: the "
+            "phone number id; messenger: the page id; instagram: the IG account id; "
+            "telegram: the bot's username"
+        ),
+    ],
+    name: Annotated[str, Opt()] = "Support",
+    account_sid: Annotated[str | None, Opt(help="Twilio Account SID (sms, voice)")] = None,
+    auth_token: Annotated[str | None, Opt(help="Twilio auth token: signs webhooks")] = None,
+    app_secret: Annotated[str | None, Opt(help="Meta app secret: signs webhooks")] = None,
+    access_token: Annotated[str | None, Opt(help="Meta system-user or page token")] = None,
+    verify_token: Annotated[str | None, Opt(help="Meta webhook verify token")] = None,
+    bot_token: Annotated[str | None, Opt(help="Telegram bot token")] = None,
+    secret_token: Annotated[str | None, Opt(help="Telegram webhook secret token")] = None,
+    webhook_secret: Annotated[str | None, Opt(help="email/api webhook HMAC secret")] = None,
+    sandbox: Annotated[bool, Opt("--sandbox", help="send to the local sandbox")] = False,
+    config: Annotated[str, Opt(help="more settings as JSON (smtp, imap, hours…)")] = "{}",
     database_url: DbOpt = None,
 ) -> None:
-    """Configure an inbox: where messages arrive and how replies leave."""
+    """Configure an inbox: where messages arrive, how replies leave, what signs webhooks."""
+    settings = {
+        **json.loads(config),
+        **{
+            k: v
+            for k, v in {
+                "account_sid": account_sid,
+                "auth_token": auth_token,
+                "app_secret": app_secret,
+                "access_token": access_token,
+                "verify_token": verify_token,
+                "bot_token": bot_token,
+                "secret_token": secret_token,
+                "webhook_secret": webhook_secret,
+            }.items()
+            if v is not None
+        },
+    }
+    if sandbox:
+        settings["sandbox"] = True
     container = bootstrap(_settings(database_url))
     inbox_id = _run(
         container,
-        lambda tx: add_inbox(
-            tx, channel=kind, name=name, address=address, config=json.loads(config)
-        ),
+        lambda tx: add_inbox(tx, channel=kind, name=name, address=address, config=settings),
     )
     stored = container.db.read_sync(
         lambda c: c.execute(sa.select(inboxes.c.address).where(inboxes.c.id == inbox_id)).scalar()
     )
     container.db.close()
     console.print(f"Added {kind} inbox {stored} (inbox {inbox_id})")
+    hint = _WEBHOOK_HINTS.get(kind)
+    if hint:
+        console.print(
+            "Point the provider at: "
+            + hint.format(base=_settings(database_url).base_url(), id=inbox_id)
+        )
+
+
+_WEBHOOK_HINTS = {
+    "sms": "{base}/webhooks/twilio/sms (Messaging webhook); "
+    "delivery statuses arrive at {base}/webhooks/twilio/status",
+    "voice": "{base}/webhooks/twilio/voice (Voice webhook, POST)",
+    "whatsapp": "{base}/webhooks/meta (callback URL, with your verify token); "
+    "subscribe to 'messages'",
+    "messenger": "{base}/webhooks/meta; subscribe to messages, message_echoes, "
+    "message_deliveries and message_reads",
+    "instagram": "{base}/webhooks/meta, subscribe to messages",
+    "telegram": "{base}/webhooks/telegram/{id} via setWebhook with your secret token",
+    "email": "SMTP to this server, or POST raw mail to {base}/webhooks/email/{id}",
+}
 
 
 def main() -> None:
