@@ -17,12 +17,13 @@ import json
 import math
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,11 @@ def product_words(n: int, rng: random.Random) -> list[str]:
     return out
 
 
+def products_for(seed: int) -> list[str]:
+    """The product vocabulary of a dataset: the same seed, the same words (for reused DBs)."""
+    return product_words(4000, random.Random(seed * 7919 + 1))
+
+
 class TextMaker:
     def __init__(self, rng: random.Random, products: Sequence[str]) -> None:
         self.rng = rng
@@ -221,149 +227,179 @@ def ts(i: int, total: int) -> str:
 
 
 # -- the load ----------------------------------------------------------------------------
-def load(path: Path, n_messages: int, n_customers: int, seed: int) -> None:
-    url = f"sqlite:///{path}"
-    t_all = time.perf_counter()
-    upgrade(url)
-    con = sqlite3.connect(path, isolation_level=None)
-    for pragma in (
-        "journal_mode=WAL",
-        "synchronous=OFF",
-        "cache_size=-1000000",
-        "temp_store=MEMORY",
-        "foreign_keys=OFF",
-    ):
-        con.execute(f"PRAGMA {pragma}")
-    # FTS: drop the triggers and the table during the load; create_fts rebuilds it after.
-    drop_fts("sqlite", con.execute)
-    left = con.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?, ?)",
-        SQLITE_TRIGGERS,
-    ).fetchall()
-    assert not left, left
-    rng = random.Random(seed)
-    t0 = time.perf_counter()
-    rows = 0
+class Dataset:
+    """The generated workspace, planned up front; rows come out table by table."""
 
-    def many(sql: str, it: Iterator[tuple[Any, ...]] | list[tuple[Any, ...]]) -> int:
-        batch: list[tuple[Any, ...]] = []
-        n = 0
-        con.execute("BEGIN")
-        for row in it:
-            batch.append(row)
-            if len(batch) >= CHUNK:
-                con.executemany(sql, batch)
-                n += len(batch)
-                batch.clear()
-        if batch:
-            con.executemany(sql, batch)
-            n += len(batch)
-        con.execute("COMMIT")
-        return n
+    def __init__(self, n_messages: int, n_customers: int, seed: int) -> None:
+        t0 = time.perf_counter()
+        self.n_messages = n = n_messages
+        self.n_customers = nc = n_customers
+        self.rng = rng = random.Random(seed)
+        self.inbox_of = {ch: i for i, (ch, _) in enumerate(CHANNELS, start=1)}
+        # Who writes each message: a long tail, as in real help desks (most customers write
+        # once or twice, a few accounts write all the time).
+        weights = [rng.paretovariate(1.5) for _ in range(nc)]
+        scale = (n - nc) / sum(weights)
+        counts = [1 + int(w * scale) for w in weights]
+        short = n - sum(counts)
+        for c in rng.choices(range(nc), weights=weights, k=max(short, 0)):
+            counts[c] += 1
+        while sum(counts) > n:  # rounding can overshoot by a few
+            c = rng.randrange(nc)
+            if counts[c] > 1:
+                counts[c] -= 1
+        self.counts = counts
+        order = [c for c, k in enumerate(counts) for _ in range(k)]
+        rng.shuffle(order)
+        # Customers appear as they first write.
+        self.first_seen: dict[int, int] = {}
+        for i, c in enumerate(order):
+            self.first_seen.setdefault(c, i)
+        # Conversations: 1-3 per customer, each a consecutive run of that customer's messages.
+        n_convs = [min(counts[c], rng.choice((1, 1, 2, 2, 3))) for c in range(nc)]
+        self.conv_of = conv_of = [0] * n
+        seen = [0] * nc
+        conv_ids: list[list[int]] = [[] for _ in range(nc)]
+        self.convs: list[dict[str, Any]] = []
+        names = [ch for ch, _ in CHANNELS]
+        shares = [w for _, w in CHANNELS]
+        for i, c in enumerate(order):
+            k = seen[c]
+            slot = k * n_convs[c] // counts[c]
+            if slot >= len(conv_ids[c]):
+                self.convs.append(
+                    {
+                        "customer": c,
+                        "first": i,
+                        "last": i,
+                        "last_in": i,
+                        "channel": rng.choices(names, weights=shares)[0],
+                        "subject": rng.choice(SUBJECTS),
+                    }
+                )
+                conv_ids[c].append(len(self.convs))  # ids from 1, in order of first message
+            cid = conv_ids[c][slot]
+            conv_of[i] = cid
+            self.convs[cid - 1]["last"] = i
+            seen[c] = k + 1
+        # The first message of a conversation is the customer's; then customer or agent.
+        self.inbound = [
+            self.convs[conv_of[i] - 1]["first"] == i or rng.random() < 0.6 for i in range(n)
+        ]
+        for i, inbound in enumerate(self.inbound):
+            if inbound:
+                self.convs[conv_of[i] - 1]["last_in"] = i
+        self.products = products_for(seed)
+        self.plan_seconds = time.perf_counter() - t0
 
-    created = START.strftime("%Y-%m-%d %H:%M:%S.%f")
-    con.execute("BEGIN")
-    con.execute(
-        "INSERT INTO users (id, email, name, role, password_hash, created_at) "
-        "VALUES (1, 'agent@acme.test', 'Anna Agent', 'agent', NULL, ?)",
-        (created,),
-    )
-    inbox_of = {}
-    for i, (channel, _) in enumerate(CHANNELS, start=1):
-        address = "support@acme.test" if channel == "email" else f"acme-{channel}"
-        con.execute(
-            "INSERT INTO inboxes (id, channel, name, address, config, created_at) "
-            "VALUES (?, ?, ?, ?, '{}', ?)",
-            (i, channel, channel.title(), address, created),
+    def ts(self, i: int) -> str:
+        return ts(i, self.n_messages)
+
+    def tables(self) -> Iterator[tuple[str, tuple[str, ...], Iterable[tuple[Any, ...]]]]:
+        created = START.strftime("%Y-%m-%d %H:%M:%S.%f")
+        yield (
+            "users",
+            ("id", "email", "name", "role", "password_hash", "created_at"),
+            [(1, "agent@acme.test", "Anna Agent", "agent", None, created)],
         )
-        inbox_of[channel] = i
-    con.execute("COMMIT")
-
-    # Who writes each message: a long tail, as in real help desks (most customers write
-    # once or twice, a few hundred accounts write all the time).
-    weights = [rng.paretovariate(1.5) for _ in range(n_customers)]
-    scale = (n_messages - n_customers) / sum(weights)
-    counts = [1 + int(w * scale) for w in weights]
-    short = n_messages - sum(counts)
-    for c in rng.choices(range(n_customers), weights=weights, k=max(short, 0)):
-        counts[c] += 1
-    while sum(counts) > n_messages:  # rounding can overshoot by a few
-        c = rng.randrange(n_customers)
-        if counts[c] > 1:
-            counts[c] -= 1
-    order = [c for c, k in enumerate(counts) for _ in range(k)]
-    rng.shuffle(order)
-    # Each customer's first message comes first in time: customers appear as they write.
-    first_seen: dict[int, int] = {}
-    for i, c in enumerate(order):
-        first_seen.setdefault(c, i)
-
-    # Conversations: 1-3 per customer, each a consecutive run of that customer's messages.
-    n_convs = [min(counts[c], rng.choice((1, 1, 2, 2, 3))) for c in range(n_customers)]
-    conv_of = [0] * n_messages
-    seen = [0] * n_customers
-    conv_ids: list[list[int]] = [[] for _ in range(n_customers)]
-    conv_rows: list[dict[str, Any]] = []
-    for i, c in enumerate(order):
-        k = seen[c]
-        slot = k * n_convs[c] // counts[c]
-        if slot >= len(conv_ids[c]):
-            channel = rng.choices([ch for ch, _ in CHANNELS], weights=[w for _, w in CHANNELS])[0]
-            conv_rows.append(
-                {
-                    "customer": c,
-                    "first": i,
-                    "last": i,
-                    "channel": channel,
-                    "last_in": i,
-                    "subject": rng.choice(SUBJECTS),
-                }
-            )
-            conv_ids[c].append(len(conv_rows))  # ids from 1, in order of first message
-        cid = conv_ids[c][slot]
-        conv_of[i] = cid
-        conv_rows[cid - 1]["last"] = i
-        seen[c] = k + 1
-    # inbound or an agent's reply: the first message of a conversation is the customer's
-    direction = [
-        "inbound" if conv_rows[conv_of[i] - 1]["first"] == i or rng.random() < 0.6 else "outbound"
-        for i in range(n_messages)
-    ]
-    for i, d in enumerate(direction):
-        if d == "inbound":
-            conv_rows[conv_of[i] - 1]["last_in"] = i
-    t_plan = time.perf_counter() - t0
-
-    t1 = time.perf_counter()
-    rows += many(
-        "INSERT INTO customers (id, name, merged_into_id, created_at, updated_at) "
-        "VALUES (?, ?, NULL, ?, ?)",
-        (
+        yield (
+            "inboxes",
+            ("id", "channel", "name", "address", "config", "created_at"),
+            [
+                (
+                    i,
+                    ch,
+                    ch.title(),
+                    "support@acme.test" if ch == "email" else f"acme-{ch}",
+                    "{}",
+                    created,
+                )
+                for ch, i in self.inbox_of.items()
+            ],
+        )
+        first = self.first_seen
+        yield (
+            "customers",
+            ("id", "name", "merged_into_id", "created_at", "updated_at"),
             (
-                c + 1,
-                f"Customer {c}",
-                ts(first_seen.get(c, 0), n_messages),
-                ts(first_seen.get(c, 0), n_messages),
-            )
-            for c in range(n_customers)
-        ),
-    )
-    rows += many(
-        "INSERT INTO identities (customer_id, kind, value, verified, created_at) "
-        "VALUES (?, 'external', ?, 1, ?)",
-        ((c + 1, f"c{c}", ts(first_seen.get(c, 0), n_messages)) for c in range(n_customers)),
-    )
+                (c + 1, f"Customer {c}", None, self.ts(first.get(c, 0)), self.ts(first.get(c, 0)))
+                for c in range(self.n_customers)
+            ),
+        )
+        yield (
+            "identities",
+            ("id", "customer_id", "kind", "value", "verified", "created_at"),
+            (
+                (c + 1, c + 1, "external", f"c{c}", True, self.ts(first.get(c, 0)))
+                for c in range(self.n_customers)
+            ),
+        )
+        yield (
+            "conversations",
+            (
+                "id",
+                "customer_id",
+                "inbox_id",
+                "status",
+                "priority",
+                "category",
+                "assignee_id",
+                "team",
+                "escalation_level",
+                "subject",
+                "subject_key",
+                "last_inbound_channel",
+                "last_inbound_at",
+                "last_activity_at",
+                "resolved_at",
+                "created_at",
+                "updated_at",
+            ),
+            self._conversations(),
+        )
+        yield (
+            "messages",
+            (
+                "id",
+                "conversation_id",
+                "customer_id",
+                "inbox_id",
+                "direction",
+                "channel",
+                "author_type",
+                "author_id",
+                "text",
+                "full_text",
+                "html",
+                "provider_message_id",
+                "recipient",
+                "status",
+                "error",
+                "meta",
+                "created_at",
+                "sent_at",
+            ),
+            self._messages(),
+        )
+        yield (
+            "timeline_entries",
+            ("id", "customer_id", "conversation_id", "kind", "message_id", "data", "created_at"),
+            self._timeline(),
+        )
 
-    def conversation_rows() -> Iterator[tuple[Any, ...]]:
-        for cid, r in enumerate(conv_rows, start=1):
-            last = ts(r["last"], n_messages)
-            resolved = r["last"] < n_messages * 0.97 and rng.random() < 0.8
+    def _conversations(self) -> Iterator[tuple[Any, ...]]:
+        rng = random.Random(self.rng.random())
+        n = self.n_messages
+        for cid, r in enumerate(self.convs, start=1):
+            last = self.ts(r["last"])
+            resolved = r["last"] < n * 0.97 and rng.random() < 0.8
             subject = r["subject"] if r["channel"] == "email" else None
+            status = "resolved" if resolved else rng.choice(("open", "open", "pending"))
             yield (
                 cid,
                 r["customer"] + 1,
-                inbox_of[r["channel"]],
-                "resolved" if resolved else rng.choice(("open", "open", "pending")),
+                self.inbox_of[r["channel"]],
+                status,
                 "normal",
                 None,
                 None,
@@ -372,33 +408,25 @@ def load(path: Path, n_messages: int, n_customers: int, seed: int) -> None:
                 subject,
                 normalize_subject(subject),
                 r["channel"],
-                ts(r["last_in"], n_messages),
+                self.ts(r["last_in"]),
                 last,
                 last if resolved else None,
-                ts(r["first"], n_messages),
+                self.ts(r["first"]),
                 last,
             )
 
-    rows += many(
-        "INSERT INTO conversations (id, customer_id, inbox_id, status, priority, category, "
-        "assignee_id, team, escalation_level, subject, subject_key, last_inbound_channel, "
-        "last_inbound_at, last_activity_at, resolved_at, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        conversation_rows(),
-    )
-    products = product_words(4000, rng)
-    text = TextMaker(rng, products)
-
-    def message_rows() -> Iterator[tuple[Any, ...]]:
-        for i in range(n_messages):
+    def _messages(self) -> Iterator[tuple[Any, ...]]:
+        rng = random.Random(self.rng.random())
+        text = TextMaker(rng, self.products)
+        for i in range(self.n_messages):
             mid = i + 1
-            cid = conv_of[i]
-            conv = conv_rows[cid - 1]
+            cid = self.conv_of[i]
+            conv = self.convs[cid - 1]
             cust = conv["customer"] + 1
             channel = conv["channel"]
-            created = ts(i, n_messages)
-            if direction[i] == "inbound":
-                body = text.customer()
+            inbox = self.inbox_of[channel]
+            created = self.ts(i)
+            if self.inbound[i]:
                 if channel == "email":
                     pmid = f"<{mid:x}.{rng.getrandbits(40):x}@mail.example.com>"
                     meta = {
@@ -415,12 +443,12 @@ def load(path: Path, n_messages: int, n_customers: int, seed: int) -> None:
                     mid,
                     cid,
                     cust,
-                    inbox_of[channel],
+                    inbox,
                     "inbound",
                     channel,
                     "customer",
                     None,
-                    body,
+                    text.customer(),
                     None,
                     None,
                     pmid,
@@ -436,7 +464,7 @@ def load(path: Path, n_messages: int, n_customers: int, seed: int) -> None:
                     mid,
                     cid,
                     cust,
-                    inbox_of[channel],
+                    inbox,
                     "outbound",
                     channel,
                     "agent",
@@ -453,34 +481,64 @@ def load(path: Path, n_messages: int, n_customers: int, seed: int) -> None:
                     created,
                 )
 
-    rows += many(
-        "INSERT INTO messages (id, conversation_id, customer_id, inbox_id, direction, channel, "
-        "author_type, author_id, text, full_text, html, provider_message_id, recipient, status, "
-        "error, meta, created_at, sent_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        message_rows(),
-    )
-    data_in = {ch: json.dumps({"direction": "inbound", "channel": ch}) for ch, _ in CHANNELS}
-    data_out = {ch: json.dumps({"direction": "outbound", "channel": ch}) for ch, _ in CHANNELS}
-    rows += many(
-        "INSERT INTO timeline_entries (id, customer_id, conversation_id, kind, message_id, data, "
-        "created_at) VALUES (?, ?, ?, 'message', ?, ?, ?)",
-        (
-            (
-                i + 1,
-                conv_rows[conv_of[i] - 1]["customer"] + 1,
-                conv_of[i],
-                i + 1,
-                (data_in if direction[i] == "inbound" else data_out)[
-                    conv_rows[conv_of[i] - 1]["channel"]
-                ],
-                ts(i, n_messages),
+    def _timeline(self) -> Iterator[tuple[Any, ...]]:
+        data = {
+            (inbound, ch): json.dumps(
+                {"direction": "inbound" if inbound else "outbound", "channel": ch}
             )
-            for i in range(n_messages)
-        ),
-    )
-    t_rows = time.perf_counter() - t1
+            for ch, _ in CHANNELS
+            for inbound in (True, False)
+        }
+        for i in range(self.n_messages):
+            conv = self.convs[self.conv_of[i] - 1]
+            yield (
+                i + 1,
+                conv["customer"] + 1,
+                self.conv_of[i],
+                "message",
+                i + 1,
+                data[self.inbound[i], conv["channel"]],
+                self.ts(i),
+            )
 
+
+def load(path: Path, n_messages: int, n_customers: int, seed: int) -> None:
+    """SQLite: executemany in 50k-row chunks, one transaction per table, FTS rebuilt after."""
+    t_all = time.perf_counter()
+    upgrade(f"sqlite:///{path}")
+    con = sqlite3.connect(path, isolation_level=None)
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=OFF",
+        "cache_size=-1000000",
+        "temp_store=MEMORY",
+        "foreign_keys=OFF",
+    ):
+        con.execute(f"PRAGMA {pragma}")
+    # FTS: drop the triggers and the table during the load; create_fts rebuilds it after.
+    drop_fts("sqlite", con.execute)
+    left = con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?, ?)",
+        SQLITE_TRIGGERS,
+    ).fetchall()
+    assert not left, left
+    ds = Dataset(n_messages, n_customers, seed)
+    t1 = time.perf_counter()
+    rows = 0
+    for table, cols, it in ds.tables():
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        con.execute("BEGIN")
+        batch: list[tuple[Any, ...]] = []
+        for row in it:
+            batch.append(row)
+            if len(batch) >= CHUNK:
+                con.executemany(sql, batch)
+                rows += len(batch)
+                batch.clear()
+        con.executemany(sql, batch)
+        rows += len(batch)
+        con.execute("COMMIT")
+    t_rows = time.perf_counter() - t1
     t2 = time.perf_counter()
     create_fts("sqlite", con.execute)  # the table, the three triggers, then 'rebuild'
     t_fts = time.perf_counter() - t2
@@ -488,18 +546,61 @@ def load(path: Path, n_messages: int, n_customers: int, seed: int) -> None:
     assert set(SQLITE_TRIGGERS) <= got, got
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-    total = time.perf_counter() - t_all
+    _load_summary(ds, rows, t_rows, t_fts, time.perf_counter() - t_all, path.stat().st_size)
+
+
+def _load_summary(
+    ds: Dataset, rows: int, t_rows: float, t_fts: float, total: float, size: int
+) -> None:
     print(
-        f"load: {n_messages:,} messages, {n_customers:,} customers, {len(conv_rows):,} "
-        f"conversations; busiest customer has {max(counts):,} messages"
+        f"load: {ds.n_messages:,} messages, {ds.n_customers:,} customers, {len(ds.convs):,} "
+        f"conversations; busiest customer has {max(ds.counts):,} messages"
     )
     print(
-        f"load: plan {t_plan:.1f}s, rows {t_rows:.1f}s ({rows:,} rows, "
-        f"{rows / t_rows:,.0f} rows/s), "
-        f"FTS rebuild {t_fts:.1f}s ({n_messages / t_fts:,.0f} msgs/s); total {total:.1f}s "
-        f"({n_messages / total:,.0f} messages/s end to end); {path.stat().st_size / 1e6:,.0f} MB"
+        f"load: plan {ds.plan_seconds:.1f}s, rows {t_rows:.1f}s ({rows:,} rows, "
+        f"{rows / t_rows:,.0f} rows/s), search index {t_fts:.1f}s; total {total:.1f}s "
+        f"({ds.n_messages / total:,.0f} messages/s end to end); {size / 1e6:,.0f} MB"
     )
-    (path.parent / (path.name + ".products")).write_text("\n".join(products))
+
+
+def load_postgres(url: str, n_messages: int, n_customers: int, seed: int) -> bool:
+    """PostgreSQL: COPY per table, the tsvector column and GIN index added after.
+
+    Loads only into an empty database (after the migration); returns False when
+    the database already holds messages, which are then reused as they are.
+    """
+    import psycopg
+
+    t_all = time.perf_counter()
+    upgrade(url)
+    dsn = "postgresql://" + url.split("://", 1)[1]
+    with psycopg.connect(dsn, autocommit=True) as con:
+        if con.execute("SELECT EXISTS (SELECT 1 FROM messages)").fetchone()[0]:  # type: ignore[index]
+            print("postgres: the database already holds messages; reusing them (no load)")
+            return False
+        con.execute("SET TIME ZONE 'UTC'")
+        drop_fts("postgresql", con.execute)
+        ds = Dataset(n_messages, n_customers, seed)
+        t1 = time.perf_counter()
+        rows = 0
+        for table, cols, it in ds.tables():
+            with con.transaction(), con.cursor() as cur:
+                with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                    for row in it:
+                        copy.write_row(row)
+                        rows += 1
+                cur.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+        t_rows = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        create_fts("postgresql", con.execute)  # generated tsvector column + GIN index
+        con.execute("VACUUM ANALYZE")
+        t_fts = time.perf_counter() - t2
+        size = con.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
+    _load_summary(ds, rows, t_rows, t_fts, time.perf_counter() - t_all, int(size))
+    return True
 
 
 # -- measuring -------------------------------------------------------------------------------
@@ -603,50 +704,68 @@ def app_search_sql(
         search_messages(conn, text, customer_id=customer_id)
     finally:
         sa.event.remove(conn, "before_cursor_execute", grab)
-    stmt, params = next((s, p) for s, p in captured if "message_fts" in s)
+    stmt, params = next((s, p) for s, p in captured if "message_fts" in s or "search_vector" in s)
     return stmt, params
 
 
-def measure(db_path: Path, args: argparse.Namespace) -> None:
+def explain_postgres(db: Database, customer_id: int) -> None:
+    def plans(c: Connection) -> None:
+        for label, cid in (("unscoped", None), ("scoped", customer_id)):
+            sql, params = app_search_sql(c, "refund", cid)
+            print(f"\nEXPLAIN ANALYZE, search_messages('refund'), {label}:")
+            for (line,) in c.exec_driver_sql("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params):
+                print(f"    {line}")
+
+    db.read_sync(plans)
+
+
+def measure(url: str, products: Sequence[str], args: argparse.Namespace) -> None:
+    """Time the app's own queries on its own read engine (sqlite:/// or postgresql://)."""
     rng = random.Random(args.seed + 1)
-    url = f"sqlite:///{db_path}"
     db = Database(url, SystemClock())
-    raw = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    n_customers = raw.execute("SELECT max(id) FROM customers").fetchone()[0]
-    n_messages = raw.execute("SELECT max(id) FROM messages").fetchone()[0]
-    per_customer = raw.execute(
-        "SELECT customer_id, count(*) AS n FROM timeline_entries GROUP BY customer_id "
-        "ORDER BY n DESC LIMIT ?",
-        (max(1, n_customers // 100),),
-    ).fetchall()
-    heavy = [c for c, _ in per_customer]
-    products_file = db_path.parent / (db_path.name + ".products")
-    if products_file.exists():
-        products = products_file.read_text().split()
-    else:  # a DB loaded elsewhere: take product words from the messages themselves
-        products = product_words(4000, random.Random(args.seed))
-    df: dict[str, int] = {}
-    for w in products[:20] + products[1000:1020] + products[-20:]:
-        df[w] = raw.execute(
-            "SELECT count(*) FROM message_fts WHERE message_fts MATCH ?", (f'"{w}"',)
-        ).fetchone()[0]
-    df_order = raw.execute(
-        "SELECT count(*) FROM message_fts WHERE message_fts MATCH '\"order\"'"
-    ).fetchone()[0]
-    raw.close()
-    rare = products[-400:]
-    mid = products[200:1200]
+    sqlite = db.is_sqlite
+
+    def scalar(sql: str, **params: Any) -> Any:
+        return db.read_sync(lambda c: c.execute(sa.text(sql), params).scalar())
+
+    def matches(word: str) -> int:
+        if sqlite:
+            return int(
+                scalar("SELECT count(*) FROM message_fts WHERE message_fts MATCH :q", q=f'"{word}"')
+            )
+        return int(
+            scalar(
+                "SELECT count(*) FROM messages WHERE search_vector @@ to_tsquery('simple', :q)",
+                q=word,
+            )
+        )
+
+    n_customers = int(scalar("SELECT max(id) FROM customers"))
+    n_messages = int(scalar("SELECT max(id) FROM messages"))
+    per_customer = db.read_sync(
+        lambda c: c.execute(
+            sa.text(
+                "SELECT customer_id, count(*) AS n FROM timeline_entries GROUP BY customer_id "
+                "ORDER BY n DESC LIMIT :k"
+            ),
+            {"k": max(1, n_customers // 100)},
+        ).all()
+    )
+    heavy = [int(c) for c, _ in per_customer]
+    df = {w: matches(w) for w in [*products[:20], products[1000], *products[-20:]]}
     print(
-        f"\nDB {db_path} ({db_path.stat().st_size / 1e6:,.0f} MB): {n_messages:,} messages, "
-        f"{n_customers:,} customers; top 1% of customers write "
-        f"{per_customer[0][1]:,}..{per_customer[-1][1]:,} messages each"
+        f"\n[{db.dialect}] {n_messages:,} messages, {n_customers:,} customers; top 1% of "
+        f"customers write {per_customer[0][1]:,}..{per_customer[-1][1]:,} messages each"
     )
     print(
         "document frequency of product words: most popular "
         f"{max(df[w] for w in products[:20]):,}, rank ~1000 {df[products[1000]]:,}, "
         f"least popular {min(df[w] for w in products[-20:]):,}; common word 'order' "
-        f"{df_order:,}"
+        f"{matches('order'):,}"
     )
+
+    rare = products[-400:]
+    mid = products[200:1200]
 
     # -- timeline
     def timeline(cid: int) -> Any:
@@ -734,6 +853,12 @@ def measure(db_path: Path, args: argparse.Namespace) -> None:
     app = run_search(search_messages)
     app_p95 = report("search", app, target=True)
 
+    if not sqlite:
+        if args.explain or app_p95 > TARGET_SEARCH_P95_MS:
+            explain_postgres(db, heavy[0])
+        db.close()
+        return
+
     # Compare with the prototype that drives FTS5 in rowid order (not in the app).
     proto = run_search(search_prototype)
     print(
@@ -799,36 +924,47 @@ def main() -> None:
         "--explain", action="store_true", help="print query plans even if targets are met"
     )
     ap.add_argument(
-        "--postgres", metavar="URL", help="not implemented yet: the PostgreSQL run is skipped"
+        "--postgres",
+        metavar="URL",
+        help="also load the same data into this (empty, or already loaded) PostgreSQL database "
+        "with COPY and run the same queries",
     )
+    ap.add_argument("--skip-sqlite", action="store_true", help="only the --postgres run")
     args = ap.parse_args()
 
     print(
         f"CPUs: {os.cpu_count()}; Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
     )
-    tmpdir = None
-    if args.db is not None:
-        path = args.db.resolve()
-        if path.exists():
-            print(f"reusing {path} (no load)")
+    products = products_for(args.seed)
+    if not args.skip_sqlite:
+        tmpdir = None
+        if args.db is not None:
+            path = args.db.resolve()
+            if path.exists():
+                print(f"reusing {path} (no load)")
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                load(path, args.messages, args.customers, args.seed)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            tmpdir = tempfile.mkdtemp(prefix="threadline-timeline-")
+            path = Path(tmpdir) / "timeline.db"
             load(path, args.messages, args.customers, args.seed)
-    else:
-        tmpdir = tempfile.mkdtemp(prefix="threadline-timeline-")
-        path = Path(tmpdir) / "timeline.db"
-        load(path, args.messages, args.customers, args.seed)
-    try:
-        measure(path, args)
-    finally:
-        if tmpdir is not None and not args.keep:
-            for f in Path(tmpdir).iterdir():
-                f.unlink()
-            os.rmdir(tmpdir)
-        elif tmpdir is not None:
-            print(f"kept {path}")
+        try:
+            print(f"\nDB {path} ({path.stat().st_size / 1e6:,.0f} MB)")
+            measure(f"sqlite:///{path}", products, args)
+        finally:
+            if tmpdir is not None and not args.keep:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+            elif tmpdir is not None:
+                print(f"kept {path}")
     if args.postgres:
-        print("\npostgres: skipped (the PostgreSQL variant of this benchmark is not written yet)")
+        print(f"\n== PostgreSQL {args.postgres.rsplit('@', 1)[-1]}")
+        try:
+            load_postgres(args.postgres, args.messages, args.customers, args.seed)
+        except Exception as exc:  # no server, no rights: say so, the SQLite figures stand
+            print(f"postgres: skipped ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+            return
+        measure(args.postgres, products, args)
 
 
 if __name__ == "__main__":

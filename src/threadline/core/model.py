@@ -7,8 +7,10 @@ provider, a database or a framework.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 __all__ = [
     "Attachment",
@@ -134,7 +136,8 @@ class InboundMessage:
     also: tuple[IdentityRef, ...] = ()  # other identities the message asserts
     sent_at: datetime | None = None
     warnings: tuple[str, ...] = ()  # shown on the message, e.g. a DMARC failure
-    meta: dict[str, str] = field(default_factory=dict)  # e.g. the email Message-ID
+    # provider facts kept with the message: the email Message-ID, MMS media URLs…
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +210,9 @@ class OutboundMessage:
     reply_token: str | None = None  # for a reply+<token>@ Reply-To
     bounce_token: str | None = None  # for a bounce+<token>@ envelope sender
     auto_reply: bool = False
+    # An approved provider template (WhatsApp outside its 24-hour window):
+    # {"name", "language", "parameters"} as actions.replies.TemplateRef stores it.
+    template: Mapping[str, Any] | None = None
 
 
 class DeliveryError(Exception):

@@ -81,6 +81,7 @@ class Delivery:
             reply_token=sign_id("reply", msg.conversation_id, secret),
             bounce_token=sign_id("bounce", msg.id, secret),
             auto_reply=msg.author_type == "system",
+            template=msg.meta.get("template"),
         )
         try:
             provider_id = await sender.send(inbox, outbound)

@@ -16,9 +16,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.bootstrap import Container
 from threadline.bus import UnknownInbox
+from threadline.web.api.calls import ROUTES as CALL_ROUTES
 from threadline.web.api.routes import ROUTES
 from threadline.web.auth import BearerAuth
 from threadline.web.sandbox import SANDBOX
+from threadline.web.simulator import ROUTES as SIMULATOR
 from threadline.web.ui import UI_ROUTES, session_secret, ui_template_config
 from threadline.web.webhooks import WEBHOOKS
 
@@ -49,7 +51,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
     container with the app (off when the caller, e.g. `threadline serve`, owns it)."""
     api = Router(
         "/api/v1",
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *CALL_ROUTES],
         middleware=[DefineMiddleware(BearerAuth)],
         security=[{"bearer": []}],
     )
@@ -61,7 +63,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         await container.aclose()
 
     app = Litestar(
-        route_handlers=[api, *WEBHOOKS, *SANDBOX, *UI_ROUTES, healthz, metrics],
+        route_handlers=[api, *WEBHOOKS, *SANDBOX, *SIMULATOR, *UI_ROUTES, healthz, metrics],
         on_startup=[startup] if manage_lifecycle else [],
         on_shutdown=[shutdown] if manage_lifecycle else [],
         exception_handlers={

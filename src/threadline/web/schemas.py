@@ -12,6 +12,7 @@ __all__ = [
     "MergeIn",
     "ReplayIn",
     "ReplyIn",
+    "TemplateIn",
     "UnmergeIn",
 ]
 
@@ -48,12 +49,21 @@ class ConversationPatch(msgspec.Struct, forbid_unknown_fields=True):
     unassign: bool = False
 
 
+class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An approved provider template (WhatsApp outside the 24-hour window)."""
+
+    name: str
+    language: str = "en"
+    parameters: list[str] = []
+
+
 class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
     text: str
     channel: ChannelName | None = None
     html: str | None = None
     note: bool = False
     status: Status | None = None
+    template: TemplateIn | None = None
 
 
 class ReplayIn(msgspec.Struct, forbid_unknown_fields=True):

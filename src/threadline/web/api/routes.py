@@ -17,7 +17,7 @@ from threadline.actions.customers import (
     unmerge_customers,
 )
 from threadline.actions.receipts import Payload, ReceiptOutcome
-from threadline.actions.replies import send_reply
+from threadline.actions.replies import TemplateRef, send_reply
 from threadline.bootstrap import Container
 from threadline.channels.api.parse import ApiMessage, to_inbound
 from threadline.core.identity import InvalidIdentity, normalize
@@ -275,6 +275,13 @@ async def post_reply(
             channel=Channel(data.channel) if data.channel else None,
             note=data.note,
             status=ConversationStatus(data.status) if data.status else None,
+            template=(
+                TemplateRef(
+                    data.template.name, data.template.language, tuple(data.template.parameters)
+                )
+                if data.template
+                else None
+            ),
         )
     )
     return {
@@ -282,6 +289,7 @@ async def post_reply(
         "channel": result.channel.value,
         "recipient": result.recipient,
         "status": result.status,
+        "warnings": list(result.warnings),
     }
 
 

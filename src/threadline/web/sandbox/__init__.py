@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from threadline.channels.meta import sandbox as meta_sandbox
+from threadline.channels.telegram import sandbox as telegram_sandbox
+from threadline.channels.twilio import sandbox as twilio_sandbox
+
 __all__ = ["SANDBOX"]
 
 SANDBOX: list[Any] = [
-    # twilio: routes here
-    # meta: routes here
-    # telegram: routes here
+    *twilio_sandbox.ROUTES,
+    *meta_sandbox.ROUTES,
+    *telegram_sandbox.ROUTES,
 ]

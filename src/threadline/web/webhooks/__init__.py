@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from threadline.web.webhooks import email
+from threadline.web.webhooks import email, meta, telegram, twilio, twilio_voice
 
 __all__ = ["WEBHOOKS"]
 
 WEBHOOKS: list[Any] = [
     *email.ROUTES,
-    # twilio-sms: routes here
-    # twilio-voice: routes here
-    # meta: routes here
-    # telegram: routes here
+    *twilio.ROUTES,
+    *twilio_voice.ROUTES,
+    *meta.ROUTES,
+    *telegram.ROUTES,
 ]

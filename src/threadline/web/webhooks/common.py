@@ -25,7 +25,10 @@ def signed_url(request: Request[Any, Any, Any]) -> str:
     so THREADLINE_PUBLIC_URL, when set, replaces scheme, host and port.
     """
     public = container_of(request).settings.public_url
-    path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    # raw_path keeps the percent-encoding the provider signed; some servers (and
+    # Litestar's test client) leave the query on it, which ASGI puts elsewhere.
+    raw = request.scope.get("raw_path", b"").decode("latin-1").partition("?")[0]
+    path = raw or request.url.path
     query = request.scope.get("query_string", b"").decode("latin-1")
     if public:
         url = public.rstrip("/") + path

@@ -1,0 +1,197 @@
+"""A local stand-in for the Telegram Bot API, for inboxes in sandbox mode.
+
+It speaks the real API's shape: ``/bot<token>/<method>``, parameters as JSON,
+a form or the query string, and ``{"ok": …}`` answers whose ``result`` is a
+real Bot API object. That is what lets python-telegram-bot's own ``Bot`` talk
+to it, which is how the tests know the fake and the real API agree. Messages
+it accepts land in the sandbox outbox, where the customer simulator shows them.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from litestar import Request, Response, route
+from litestar.params import FromPath
+
+from threadline.storage.db import Tx
+from threadline.storage.tables import sandbox_outbox
+from threadline.web.webhooks.common import container_of
+
+__all__ = ["ROUTES", "bot_user", "record_sent_message"]
+
+MAX_TEXT = 4096
+_TOKEN = re.compile(r"^bot(\d+):[A-Za-z0-9_-]+$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+Req = Request[Any, Any, Any]
+
+
+class _BotApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+def _answer(result: Any, description: str | None = None) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"ok": True, "result": result}
+    if description:
+        body["description"] = description
+    return Response(body, status_code=200)
+
+
+def _refuse(error: _BotApiError) -> Response[dict[str, Any]]:
+    return Response(
+        {"ok": False, "error_code": error.code, "description": error.description},
+        status_code=error.code,
+    )
+
+
+def _bot_id(segment: str) -> int:
+    if not segment.startswith("bot"):
+        raise _BotApiError(404, "Not Found")
+    found = _TOKEN.match(segment)
+    if found is None:
+        raise _BotApiError(401, "Unauthorized")
+    return int(found.group(1))
+
+
+def bot_user(bot_id: int) -> dict[str, Any]:
+    """The bot as getMe describes it; the id is the token's numeric part, as on Telegram."""
+    return {
+        "id": bot_id,
+        "is_bot": True,
+        "first_name": "Threadline Sandbox",
+        "username": f"threadline_sandbox_{bot_id}_bot",
+        "can_join_groups": False,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+    }
+
+
+async def _params(request: Req) -> dict[str, Any]:
+    """Bot API parameters arrive as JSON, a form (SDKs use this) or the query string."""
+    params: dict[str, Any] = dict(request.query_params.items())
+    if request.method == "GET":
+        return params
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.body()
+        try:
+            data = orjson.loads(body) if body.strip() else {}
+        except orjson.JSONDecodeError as exc:
+            raise _BotApiError(400, "Bad Request: can't parse JSON object") from exc
+        if not isinstance(data, dict):
+            raise _BotApiError(400, "Bad Request: can't parse JSON object")
+        params.update(data)
+    else:
+        form = await request.form()
+        params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return params
+
+
+def _chat_id(params: Mapping[str, Any]) -> int:
+    raw = params.get("chat_id")
+    if raw is None or str(raw).strip() == "":
+        raise _BotApiError(400, "Bad Request: chat_id is empty")
+    if isinstance(raw, bool):
+        raise _BotApiError(400, "Bad Request: chat not found")
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        # "@channelname" targets: the sandbox only knows private chats
+        raise _BotApiError(400, "Bad Request: chat not found") from None
+
+
+def record_sent_message(tx: Tx, *, chat_id: int, text: str, request: dict[str, Any]) -> int:
+    """Store one sent message; its row id doubles as Telegram's message_id."""
+    row_id: int = tx.conn.execute(
+        sandbox_outbox.insert().returning(sandbox_outbox.c.id),
+        {
+            "provider": "telegram",
+            "recipient": str(chat_id),
+            # unique per row until we know the id, which then names it
+            "provider_message_id": f"tg-pending:{uuid.uuid4()}",
+            "request": request,
+            "text": text,
+            "created_at": tx.now,
+        },
+    ).scalar_one()
+    tx.conn.execute(
+        sa.update(sandbox_outbox)
+        .where(sandbox_outbox.c.id == row_id)
+        .values(provider_message_id=f"tg:{chat_id}:{row_id}")
+    )
+    return row_id
+
+
+@route(
+    "/sandbox/telegram/{bot:str}/sendMessage", http_method=["GET", "POST"], include_in_schema=False
+)
+async def send_message(request: Req, bot: FromPath[str]) -> Response[dict[str, Any]]:
+    try:
+        bot_id = _bot_id(bot)
+        params = await _params(request)
+        chat_id = _chat_id(params)
+        text = str(params.get("text") or "")
+        if not text.strip():
+            raise _BotApiError(400, "Bad Request: message text is empty")
+        if len(text) > MAX_TEXT:
+            raise _BotApiError(400, "Bad Request: message is too long")
+    except _BotApiError as exc:
+        return _refuse(exc)
+    container = container_of(request)
+    message_id = await container.bus.execute(
+        lambda tx: record_sent_message(tx, chat_id=chat_id, text=text, request=params)
+    )
+    return _answer(
+        {
+            "message_id": message_id,
+            "from": bot_user(bot_id),
+            "chat": {"id": chat_id, "type": "private"},
+            "date": int(container.clock.now().timestamp()),
+            "text": text,
+        }
+    )
+
+
+@route("/sandbox/telegram/{bot:str}/getMe", http_method=["GET", "POST"], include_in_schema=False)
+async def get_me(bot: FromPath[str]) -> Response[dict[str, Any]]:
+    try:
+        return _answer(bot_user(_bot_id(bot)))
+    except _BotApiError as exc:
+        return _refuse(exc)
+
+
+@route(
+    "/sandbox/telegram/{bot:str}/setWebhook", http_method=["GET", "POST"], include_in_schema=False
+)
+async def set_webhook(request: Req, bot: FromPath[str]) -> Response[dict[str, Any]]:
+    """Checks what Telegram checks before it accepts a webhook; remembers nothing."""
+    try:
+        _bot_id(bot)
+        params = await _params(request)
+        if not str(params.get("url") or "").startswith("https://"):
+            raise _BotApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET.match(str(secret)):
+            raise _BotApiError(400, "Bad Request: secret token contains unallowed characters")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, str):
+            try:
+                allowed = orjson.loads(allowed)  # form bodies carry it JSON-encoded
+            except orjson.JSONDecodeError:
+                allowed = None
+        if allowed is not None and not isinstance(allowed, list):
+            raise _BotApiError(400, "Bad Request: can't parse allowed updates")
+    except _BotApiError as exc:
+        return _refuse(exc)
+    return _answer(True, "Webhook was set")
+
+
+ROUTES = [send_message, get_me, set_webhook]

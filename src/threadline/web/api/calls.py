@@ -1,0 +1,175 @@
+"""The REST API for calls: logging a call by hand, callback tasks, going on duty."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Request, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy.engine import Connection
+
+from threadline.actions.agents import set_duty
+from threadline.actions.calls import complete_task, log_call
+from threadline.bootstrap import Container
+from threadline.queries.conversations import conversation_detail
+from threadline.queries.customers import customer_detail
+from threadline.storage.tables import customers, identities, tasks
+from threadline.web.auth import AuthUser, require_agent
+
+__all__ = ["ROUTES", "CallIn", "DutyIn"]
+
+Req = Request[AuthUser, str, State]
+TaskStatus = Literal["open", "done", "cancelled", "all"]
+
+
+class CallIn(msgspec.Struct, forbid_unknown_fields=True):
+    customer_id: int
+    direction: Literal["inbound", "outbound"]
+    notes: str
+    conversation_id: int | None = None
+    duration_seconds: int | None = None
+
+
+class DutyIn(msgspec.Struct, forbid_unknown_fields=True):
+    on_duty: bool
+    phone: str | None = None  # E.164; an empty string removes it
+
+
+def _c(request: Req) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+# -- calls ------------------------------------------------------------------------------
+@post("/calls", guards=[require_agent], summary="Log a call made or taken outside Threadline")
+async def post_call(request: Req, data: JSONBody[CallIn]) -> dict[str, Any]:
+    c = _c(request)
+    if data.duration_seconds is not None and data.duration_seconds < 0:
+        raise ValidationException("duration_seconds cannot be negative")
+    customer = await c.db.read(lambda conn: customer_detail(conn, data.customer_id))
+    if customer is None:
+        raise NotFoundException(f"customer {data.customer_id} not found")
+    if data.conversation_id is not None:
+        conversation_id = data.conversation_id
+        conv = await c.db.read(lambda conn: conversation_detail(conn, conversation_id))
+        if conv is None:
+            raise NotFoundException(f"conversation {conversation_id} not found")
+        if conv["customer_id"] != data.customer_id:
+            raise ValidationException("the conversation belongs to another customer")
+    call_id = await c.bus.execute(
+        lambda tx: log_call(
+            tx,
+            customer_id=data.customer_id,
+            conversation_id=data.conversation_id,
+            direction=data.direction,
+            duration_seconds=data.duration_seconds,
+            notes=data.notes,
+            actor_id=request.user.id,
+        )
+    )
+    return {
+        "id": call_id,
+        "customer_id": data.customer_id,
+        "conversation_id": data.conversation_id,
+        "direction": data.direction,
+        "duration_seconds": data.duration_seconds,
+        "notes": data.notes,
+    }
+
+
+# -- tasks ------------------------------------------------------------------------------
+def _task_columns() -> list[Any]:
+    # The number to call back: the customer's first phone identity.
+    phone = (
+        sa.select(identities.c.value)
+        .where(identities.c.customer_id == tasks.c.customer_id, identities.c.kind == "phone")
+        .order_by(identities.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return [
+        *tasks.c,
+        customers.c.name.label("customer_name"),
+        phone.label("phone"),
+    ]
+
+
+def _task_dict(row: Any) -> dict[str, Any]:
+    due_at: datetime = row.due_at
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "status": row.status,
+        "due_at": due_at,
+        "customer_id": row.customer_id,
+        "customer_name": row.customer_name,
+        "phone": row.phone,
+        "conversation_id": row.conversation_id,
+        "call_id": row.call_id,
+        "assignee_id": row.assignee_id,
+        "created_at": row.created_at,
+        "done_at": row.done_at,
+    }
+
+
+def _tasks(conn: Connection, status: str | None, limit: int) -> list[dict[str, Any]]:
+    q = (
+        sa.select(*_task_columns())
+        .join(customers, customers.c.id == tasks.c.customer_id)
+        .order_by(tasks.c.due_at, tasks.c.id)
+        .limit(limit)
+    )
+    if status is not None:
+        q = q.where(tasks.c.status == status)
+    return [_task_dict(r) for r in conn.execute(q)]
+
+
+def _task(conn: Connection, task_id: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        sa.select(*_task_columns())
+        .join(customers, customers.c.id == tasks.c.customer_id)
+        .where(tasks.c.id == task_id)
+    ).first()
+    return None if row is None else _task_dict(row)
+
+
+@get("/tasks", summary="Tasks (callbacks owed), soonest due first")
+async def get_tasks(
+    request: Req, status: FromQuery[TaskStatus] = "open", limit: FromQuery[int] = 100
+) -> list[dict[str, Any]]:
+    wanted = None if status == "all" else status
+    return await _c(request).db.read(lambda conn: _tasks(conn, wanted, min(max(limit, 1), 500)))
+
+
+@post(
+    "/tasks/{task_id:int}/done", guards=[require_agent], status_code=200, summary="Mark a task done"
+)
+async def post_task_done(request: Req, task_id: FromPath[int]) -> dict[str, Any]:
+    c = _c(request)
+    await c.bus.execute(lambda tx: complete_task(tx, task_id, actor_id=request.user.id))
+    task = await c.db.read(lambda conn: _task(conn, task_id))
+    if task is None:
+        raise NotFoundException(f"task {task_id} not found")
+    return task
+
+
+# -- duty -------------------------------------------------------------------------------
+@post(
+    "/agents/me/duty",
+    guards=[require_agent],
+    status_code=200,
+    summary="Go on or off duty; inbound calls ring the phones of agents on duty",
+)
+async def post_duty(request: Req, data: JSONBody[DutyIn]) -> dict[str, Any]:
+    duty = await _c(request).bus.execute(
+        lambda tx: set_duty(tx, request.user.id, on_duty=data.on_duty, phone=data.phone)
+    )
+    return {"user_id": duty.user_id, "on_duty": duty.on_duty, "phone": duty.phone}
+
+
+ROUTES = [post_call, get_tasks, post_task_done, post_duty]
