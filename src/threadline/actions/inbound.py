@@ -7,15 +7,12 @@ timeline are all written before the sender is acknowledged, or none of them is.
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.attachments import store_attachments
 from threadline.actions.config import ActionConfig
 from threadline.actions.customers import merge_customers
 from threadline.actions.timeline import add_entry
@@ -30,23 +27,17 @@ from threadline.core.continuity import (
 )
 from threadline.core.events import MessageReceived
 from threadline.core.model import (
-    Attachment,
-    AuthorType,
     Channel,
     ConversationStatus,
-    DeliveryStatus,
-    Direction,
     IdentityRef,
     InboundMessage,
     ThreadHints,
 )
 from threadline.core.tokens import verify_id
+from threadline.storage import inbound as store
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
-    attachments,
     conversations,
-    customers,
-    identities,
     merge_suggestions,
     messages,
 )
@@ -153,40 +144,15 @@ def resolve_customer(
     tx: Tx, sender: IdentityRef, also: Sequence[IdentityRef], name: str | None
 ) -> int:
     """The customer behind ``sender``, created or linked as core.identity decides."""
-    refs = [sender, *also]
-    keys = [r.key for r in refs]
-    rows = tx.conn.execute(
-        sa.select(identities.c.kind, identities.c.value, identities.c.customer_id).where(
-            sa.tuple_(identities.c.kind, identities.c.value).in_(keys)
-            if len(keys) > 1
-            else sa.and_(identities.c.kind == keys[0][0], identities.c.value == keys[0][1])
-        )
-    ).all()
-    owners = {(r.kind, r.value): r.customer_id for r in rows}
+    owners = store.identity_owners(tx, [sender, *also])
     res = identity.resolve(sender, also, owners)
     customer_id = res.customer_id
     if customer_id is None:
-        customer_id = tx.conn.execute(
-            customers.insert().returning(customers.c.id),
-            {"name": name, "created_at": tx.now, "updated_at": tx.now},
-        ).scalar_one()
+        customer_id = store.insert_customer(tx, name)
     elif name:
-        tx.conn.execute(
-            customers.update()
-            .where(customers.c.id == customer_id, customers.c.name.is_(None))
-            .values(name=name, updated_at=tx.now)
-        )
+        store.name_customer(tx, customer_id, name)
     for ref in res.link:
-        tx.conn.execute(
-            identities.insert(),
-            {
-                "customer_id": customer_id,
-                "kind": ref.kind,
-                "value": ref.value,
-                "verified": ref.verified,
-                "created_at": tx.now,
-            },
-        )
+        store.insert_identity(tx, customer_id, ref)
     for other in res.merge:
         merge_customers(
             tx, source_id=other, target_id=customer_id, actor="system:verified-identity"
@@ -215,7 +181,7 @@ def resolve_customer(
 
 
 # -- continuity -----------------------------------------------------------------
-def _candidate(row: Any) -> Candidate:
+def _candidate(row: store.ConversationRow) -> Candidate:
     return Candidate(
         id=row.id,
         customer_id=row.customer_id,
@@ -233,7 +199,7 @@ def _decide_conversation(
     channel: Channel,
     hints: ThreadHints,
     sender_verified: bool,
-) -> tuple[Decision, dict[int, sa.Row[Any]]]:
+) -> tuple[Decision, dict[int, store.ConversationRow]]:
     wanted: list[tuple[HintKind, int]] = []
     if hints.conversation_id is not None:
         wanted.append((HintKind.SESSION, hints.conversation_id))
@@ -242,29 +208,21 @@ def _decide_conversation(
         if cid is not None:
             wanted.append((HintKind.REPLY_TOKEN, cid))
     if hints.message_ids:
-        row = tx.conn.execute(
+        replied_to = tx.conn.execute(
             sa.select(messages.c.conversation_id)
             .where(messages.c.provider_message_id.in_(hints.message_ids))
             .order_by(messages.c.id.desc())
             .limit(1)
-        ).first()
-        if row is not None:
-            wanted.append((HintKind.MESSAGE_ID, row.conversation_id))
+        ).scalar()
+        if replied_to is not None:
+            wanted.append((HintKind.MESSAGE_ID, replied_to))
     if hints.ticket_number is not None:
         wanted.append((HintKind.TICKET_NUMBER, hints.ticket_number))
 
-    by_id: dict[int, sa.Row[Any]] = {}
+    by_id: dict[int, store.ConversationRow] = {}
     if wanted:
-        for row in tx.conn.execute(
-            sa.select(*_CANDIDATE_COLUMNS).where(conversations.c.id.in_({c for _, c in wanted}))
-        ):
-            by_id[row.id] = row
-    own = tx.conn.execute(
-        sa.select(*_CANDIDATE_COLUMNS)
-        .where(conversations.c.customer_id == customer_id)
-        .order_by(conversations.c.last_activity_at.desc())
-        .limit(20)
-    ).all()
+        by_id = {row.id: row for row in store.conversations_by_id(tx, (c for _, c in wanted))}
+    own = store.customer_conversations(tx, customer_id)
     for row in own:
         by_id.setdefault(row.id, row)
     hinted = [Hinted(kind, _candidate(by_id[cid])) for kind, cid in wanted if cid in by_id]
@@ -288,39 +246,23 @@ def _open_or_continue(
     channel: Channel,
     hints: ThreadHints,
     decision: Decision,
-    rows: dict[int, sa.Row[Any]],
+    rows: dict[int, store.ConversationRow],
 ) -> tuple[int, str | None]:
     """Returns the conversation id and the channel of its previous inbound message."""
-    values = {
-        "status": ConversationStatus.OPEN.value,
-        "last_inbound_channel": channel.value,
-        "last_inbound_at": tx.now,
-        "last_activity_at": tx.now,
-        "updated_at": tx.now,
-    }
     if decision.conversation_id is None:
         subject = (hints.subject or "").strip()[:500] or None
-        cid: int = tx.conn.execute(
-            conversations.insert().returning(conversations.c.id),
-            {
-                **values,
-                "customer_id": customer_id,
-                "inbox_id": inbox_id,
-                "priority": "normal",
-                "escalation_level": 1,
-                "subject": subject,
-                "subject_key": normalize_subject(subject),
-                "created_at": tx.now,
-            },
-        ).scalar_one()
+        cid = store.insert_conversation(
+            tx,
+            customer_id=customer_id,
+            inbox_id=inbox_id,
+            subject=subject,
+            subject_key=normalize_subject(subject),
+            channel=channel.value,
+        )
         return cid, None
     row = rows[decision.conversation_id]
-    previous = str(row.status)
-    tx.conn.execute(
-        conversations.update()
-        .where(conversations.c.id == row.id)
-        .values(**values, resolved_at=None)
-    )
+    previous = row.status
+    store.touch_conversation(tx, row.id, channel.value)
     if previous != ConversationStatus.OPEN.value:
         add_entry(
             tx,
@@ -358,60 +300,19 @@ def _append_message(
         meta["references"] = list(msg.hints.message_ids)
     if msg.sent_at is not None:
         meta["sent_at"] = msg.sent_at.isoformat()
-    message_id: int = tx.conn.execute(
-        messages.insert().returning(messages.c.id),
-        {
-            "conversation_id": conversation_id,
-            "customer_id": customer_id,
-            "inbox_id": inbox_id,
-            "direction": Direction.INBOUND.value,
-            "channel": msg.channel.value,
-            "author_type": AuthorType.CUSTOMER.value,
-            "author_id": None,
-            "text": msg.text,
-            "full_text": msg.full_text if msg.full_text != msg.text else None,
-            "html": msg.html,
-            "provider_message_id": msg.meta.get("message_id") or msg.provider_message_id,
-            "recipient": None,
-            "status": DeliveryStatus.RECEIVED.value,
-            "error": None,
-            "meta": meta,
-            "created_at": tx.now,
-            "sent_at": msg.sent_at,
-        },
-    ).scalar_one()
+    message_id = store.insert_message(
+        tx,
+        conversation_id=conversation_id,
+        customer_id=customer_id,
+        inbox_id=inbox_id,
+        channel=msg.channel.value,
+        text=msg.text,
+        full_text=msg.full_text if msg.full_text != msg.text else None,
+        html=msg.html,
+        provider_message_id=msg.meta.get("message_id") or msg.provider_message_id,
+        meta=meta,
+        sent_at=msg.sent_at,
+    )
     if msg.attachments:
-        tx.conn.execute(
-            attachments.insert(),
-            [_attachment_row(cfg, message_id, a) for a in msg.attachments],
-        )
+        store_attachments(tx, cfg, message_id, msg.attachments)
     return message_id
-
-
-def _attachment_row(cfg: ActionConfig, message_id: int, a: Attachment) -> dict[str, object]:
-    digest = hashlib.sha256(a.data).hexdigest()
-    data: bytes | None = a.data
-    if cfg.attachment_dir is not None:
-        _store_file(cfg.attachment_dir, digest, a.data)
-        data = None
-    return {
-        "message_id": message_id,
-        "filename": a.filename,
-        "content_type": a.content_type,
-        "size": a.size,
-        "content_id": a.content_id,
-        "inline": a.inline,
-        "sha256": digest,
-        "data": data,
-    }
-
-
-def _store_file(root: Path, digest: str, data: bytes) -> None:
-    """Content-addressed, written atomically: a crash leaves no half file under the final name."""
-    path = root / digest[:2] / digest
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

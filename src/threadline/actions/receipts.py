@@ -22,6 +22,7 @@ from threadline.actions.delivery import apply_status_update
 from threadline.actions.errors import Conflict, NotFound
 from threadline.actions.inbound import receive_inbound
 from threadline.core.model import CallEvent, Ignored, InboundMessage, ParseResult, StatusUpdate
+from threadline.storage import inbound as store
 from threadline.storage.db import Tx
 from threadline.storage.tables import inbound_receipts
 
@@ -69,17 +70,6 @@ def _result_key(parsed: ParseResult, body: bytes) -> str:
     return parsed.key or payload_key(body)
 
 
-def _existing(tx: Tx, inbox_id: int, key: str) -> Any:
-    return tx.conn.execute(
-        sa.select(
-            inbound_receipts.c.id, inbound_receipts.c.status, inbound_receipts.c.message_id
-        ).where(
-            inbound_receipts.c.inbox_id == inbox_id,
-            inbound_receipts.c.provider_message_id == key,
-        )
-    ).first()
-
-
 def _apply(tx: Tx, cfg: ActionConfig, inbox_id: int, parsed: ParseResult) -> dict[str, Any]:
     """Do what the payload asks; returns the receipt columns describing the result."""
     if isinstance(parsed, InboundMessage):
@@ -121,27 +111,28 @@ def process_payload(
     tx: Tx, cfg: ActionConfig, payload: Payload, parsed: ParseResult
 ) -> ReceiptOutcome:
     key = _result_key(parsed, payload.body)
-    seen = _existing(tx, payload.inbox_id, key)
+    seen = store.find_receipt(tx, payload.inbox_id, key)
     if seen is not None:
-        return ReceiptOutcome(seen.id, "duplicate", seen.message_id, detail=f"was {seen.status}")
+        return _duplicate(seen)
     cols = _apply(tx, cfg, payload.inbox_id, parsed)
-    receipt_id: int = tx.conn.execute(
-        inbound_receipts.insert().returning(inbound_receipts.c.id),
-        {
-            "inbox_id": payload.inbox_id,
-            "source": payload.source,
-            "provider_message_id": key,
-            "status": cols["status"],
-            "error": cols.get("error"),
-            "payload": payload.body,
-            "context": payload.context,
-            "message_id": cols.get("message_id"),
-            "received_at": tx.now,
-            "processed_at": tx.now,
-            "replays": 0,
-        },
-    ).scalar_one()
+    receipt_id = store.insert_receipt(
+        tx,
+        inbox_id=payload.inbox_id,
+        source=payload.source,
+        key=key,
+        status=cols["status"],
+        error=cols.get("error"),
+        payload=payload.body,
+        context=payload.context,
+        message_id=cols.get("message_id"),
+        processed=True,
+    )
     return _outcome(receipt_id, cols)
+
+
+def _duplicate(seen: tuple[int, str, int | None]) -> ReceiptOutcome:
+    receipt_id, status, message_id = seen
+    return ReceiptOutcome(receipt_id, "duplicate", message_id, detail=f"was {status}")
 
 
 def process_payloads(
@@ -156,23 +147,21 @@ def quarantine_payload(
     tx: Tx, payload: Payload, error: str, key: str | None = None
 ) -> ReceiptOutcome:
     key = key or payload_key(payload.body)
-    seen = _existing(tx, payload.inbox_id, key)
+    seen = store.find_receipt(tx, payload.inbox_id, key)
     if seen is not None:
-        return ReceiptOutcome(seen.id, "duplicate", seen.message_id, detail=f"was {seen.status}")
-    receipt_id: int = tx.conn.execute(
-        inbound_receipts.insert().returning(inbound_receipts.c.id),
-        {
-            "inbox_id": payload.inbox_id,
-            "source": payload.source,
-            "provider_message_id": key,
-            "status": "quarantined",
-            "error": error[:4000],
-            "payload": payload.body,
-            "context": payload.context,
-            "received_at": tx.now,
-            "replays": 0,
-        },
-    ).scalar_one()
+        return _duplicate(seen)
+    receipt_id = store.insert_receipt(
+        tx,
+        inbox_id=payload.inbox_id,
+        source=payload.source,
+        key=key,
+        status="quarantined",
+        error=error[:4000],
+        payload=payload.body,
+        context=payload.context,
+        message_id=None,
+        processed=False,
+    )
     return ReceiptOutcome(receipt_id, "quarantined", detail=error)
 
 
@@ -190,12 +179,12 @@ def reprocess_receipt(
     new_body = body if body is not None else row.payload
     key = _result_key(parsed, new_body)
     if key != row.provider_message_id:
-        twin = _existing(tx, row.inbox_id, key)
+        twin = store.find_receipt(tx, row.inbox_id, key)
         if twin is not None:
             cols: dict[str, Any] = {
                 "status": "ignored",
-                "error": f"duplicate of receipt {twin.id}",
-                "message_id": twin.message_id,
+                "error": f"duplicate of receipt {twin[0]}",
+                "message_id": twin[2],
             }
             key = row.provider_message_id
         else:

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from threadline.core.events import TimelineEntryAdded
+from threadline.storage import inbound as store
 from threadline.storage.db import Tx
 from threadline.storage.tables import timeline_entries
 
@@ -22,17 +23,14 @@ def add_entry(
     message_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> int:
-    entry_id: int = tx.conn.execute(
-        timeline_entries.insert().returning(timeline_entries.c.id),
-        {
-            "customer_id": customer_id,
-            "conversation_id": conversation_id,
-            "kind": kind,
-            "message_id": message_id,
-            "data": data or {},
-            "created_at": tx.now,
-        },
-    ).scalar_one()
+    entry_id = store.insert_timeline_entry(
+        tx,
+        customer_id=customer_id,
+        conversation_id=conversation_id,
+        kind=kind,
+        message_id=message_id,
+        data=data or {},
+    )
     tx.emit(TimelineEntryAdded(entry_id, customer_id, conversation_id, kind))
     return entry_id
 
