@@ -66,6 +66,9 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         route_handlers=[api, *WEBHOOKS, *SANDBOX, *SIMULATOR, *UI_ROUTES, healthz, metrics],
         on_startup=[startup] if manage_lifecycle else [],
         on_shutdown=[shutdown] if manage_lifecycle else [],
+        # Litestar's default config runs dictConfig: root at INFO, handlers replaced.
+        # threadline.logs owns logging; unhandled errors were only logged in debug.
+        logging_config=None,
         exception_handlers={
             NotFound: _error(404),
             UnknownInbox: _error(404),
@@ -96,6 +99,8 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
                 httponly=True,
                 samesite="lax",
                 max_age=12 * 3600,
+                # API clients and providers carry no session: skip the cookie crypto
+                exclude=["^/api/", "^/webhooks/", "^/sandbox/"],
             ).middleware
         ],
         request_max_body_size=2 * 1024 * 1024,
