@@ -18,6 +18,7 @@ from threadline.actions.inboxes import add_inbox
 from threadline.actions.users import ROLES, add_user, issue_token
 from threadline.bootstrap import Container, bootstrap
 from threadline.cli.serve import serve as serve_async
+from threadline.logs import configure_logging
 from threadline.settings import Settings
 from threadline.storage import migrate as migrations
 from threadline.storage.db import Tx
@@ -100,10 +101,13 @@ def serve(
 def worker(database_url: DbOpt = None) -> None:
     """Run jobs only (deliveries, retries), for deployments with several processes."""
     settings = _settings(database_url)
+    configure_logging(settings.log_level)
     container = bootstrap(settings)
 
     async def run() -> None:
-        await container.start(jobs=False)
+        # The worker owns the background edges too: IMAP mailboxes are polled here
+        # when the web processes run with --no-jobs.
+        await container.start(jobs=False, mailboxes=True)
         stop = asyncio.Event()
         try:
             await container.runner.run(stop)

@@ -10,6 +10,7 @@ import uvicorn
 
 from threadline.bootstrap import Container
 from threadline.channels.email.smtp import start_smtp_server
+from threadline.logs import configure_logging
 from threadline.web.app import create_app
 
 __all__ = ["serve"]
@@ -19,6 +20,7 @@ log = structlog.get_logger(__name__)
 
 async def serve(container: Container, *, on_ready: str | None = None) -> None:
     settings = container.settings
+    configure_logging(settings.log_level)
     await container.start(jobs=settings.run_jobs)
     app = create_app(container, manage_lifecycle=False)
     server = uvicorn.Server(

@@ -219,8 +219,13 @@ class Database:
             if exc.connection_invalidated or conn.invalidated:
                 conn.close()
                 conn = self.write_engine.connect()
+        # One wake-up per event loop per batch, not per message: each
+        # call_soon_threadsafe writes to the loop's self-pipe.
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
         for work, value, error in outcomes:
-            work.loop.call_soon_threadsafe(_settle, work.future, value, error)
+            by_loop.setdefault(work.loop, []).append((work.future, value, error))
+        for loop, settled in by_loop.items():
+            loop.call_soon_threadsafe(_settle_all, settled)
         return conn
 
     # -- the read path ---------------------------------------------------------
@@ -232,10 +237,11 @@ class Database:
         return await anyio.to_thread.run_sync(self.read_sync, fn)
 
 
-def _settle(fut: asyncio.Future[Any], value: Any, exc: BaseException | None) -> None:
-    if fut.done():  # the caller went away (a dropped HTTP request): the work is committed anyway
-        return
-    if exc is not None:
-        fut.set_exception(exc)
-    else:
-        fut.set_result(value)
+def _settle_all(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for fut, value, exc in settled:
+        if fut.done():  # the caller went away (a dropped request): the work is committed anyway
+            continue
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(value)

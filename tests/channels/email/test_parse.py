@@ -222,6 +222,69 @@ def test_encoded_headers_are_decoded(
     assert (msg.sender_name, msg.sender.value) == (name, address)
 
 
+def test_raw_utf8_headers_are_read_as_text() -> None:
+    # SMTPUTF8 clients send header text as raw UTF-8 instead of encoded words.
+    msg = inbound(load("utf8_raw_headers"))
+    assert (msg.sender_name, msg.sender.value) == ("Chloé Dubois", "chloe.dubois@exemple.fr")
+    assert msg.hints.subject == "Où est ma commande ? Déjà 10 jours 📦"
+    assert msg.meta["to"] == "Équipe Support <support@support.example>"
+    assert [a.filename for a in msg.attachments] == ["reçu_66120.pdf"]
+
+
+def test_raw_latin1_headers_are_read_as_windows_1252() -> None:
+    msg = inbound(load("latin1_raw_subject"))
+    assert (msg.sender_name, msg.sender.value) == ("Frédéric Martin", "f.martin@vieux-fai.example")
+    assert msg.hints.subject == "Réclamation n° 5521 – facture à 49,90 € (“express”)"
+    assert msg.meta["subject"] == msg.hints.subject
+
+
+@pytest.mark.parametrize(
+    ("from_", "subject", "name", "expected_subject"),
+    [
+        (b"Andr\xc3\xa9 <a@example.com>", b"Gr\xc3\xb6\xc3\x9fe M", "André", "Größe M"),
+        (b'"Andr\xc3\xa9 \\"Dre\\"" <a@example.com>', b"ok", 'André "Dre"', "ok"),
+        (b"Andr\xe9 <a@example.com>", b"Caf\xe9 cr\xe8me", "André", "Café crème"),
+        # 0x81 means nothing in UTF-8 or windows-1252: a replacement character.
+        (b"Andr\x81 <a@example.com>", b"Caf\x81", "Andr\ufffd", "Caf\ufffd"),
+        # Encoded words that lie about their charset.
+        (b"=?utf-8?q?Andr=E9?= <a@example.com>", b"ok", "André", "ok"),
+        (b"=?unknown-8bit?q?Andr=C3=A9?= <a@example.com>", b"ok", "André", "ok"),
+    ],
+    ids=["utf8", "utf8-quoted", "latin1", "undefined-byte", "lying-word", "unknown-8bit-word"],
+)
+def test_8bit_header_bytes_never_leave_surrogates(
+    from_: bytes, subject: bytes, name: str, expected_subject: str
+) -> None:
+    raw = mail(drop=("From", "Subject")).replace(
+        b"To:", b"From: " + from_ + b"\r\nSubject: " + subject + b"\r\nTo:", 1
+    )
+    msg = inbound(raw)
+    assert (msg.sender_name, msg.hints.subject) == (name, expected_subject)
+    assert msg.sender.value == "a@example.com"
+
+
+def test_8bit_attachment_filenames_are_decoded() -> None:
+    body = (
+        b"--A\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nTwo files.\r\n"
+        b'--A\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="M\xc3\xa4rz.pdf"'
+        b"\r\n\r\n%PDF\r\n"
+        b'--A\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="R\xe9sum\xe9.pdf"'
+        b"\r\n\r\n%PDF\r\n--A--\r\n"
+    )
+    msg = inbound(mail(body=body, content_type="multipart/mixed; boundary=A"))
+    assert [a.filename for a in msg.attachments] == ["März.pdf", "Résumé.pdf"]
+
+
+def test_attached_mail_with_8bit_headers_keeps_its_bytes() -> None:
+    inner = "From: Zoë <zoe@example.com>\r\nSubject: Größe\r\n\r\nHallo\r\n".encode()
+    body = (
+        b"--A\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached.\r\n"
+        b"--A\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"--A--\r\n"
+    )
+    (eml,) = inbound(mail(body=body, content_type="multipart/mixed; boundary=A")).attachments
+    assert eml.data.replace(b"\n", b"\r\n") == inner.rstrip(b"\r\n")
+
+
 def test_reply_token_only_counts_on_our_domains() -> None:
     ours = inbound(load("gmail_reply"), our_domains=("support.example",))
     theirs = inbound(load("gmail_reply"), our_domains=("other.example",))

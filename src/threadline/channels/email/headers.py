@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from email.message import Message
+from email.message import EmailMessage, Message
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "HEADER_ERRORS",
+    "INBOUND",
+    "decode_8bit",
     "header",
     "header_all",
     "message_ids",
@@ -24,6 +28,45 @@ __all__ = [
 
 _ID = re.compile(r"<([^<>\s]+)>")
 HEADER_ERRORS = (ValueError, IndexError, TypeError, AttributeError)
+
+
+def decode_8bit(value: str) -> str:
+    """``value`` with the raw bytes the email package kept as surrogate escapes decoded.
+
+    SMTPUTF8 clients and many MTAs put raw UTF-8 in headers, old mailers raw
+    windows-1252; the stdlib keeps such bytes as lone surrogates, which no
+    database will store.
+    """
+    if value.isascii():
+        return value
+    try:
+        data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that never was a byte: nothing to recover
+        return value.encode("utf-8", "replace").decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+if TYPE_CHECKING:
+    _EmailPolicy = EmailPolicy[EmailMessage]
+else:
+    _EmailPolicy = EmailPolicy  # not subscriptable at runtime
+
+
+class _InboundPolicy(_EmailPolicy):
+    # Every header read (msg[...], get_all, get_param, get_filename, addresses)
+    # passes through here, so decoding once here covers them all. The stored raw
+    # value stays as it came, so an attached mail is re-serialized byte for byte.
+    def header_fetch_parse(self, name: str, value: Any) -> Any:
+        if isinstance(value, str):
+            value = decode_8bit(value)
+        return super().header_fetch_parse(name, value)
+
+
+INBOUND = _InboundPolicy()
+"""policy.default, but raw 8-bit header bytes are read as text instead of surrogates."""
 
 
 def header(msg: Message, name: str) -> str:
@@ -37,7 +80,8 @@ def header_all(msg: Message, name: str) -> list[str]:
     try:
         return [str(v).strip() for v in msg.get_all(name, [])]
     except HEADER_ERRORS:
-        return [v.strip() for k, v in msg.raw_items() if k.lower() == name.lower()]
+        raw = [v for k, v in msg.raw_items() if k.lower() == name.lower()]
+        return [decode_8bit(str(v)).strip() for v in raw]
 
 
 def message_ids(value: str) -> list[str]:

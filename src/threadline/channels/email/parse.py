@@ -14,7 +14,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
+from email import message_from_bytes
 from email.headerregistry import AddressHeader, DateHeader
 from email.message import Message
 from email.utils import getaddresses
@@ -23,6 +23,8 @@ from threadline.channels.email.body import attachments, bodies
 from threadline.channels.email.bounces import bounce_address_mail, delivery_report, verp_token
 from threadline.channels.email.headers import (
     HEADER_ERRORS,
+    INBOUND,
+    decode_8bit,
     header,
     header_all,
     message_ids,
@@ -66,7 +68,7 @@ def parse_email(
     unknown, as with IMAP). ``our_domains``, when given, limits reply+/bounce+
     tokens to our own addresses and lets us recognise our own mail coming back.
     """
-    msg = message_from_bytes(raw, policy=policy.default)
+    msg = message_from_bytes(raw, policy=INBOUND)
     if not msg.keys():
         raise MalformedEmail("no headers: this is not an email")
     subject = header(msg, "Subject")
@@ -138,7 +140,9 @@ def _sender(msg: Message) -> tuple[str | None, str]:
         if "@" not in addr:
             continue
         try:
-            return (name or None), normalize_email(addr)
+            # An encoded word in a charset it does not hold (=?utf-8?q?Andr=E9?=)
+            # leaves surrogates in the display name even after INBOUND's decoding.
+            return (decode_8bit(name) or None), normalize_email(addr)
         except InvalidIdentity:
             continue
     raise MalformedEmail(f"no usable From address: {header(msg, 'From')!r}")
