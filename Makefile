@@ -26,8 +26,9 @@ check: $(STAMP)  ## lint, format and types
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## ingest and timeline benchmarks (prints the figures)
+bench: $(STAMP)  ## ingest, webhook and timeline benchmarks (prints the figures)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/timeline.py
 
 lock:  ## regenerate requirements.lock from pyproject.toml

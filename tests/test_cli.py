@@ -89,30 +89,30 @@ def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_demo_serves_login_and_a_cross_channel_timeline(demo) -> None:  # type: ignore[no-untyped-def]
     base, proc = demo
-    with httpx.Client(base_url=base, follow_redirects=False) as web:
-        form = web.get("/login")
-        csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
-        assert csrf
-        wrong = web.post(
-            "/login", data={"email": "agent@acme.test", "password": "nope", "_csrf_token": csrf[1]}
-        )
-        assert "Wrong email or password" in wrong.text
-        ok = web.post(
-            "/login",
-            data={
-                "email": "agent@acme.test",
-                "password": "threadline-demo",
-                "_csrf_token": csrf[1],
-            },
-        )
-        assert ok.status_code in (302, 303), ok.text
-        assert ok.headers["location"] == "/inbox"
-        inbox = web.get("/inbox")
-        assert inbox.status_code == 200
-        assert "Ana Souza" in inbox.text
-        assert "Order #4417" in inbox.text
+    web = httpx.Client(base_url=base, follow_redirects=False)
+    form = web.get("/login")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+    assert csrf
+    wrong = web.post(
+        "/login", data={"email": "agent@acme.test", "password": "nope", "_csrf_token": csrf[1]}
+    )
+    assert "Wrong email or password" in wrong.text
+    ok = web.post(
+        "/login",
+        data={
+            "email": "agent@acme.test",
+            "password": "threadline-demo",
+            "_csrf_token": csrf[1],
+        },
+    )
+    assert ok.status_code in (302, 303), ok.text
+    assert ok.headers["location"] == "/inbox"
+    inbox = web.get("/inbox")
+    assert inbox.status_code == 200
+    assert "Ana Souza" in inbox.text
+    assert "Order #4417" in inbox.text
 
-    # The printed token works against the API: Ana's timeline spans email and the API.
+    # The printed token works against the API.
     token = None
     deadline = time.monotonic() + 5
     lines: list[str] = []
@@ -123,11 +123,35 @@ def test_demo_serves_login_and_a_cross_channel_timeline(demo) -> None:  # type: 
         m = re.search(r"API token: (tl_[\w-]+)", line)
         token = m[1] if m else None
     assert token, lines
-    h = {"Authorization": f"Bearer {token}"}
-    ana = httpx.get(
-        f"{base}/api/v1/customers", params={"identity": "email:ana@example.com"}, headers=h
-    ).json()
-    timeline = httpx.get(f"{base}/api/v1/customers/{ana[0]['id']}/timeline", headers=h).json()
-    channels = [e["message"]["channel"] for e in timeline if e["message"]]
-    assert set(channels) == {"email", "api"}
+    api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {token}"})
+
+    def customer(identity: str) -> int:
+        found = api.get("/customers", params={"identity": identity}).json()
+        assert len(found) == 1, (identity, found)
+        return int(found[0]["id"])
+
+    # Ana's one conversation runs from email through the app to an SMS from her phone.
+    timeline = api.get(f"/customers/{customer('email:ana@example.com')}/timeline").json()
+    messages = [e["message"] for e in timeline if e["message"]]
+    assert {m["channel"] for m in messages} == {"email", "api", "sms"}
+    assert len({m["conversation_id"] for m in messages}) == 1
     assert "channel_switched" in [e["kind"] for e in timeline]
+
+    # Grace's voicemail left a callback owed to her number.
+    grace = customer("phone:+15035550142")
+    tasks = api.get("/tasks").json()
+    assert [(t["kind"], t["status"], t["phone"]) for t in tasks if t["customer_id"] == grace] == [
+        ("callback", "open", "+15035550142")
+    ]
+
+    # The agent's WhatsApp reply to Marco reached the sandbox: his phone shows it.
+    shown = False
+    deadline = time.monotonic() + 5
+    while not shown and time.monotonic() < deadline:
+        page = web.get("/simulator", params={"identity": "393471234567"})
+        assert page.status_code == 200, page.text
+        shown = "note to leave #5261 with your neighbour" in page.text
+        time.sleep(0 if shown else 0.2)
+    assert shown
+    api.close()
+    web.close()

@@ -125,6 +125,8 @@ def send_reply(
         channel = Channel(conv.last_inbound_channel or "email")
     # The customer's reachability first: it is what the agent can act on.
     recipient = None if note else _recipient(tx, conv.customer_id, channel)
+    if template is not None and channel is not Channel.WHATSAPP:
+        raise ActionError("approved templates are a WhatsApp feature; write a normal reply")
     check = None
     if not note:
         try:

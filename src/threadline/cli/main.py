@@ -124,7 +124,7 @@ def demo(
     database_url: DbOpt = None,
 ) -> None:
     """Seed a realistic demo workspace on SQLite and serve it."""
-    from threadline.cli.demo import DEMO_LOGIN, seed_demo
+    from threadline.cli.demo import DEMO_LOGIN, seed_demo, simulator_url
 
     settings = _settings(
         database_url or "sqlite:///threadline-demo.db",
@@ -144,6 +144,12 @@ def demo(
             f"  API token: [cyan]{token}[/]  (try: curl -H 'Authorization: Bearer {token}' "
             f"http://{settings.host}:{settings.port}/api/v1/conversations)"
         )
+    else:
+        console.print(
+            "  API token: printed on the first run; make another with "
+            f"[cyan]threadline token add --user {email} --database-url {settings.database_url}[/]"
+        )
+    console.print(f"  Customer simulator: {simulator_url(settings)}")
     console.print(
         f"  SMTP on {settings.smtp_host}:{settings.smtp_port} for support@acme.test; "
         "outbound mail is written to ./threadline-outbox/"

@@ -17,6 +17,7 @@ from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.bootstrap import Container
 from threadline.bus import UnknownInbox
 from threadline.web.api.calls import ROUTES as CALL_ROUTES
+from threadline.web.api.composer import ROUTES as COMPOSER_ROUTES
 from threadline.web.api.routes import ROUTES
 from threadline.web.auth import BearerAuth
 from threadline.web.sandbox import SANDBOX
@@ -51,7 +52,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
     container with the app (off when the caller, e.g. `threadline serve`, owns it)."""
     api = Router(
         "/api/v1",
-        route_handlers=[*ROUTES, *CALL_ROUTES],
+        route_handlers=[*ROUTES, *CALL_ROUTES, *COMPOSER_ROUTES],
         middleware=[DefineMiddleware(BearerAuth)],
         security=[{"bearer": []}],
     )

@@ -9,6 +9,7 @@ this server, so it exercises the production path end to end.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from litestar import Request, get, post
@@ -110,17 +111,22 @@ async def simulator_send(
     text = data.get("text", "").strip() or "Hello!"
     inbox = await _inbox_for(c, kind)
     if inbox is None or not identity:
-        return Redirect(f"/simulator?result=no+{kind}+inbox+or+no+identity")
+        return _back(result=f"no {kind} inbox, or no identity")
     base = c.settings.base_url()
     try:
         requests = _build(kind, inbox, base, identity, data.get("name", ""), text)
     except InvalidIdentity as exc:
-        return Redirect(f"/simulator?result={exc}")
+        return _back(result=str(exc))
     statuses = []
     for req in requests:
         response = await c.http.post(base + req.path, content=req.body, headers=req.headers)
         statuses.append(str(response.status_code))
-    return Redirect(f"/simulator?identity={identity}&result={kind}+sent:+{'/'.join(statuses)}")
+    return _back(identity=identity, result=f"{kind} sent: {'/'.join(statuses)}")
+
+
+def _back(**query: str) -> Redirect:
+    """Post/redirect/get, so a reload does not send the message again."""
+    return Redirect(f"/simulator?{urlencode(query)}", status_code=303)
 
 
 def _build(

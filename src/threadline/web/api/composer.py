@@ -1,0 +1,36 @@
+"""GET /conversations/{id}/reply-options: the composer's view of each channel's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+
+from threadline.bootstrap import Container
+from threadline.queries.composer import reply_options
+from threadline.web.auth import AuthUser
+
+__all__ = ["ROUTES"]
+
+
+@get(
+    "/conversations/{conversation_id:int}/reply-options",
+    summary="Where a reply can go now, with each channel's limits and warnings",
+)
+async def get_reply_options(
+    request: Request[AuthUser, str, State],
+    conversation_id: FromPath[int],
+    text: FromQuery[str] = "",
+) -> dict[str, Any]:
+    container: Container = request.app.state.container
+    now = container.clock.now()
+    found = await container.db.read(lambda c: reply_options(c, conversation_id, text, now))
+    if found is None:
+        raise NotFoundException(f"conversation {conversation_id} not found")
+    return found
+
+
+ROUTES = [get_reply_options]
