@@ -6,8 +6,7 @@ Builds the real schema with ``threadline.storage.migrate.upgrade``, bulk-loads i
 with the stdlib sqlite3 module (executemany, big transactions, the FTS triggers
 dropped during the load and the index rebuilt afterwards from storage/fts.py),
 then times the real query functions, ``customer_timeline`` and
-``search_messages``, on the app's own read engine. It also times a prototype
-search that drives FTS5 in rowid order (not in the app) for comparison.
+``search_messages``, on the app's own read engine.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from sqlalchemy.engine import Connection
 
 from threadline.clock import SystemClock
 from threadline.core.continuity import normalize_subject
-from threadline.queries.search import _fts5_query, _snippet, search_messages
+from threadline.queries.search import search_messages
 from threadline.queries.timeline import customer_timeline
 from threadline.storage.db import Database
 from threadline.storage.fts import SQLITE_TRIGGERS, create_fts, drop_fts
@@ -619,73 +618,6 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - t) * 1000, out
 
 
-def _rows(rows: Sequence[Any], text: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "message_id": r.id,
-            "conversation_id": r.conversation_id,
-            "customer_id": r.customer_id,
-            "channel": r.channel,
-            "direction": r.direction,
-            "snippet": _snippet(r.text, text),
-            "created_at": r.created_at,
-            "subject": r.subject,
-            "status": r.status,
-        }
-        for r in rows
-    ]
-
-
-_PROTO_COLUMNS = (
-    "SELECT m.id, m.conversation_id, m.customer_id, m.channel, m.direction, m.text, "
-    "m.created_at, c.subject, c.status "
-)
-# Unscoped: FTS5 drives in rowid order and the query stops after one page.
-PROTO_FTS_FIRST = (
-    _PROTO_COLUMNS + "FROM message_fts JOIN messages m ON m.id = message_fts.rowid "
-    "JOIN conversations c ON c.id = m.conversation_id "
-    "WHERE message_fts MATCH :q ORDER BY message_fts.rowid DESC LIMIT :n"
-)
-# Scoped to a customer: walk the customer's messages newest first (timeline_entries has
-# the (customer_id, id) index messages lacks) and probe FTS5 by rowid for each.
-PROTO_CUSTOMER_FIRST = (
-    _PROTO_COLUMNS + "FROM timeline_entries t JOIN messages m ON m.id = t.message_id "
-    "JOIN conversations c ON c.id = m.conversation_id "
-    "WHERE t.customer_id = :cid AND t.message_id IS NOT NULL AND m.customer_id = :cid "
-    "AND EXISTS (SELECT 1 FROM message_fts WHERE message_fts MATCH :q "
-    "AND message_fts.rowid = t.message_id) ORDER BY t.id DESC LIMIT :n"
-)
-
-
-def search_prototype(
-    conn: Connection, text: str, *, customer_id: int | None = None, limit: int = 20
-) -> list[dict[str, Any]]:
-    """Prototype, not the app's query (same columns, joins and result shape as
-    search_messages): FTS5 drives with ORDER BY rowid DESC LIMIT n instead of
-    ``messages.id IN (SELECT rowid FROM message_fts WHERE ... MATCH ...)``, which
-    materialises every match before the first row comes out."""
-    if not text.strip():
-        return []
-    params: dict[str, Any] = {"q": _fts5_query(text), "n": limit}
-    if customer_id is None:
-        return _rows(conn.execute(sa.text(PROTO_FTS_FIRST), params).all(), text)
-    params["cid"] = customer_id
-    return _rows(conn.execute(sa.text(PROTO_CUSTOMER_FIRST), params).all(), text)
-
-
-def search_fts_first_scoped(
-    conn: Connection, text: str, *, customer_id: int | None = None, limit: int = 20
-) -> list[dict[str, Any]]:
-    """FTS-first for scoped searches too (filtering messages.customer_id as it goes)."""
-    sql = PROTO_FTS_FIRST.replace(
-        "WHERE message_fts MATCH :q", "WHERE message_fts MATCH :q AND m.customer_id = :cid"
-    )
-    rows = conn.execute(
-        sa.text(sql), {"q": _fts5_query(text), "n": limit, "cid": customer_id}
-    ).all()
-    return _rows(rows, text)
-
-
 def explain(conn: Connection, sql: str, params: dict[str, Any]) -> list[str]:
     return [f"{r[3]}" for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
 
@@ -704,7 +636,8 @@ def app_search_sql(
         search_messages(conn, text, customer_id=customer_id)
     finally:
         sa.event.remove(conn, "before_cursor_execute", grab)
-    stmt, params = next((s, p) for s, p in captured if "message_fts" in s or "search_vector" in s)
+    # the last: on SQLite a scoped search first counts, to pick its walk
+    stmt, params = [(s, p) for s, p in captured if "message_fts" in s or "search_vector" in s][-1]
     return stmt, params
 
 
@@ -859,33 +792,6 @@ def measure(url: str, products: Sequence[str], args: argparse.Namespace) -> None
         db.close()
         return
 
-    # Compare with the prototype that drives FTS5 in rowid order (not in the app).
-    proto = run_search(search_prototype)
-    print(
-        "\nprototype (bench only): unscoped = FTS5 drives, ORDER BY message_fts.rowid DESC "
-        "LIMIT n; scoped = the customer's timeline_entries newest first + FTS5 probe by rowid"
-    )
-    report("search (prototype)", proto, target=False)
-    scoped = [k for k in kinds if k[2] is not None]
-    alt = []
-    for _, q, cid in scoped:
-        t = time.perf_counter()
-        call(search_fts_first_scoped, q, cid)
-        alt.append((time.perf_counter() - t) * 1000)
-    print(
-        f"  (scoped searches done FTS-first instead: p50 {pct(alt, 50):.2f} ms, "
-        f"p95 {pct(alt, 95):.2f} ms, max {max(alt):.2f} ms)"
-    )
-    # the prototype must find what the app finds
-    for _, q, cid in kinds[:50]:
-        a = [r["message_id"] for r in call(search_messages, q, cid)]
-        b = [r["message_id"] for r in call(search_prototype, q, cid)]
-        if a != b:
-            print(f"  prototype differs from search_messages for {q!r}, customer {cid}")
-            break
-    else:
-        print("  prototype returns the same ids as search_messages (50 queries checked)")
-
     if args.explain or app_p95 > TARGET_SEARCH_P95_MS:
         print("\nEXPLAIN QUERY PLAN, search_messages('refund'):")
 
@@ -895,13 +801,6 @@ def measure(url: str, products: Sequence[str], args: argparse.Namespace) -> None
                 print(f"  app, {label}:")
                 for line in explain(c, sql, params):
                     print(f"    {line}")
-            for label, sql, params in (
-                ("unscoped", PROTO_FTS_FIRST, {"q": '"refund"', "n": 20}),
-                ("scoped", PROTO_CUSTOMER_FIRST, {"q": '"refund"', "n": 20, "cid": heavy[0]}),
-            ):
-                print(f"  prototype, {label}:")
-                for r in c.execute(sa.text("EXPLAIN QUERY PLAN " + sql), params):
-                    print(f"    {r[3]}")
 
         db.read_sync(plans)
     db.close()

@@ -53,6 +53,7 @@ class Tx:
     conn: Connection
     now: datetime
     events: list[Any] = field(default_factory=list)
+    now_text: str | None = None  # ``now`` as SQLite stores it, once formatted (storage/sql.py)
 
     def emit(self, event: Any) -> None:
         self.events.append(event)

@@ -50,9 +50,17 @@ def db_time(tx: Tx, value: datetime | None) -> Any:
     """As UTCDateTime stores it: naive UTC text on SQLite, aware on PostgreSQL."""
     if value is None:
         return None
-    if tx.conn.dialect.name == "sqlite":
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+    if tx.conn.dialect.name != "sqlite":
+        return value
+    if value is tx.now:  # most timestamps of an action are its own time: format it once
+        if tx.now_text is None:
+            tx.now_text = _sqlite_time(value)
+        return tx.now_text
+    return _sqlite_time(value)
+
+
+def _sqlite_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def from_db_time(value: Any) -> datetime | None:

@@ -196,6 +196,7 @@ messages = sa.Table(
     _created(),
     sa.Column("sent_at", UTCDateTime(), nullable=True),
     sa.Index(None, "conversation_id", "id"),
+    sa.Index(None, "customer_id", "id"),
 )
 
 attachments = sa.Table(
