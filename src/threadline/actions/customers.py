@@ -52,14 +52,8 @@ def _live_customer(tx: Tx, customer_id: int) -> sa.Row[Any]:
 
 
 def create_customer(tx: Tx, *, name: str | None, refs: list[IdentityRef]) -> int:
-    for ref in refs:
-        taken = tx.conn.execute(
-            sa.select(identities.c.customer_id).where(
-                identities.c.kind == ref.kind, identities.c.value == ref.value
-            )
-        ).first()
-        if taken is not None:
-            raise Conflict(f"{ref} already belongs to customer {taken.customer_id}")
+    """A customer with these identities; a taken identity refuses the whole action
+    (it runs in one transaction, so the customer row goes too)."""
     customer_id: int = tx.conn.execute(
         customers.insert().returning(customers.c.id),
         {"name": name, "created_at": tx.now, "updated_at": tx.now},

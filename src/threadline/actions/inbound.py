@@ -37,22 +37,11 @@ from threadline.core.tokens import verify_id
 from threadline.storage import inbound as store
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
-    conversations,
     merge_suggestions,
     messages,
 )
 
 __all__ = ["InboundResult", "Placement", "place", "receive_inbound", "resolve_customer"]
-
-_CANDIDATE_COLUMNS = (
-    conversations.c.id,
-    conversations.c.customer_id,
-    conversations.c.status,
-    conversations.c.subject_key,
-    conversations.c.last_activity_at,
-    conversations.c.resolved_at,
-    conversations.c.last_inbound_channel,
-)
 
 
 @dataclass(frozen=True, slots=True)

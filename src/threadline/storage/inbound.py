@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from threadline.core.model import IdentityRef
 from threadline.storage.db import Tx
-from threadline.storage.sql import Statement, db_bool, db_json, db_time, from_db_time, run
-from threadline.storage.tables import conversations
+from threadline.storage.sql import Statement, db_bool, db_json, db_time, run
+from threadline.storage.tables import as_utc, conversations
 
 __all__ = [
     "ConversationRow",
@@ -46,9 +46,9 @@ class ConversationRow(NamedTuple):
 
 
 def _conversation(row: Sequence[Any]) -> ConversationRow:
-    last = from_db_time(row[4])
+    last = as_utc(row[4])
     assert last is not None
-    return ConversationRow(row[0], row[1], row[2], row[3], last, from_db_time(row[5]), row[6])
+    return ConversationRow(row[0], row[1], row[2], row[3], last, as_utc(row[5]), row[6])
 
 
 _FIND_RECEIPT = Statement(

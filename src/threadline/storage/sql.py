@@ -9,8 +9,9 @@ using Core; only statements on the per-message path live here.
 
 Statements use ``:name`` parameters and portable SQL; ``Statement`` rewrites
 them for psycopg's ``%(name)s`` style once per dialect. Values pass through
-``db_time`` / ``db_json`` / ``db_bool``, which match what SQLAlchemy's column
-types store, so rows written here and rows written through Core read the same.
+``db_time`` / ``db_json`` / ``db_bool`` (and come back through ``tables.as_utc``),
+which match what SQLAlchemy's column types store, so rows written here and rows
+written through Core read the same.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from psycopg.types.json import Jsonb
 
 from threadline.storage.db import Tx
 
-__all__ = ["Statement", "db_bool", "db_json", "db_time", "from_db_time", "run"]
+__all__ = ["Statement", "db_bool", "db_json", "db_time", "run"]
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -61,15 +62,6 @@ def db_time(tx: Tx, value: datetime | None) -> Any:
 
 def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def from_db_time(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def db_json(tx: Tx, value: Any) -> Any:
