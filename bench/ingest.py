@@ -28,20 +28,15 @@ from email.utils import formataddr, formatdate
 
 from _common import (
     WORD,
-    Server,
-    add_common_args,
-    cpu_seconds,
-    load_line,
     percentile,
     print_counts,
     print_machine,
     result_line,
-    run_benchmark,
-    run_wrk,
     stored_counts,
     target_line,
-    wrk_line,
 )
+from _server import Server, add_common_args, cpu_seconds, load_line, run_benchmark
+from _wrk import run_wrk, wrk_line
 
 TARGET_API_RPS = 3000
 TARGET_API_P99_MS = 50.0

@@ -31,21 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from _common import (
-    WORD,
-    Server,
-    add_common_args,
-    cpu_seconds,
-    load_line,
-    print_counts,
-    print_machine,
-    result_line,
-    run_benchmark,
-    run_wrk,
-    stored_counts,
-    target_line,
-    wrk_line,
-)
+from _common import WORD, print_counts, print_machine, result_line, stored_counts, target_line
+from _server import Server, add_common_args, cpu_seconds, load_line, run_benchmark
+from _wrk import run_wrk, wrk_line
 
 TARGET_RPS = 2500
 TARGET_P99_MS = 60.0
