@@ -16,12 +16,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 
+from tests.support.servers import Relay, free_port, serving
 from threadline.bootstrap import Container, bootstrap
 from threadline.clock import FakeClock
 from threadline.settings import Settings
 from threadline.storage.migrate import upgrade
 from threadline.storage.tables import metadata
+from threadline.web.app import create_app
 
 PG_ADMIN_URL = os.environ.get("THREADLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE = os.environ.get("THREADLINE_REQUIRE_SERVICES") == "1"
@@ -91,13 +94,22 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def app_port() -> int:
+    """Chosen before the container is built, so our base URL (and the sandbox base
+    the senders use, base_url() + "/sandbox") is the port ``served`` listens on:
+    replies travel over real HTTP into the sandbox."""
+    return free_port()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, app_port: int) -> Settings:
     return Settings(
         database_url=database_url,
         data_dir=tmp_path,
         secret_key="test-secret",
         smtp_port=0,
         run_jobs=False,
+        port=app_port,
     )
 
 
@@ -113,3 +125,21 @@ async def container(settings: Settings, clock: FakeClock, senders: Any) -> Async
     await c.start(jobs=False)
     yield c
     await c.aclose()
+
+
+@pytest.fixture
+async def served(container: Container, app_port: int) -> AsyncIterator[str]:
+    """The whole app (webhooks, API, UI, sandbox) on a real uvicorn; yields its base URL."""
+    async with serving(create_app(container, manage_lifecycle=False), app_port) as url:
+        yield url
+
+
+@pytest.fixture
+def relay() -> Iterator[tuple[Relay, int]]:
+    """A local SMTP relay; a module sending email through it overrides ``senders``."""
+    handler = Relay()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()

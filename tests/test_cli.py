@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from tests.support.servers import free_port
 from threadline.cli.main import app
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_migrate_user_token_and_inbox(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ serve the app with uvicorn and log in through the real login form.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,34 +14,15 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from tests.channels.twilio_sms.support import free_port, make_sms_inbox, serving
+from tests.channels.twilio_sms.support import make_sms_inbox
 from tests.support.factories import make_agent
 from threadline.actions.replies import send_reply
 from threadline.actions.users import add_user
 from threadline.core.model import Channel
-from threadline.settings import Settings
 from threadline.storage.tables import messages, sandbox_outbox
-from threadline.web.app import create_app
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "correct horse"
-
-
-@pytest.fixture
-def port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path, port: int) -> Settings:
-    return Settings(
-        database_url=database_url,
-        data_dir=tmp_path,
-        secret_key="test-secret",
-        smtp_port=0,
-        run_jobs=False,
-        port=port,
-    )
 
 
 async def login(client: httpx.AsyncClient, email: str) -> None:
@@ -64,7 +44,7 @@ async def csrf(client: httpx.AsyncClient, path: str) -> str:
 
 
 async def test_simulated_sms_takes_the_real_path_and_the_reply_comes_back(
-    container: Any, port: int
+    container: Any, served: str
 ) -> None:
     c = container
     await make_sms_inbox(c)
@@ -79,10 +59,7 @@ async def test_simulated_sms_takes_the_real_path_and_the_reply_comes_back(
             actor="test",
         )
     )
-    async with (
-        serving(create_app(c, manage_lifecycle=False), port) as base,
-        httpx.AsyncClient(base_url=base) as web,
-    ):
+    async with httpx.AsyncClient(base_url=served) as web:
         await login(web, "admin@acme.test")
         token = await csrf(web, "/simulator")
         r = await web.post(
@@ -118,7 +95,7 @@ async def test_simulated_sms_takes_the_real_path_and_the_reply_comes_back(
         assert "Yes, it left this morning." in page.text
 
 
-async def test_simulator_is_for_admins_only(container: Any, port: int) -> None:
+async def test_simulator_is_for_admins_only(container: Any, served: str) -> None:
     c = container
     hashed = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     await c.bus.execute(
@@ -126,18 +103,13 @@ async def test_simulator_is_for_admins_only(container: Any, port: int) -> None:
             tx, email="agent@acme.test", name="Al", role="agent", password_hash=hashed, actor="test"
         )
     )
-    async with (
-        serving(create_app(c, manage_lifecycle=False), port) as base,
-        httpx.AsyncClient(base_url=base) as web,
-    ):
+    async with httpx.AsyncClient(base_url=served) as web:
         assert (await web.get("/simulator")).status_code == 401
         await login(web, "agent@acme.test")
         assert (await web.get("/simulator")).status_code == 403
 
 
-async def test_reply_options_show_limits_before_sending(
-    container: Any, port: int, clock: Any
-) -> None:
+async def test_reply_options_show_limits_before_sending(container: Any, clock: Any) -> None:
     from tests.support.factories import api_client, deliver_api, make_api_inbox
 
     c = container

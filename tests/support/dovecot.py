@@ -25,6 +25,8 @@ from typing import Any
 
 from imapclient import IMAPClient  # type: ignore[import-untyped]
 
+from tests.support.servers import free_port
+
 __all__ = [
     "DOVECOT",
     "DOVECOT_LDA",
@@ -89,12 +91,6 @@ def dovecot_available() -> bool:
     return os.access(DOVECOT, os.X_OK)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Dovecot:
     """A Dovecot instance plus a default account (``user``/``password``).
 
@@ -150,7 +146,7 @@ class Dovecot:
         os.chown(self.root / "mail", uid, gid)
         self.add_user(self.user, self.password)
 
-        self.port = port if port is not None else _free_port()
+        self.port = port if port is not None else free_port()
         self.config_path.write_text(
             _CONFIG.format(
                 root=self.root, port=self.port, mail_user=_MAIL_USER, mail_group=_MAIL_GROUP

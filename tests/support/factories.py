@@ -20,23 +20,24 @@ from threadline.web.app import create_app
 SUPPORT = "support@acme.test"
 
 
-async def make_email_inbox(c: Container, address: str = SUPPORT, **config: Any) -> int:
-    config.setdefault("webhook_secret", "hook-secret")
+async def make_inbox(
+    c: Container, channel: str, name: str, address: str, config: dict[str, Any]
+) -> int:
+    """Add an inbox as an admin does; the bus serves it at once (reload_inboxes)."""
     inbox_id = await c.bus.execute(
-        lambda tx: add_inbox(
-            tx, channel="email", name="Acme Support", address=address, config=config
-        )
+        lambda tx: add_inbox(tx, channel=channel, name=name, address=address, config=config)
     )
     await c.bus.reload_inboxes()
     return inbox_id
+
+
+async def make_email_inbox(c: Container, address: str = SUPPORT, **config: Any) -> int:
+    config.setdefault("webhook_secret", "hook-secret")
+    return await make_inbox(c, "email", "Acme Support", address, config)
 
 
 async def make_api_inbox(c: Container, **config: Any) -> int:
-    inbox_id = await c.bus.execute(
-        lambda tx: add_inbox(tx, channel="api", name="Acme app", address="acme-app", config=config)
-    )
-    await c.bus.reload_inboxes()
-    return inbox_id
+    return await make_inbox(c, "api", "Acme app", "acme-app", config)
 
 
 async def make_agent(

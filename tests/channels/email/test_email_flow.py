@@ -3,77 +3,28 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
 import hmac
 import smtplib
-import socket
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from tests.support.factories import SUPPORT, api_client, make_email, make_email_inbox, timeline
+from tests.support.servers import Relay
 
 from threadline.actions.replies import send_reply
 from threadline.channels.email.adapter import SmtpRelay, SmtpSender
-from threadline.channels.email.smtp import start_smtp_server
 from threadline.storage.tables import conversations, inbound_receipts, messages
 
 pytestmark = pytest.mark.anyio
 
 
-class Relay:
-    """A local SMTP relay that records what we send and can be told to refuse."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.refuse: str | None = None
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.refuse:
-            return self.refuse
-        self.received.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
-        )
-        return "250 OK"
-
-    def parsed(self, i: int = -1) -> email.message.EmailMessage:
-        return email.message_from_bytes(self.received[i][2], policy=email.policy.default)  # type: ignore[return-value]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def relay() -> Iterator[tuple[Relay, int]]:
-    handler = Relay()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
 @pytest.fixture
 def senders(relay: tuple[Relay, int]) -> dict[str, Any]:
     return {"email": SmtpSender(SmtpRelay(host="127.0.0.1", port=relay[1], starttls=False))}
-
-
-@pytest.fixture
-async def smtp(container: Any) -> AsyncIterator[int]:
-    port = free_port()
-    server = await start_smtp_server(container.bus, "127.0.0.1", port)
-    yield port
-    server.close()
-    await server.wait_closed()
 
 
 async def smtp_send(

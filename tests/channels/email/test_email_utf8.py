@@ -8,8 +8,7 @@ quarantined receipt.
 from __future__ import annotations
 
 import smtplib
-import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,27 +17,11 @@ import pytest
 import sqlalchemy as sa
 from tests.support.factories import SUPPORT, make_email_inbox, timeline
 
-from threadline.channels.email.smtp import start_smtp_server
 from threadline.storage.tables import conversations, customers, inbound_receipts, messages
 
 pytestmark = pytest.mark.anyio
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def smtp(container: Any) -> AsyncIterator[int]:
-    port = free_port()
-    server = await start_smtp_server(container.bus, "127.0.0.1", port)
-    yield port
-    server.close()
-    await server.wait_closed()
 
 
 async def smtp_send(port: int, raw: bytes, *, mail_from: str, options: Sequence[str]) -> Any:

@@ -1,50 +1,16 @@
-"""Meta test fixtures.
+"""Meta test fixtures: a Graph API that answers what a test tells it to.
 
-The app's port is chosen before the container is built, so the sandbox base
-the senders use (settings.base_url() + "/sandbox") is the uvicorn server a
-test starts: replies travel over real HTTP into the fake Graph API.
+Replies to the sandbox use ``served`` (tests/conftest.py): the app on the port
+the container's sandbox base already points at.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from tests.channels.meta.support import FakeGraph, free_port, serving
-
-from threadline.bootstrap import Container
-from threadline.settings import Settings
-from threadline.web.app import create_app
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def app_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path, app_port: int) -> Settings:
-    return Settings(
-        database_url=database_url,
-        data_dir=tmp_path,
-        secret_key="test-secret",
-        smtp_port=0,
-        run_jobs=False,
-        port=app_port,
-    )
-
-
-@pytest.fixture
-async def served(container: Container, app_port: int) -> AsyncIterator[str]:
-    """The whole app (webhooks and the Graph sandbox) on a real uvicorn."""
-    async with serving(create_app(container, manage_lifecycle=False), app_port) as url:
-        yield url
+from tests.channels.meta.support import FakeGraph
+from tests.support.servers import free_port, serving
 
 
 @pytest.fixture

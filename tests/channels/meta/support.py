@@ -1,4 +1,4 @@
-"""Meta test helpers: recorded payloads, signing as Meta does, Meta inboxes, a real uvicorn.
+"""Meta test helpers: recorded payloads, signing as Meta does, Meta inboxes, a fake Graph API.
 
 There is no official Meta SDK for Python (Meta's own is the Node `whatsapp`
 package), so requests are signed the way Meta documents it: the hex
@@ -8,19 +8,16 @@ computed here with the standard library independently of our own code.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import uvicorn
+from tests.support.factories import make_inbox
+from tests.support.servers import read_body, respond
 
-from threadline.actions.inboxes import add_inbox
 from threadline.bootstrap import Container
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -68,39 +65,7 @@ async def make_meta_inbox(c: Container, channel: str = "whatsapp", **config: Any
     config.setdefault("access_token", ACCESS_TOKEN)
     config.setdefault("sandbox", True)
     address = config.pop("address", ADDRESSES[channel])
-    inbox_id = await c.bus.execute(
-        lambda tx: add_inbox(
-            tx, channel=channel, name=f"Acme {channel}", address=address, config=config
-        )
-    )
-    await c.bus.reload_inboxes()
-    return inbox_id
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@asynccontextmanager
-async def serving(app: Any, port: int) -> AsyncIterator[str]:
-    """Serve an ASGI app with a real uvicorn on this event loop."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="off", ws="none", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("uvicorn stopped before it started")
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    return await make_inbox(c, channel, f"Acme {channel}", address, config)
 
 
 class FakeGraph:
@@ -118,19 +83,7 @@ class FakeGraph:
         send: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> None:
         assert scope["type"] == "http"
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.requests.append((scope["path"], headers, json.loads(body)))
+        self.requests.append((scope["path"], headers, json.loads(await read_body(receive))))
         status, payload = self.answer
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+        await respond(send, status, payload)

@@ -1,19 +1,15 @@
-"""Telegram test helpers: recorded updates, a Telegram inbox, a real uvicorn."""
+"""Telegram test helpers: recorded updates, a Telegram inbox, a scripted Bot API."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from litestar.testing import AsyncTestClient
+from tests.support.factories import make_inbox
+from tests.support.servers import read_body, respond
 
-from threadline.actions.inboxes import add_inbox
 from threadline.bootstrap import Container
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -34,49 +30,11 @@ def update(name: str, **changes: Any) -> bytes:
     return json.dumps(data).encode()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@asynccontextmanager
-async def serving(app: Any, port: int) -> AsyncIterator[str]:
-    """Serve an ASGI app with a real uvicorn on this event loop."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        ws="none",
-        log_level="warning",
-        timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()  # uvicorn failed to start: raise why
-            raise RuntimeError("uvicorn stopped before it started")
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def make_telegram_inbox(c: Container, **config: Any) -> int:
     config.setdefault("bot_token", BOT_TOKEN)
     config.setdefault("secret_token", SECRET)
     config.setdefault("sandbox", True)
-    inbox_id = await c.bus.execute(
-        lambda tx: add_inbox(
-            tx, channel="telegram", name="Acme bot", address="@acme_support_bot", config=config
-        )
-    )
-    await c.bus.reload_inboxes()
-    return inbox_id
+    return await make_inbox(c, "telegram", "Acme bot", "@acme_support_bot", config)
 
 
 async def post_update(
@@ -104,13 +62,7 @@ class ScriptedBotApi:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         assert scope["type"] == "http"
-        body = b""
-        while True:
-            event = await receive()
-            body += event.get("body", b"")
-            if not event.get("more_body"):
-                break
-        self.requests.append((scope["path"], body))
+        self.requests.append((scope["path"], await read_body(receive)))
         if scope["path"].endswith("/getMe"):  # what SDKs ask first; never scripted
             status, answer = (
                 200,
@@ -118,9 +70,4 @@ class ScriptedBotApi:
             )
         else:
             status, answer = self.answers.pop(0)
-        raw = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
-        kind = b"text/plain" if isinstance(answer, str) else b"application/json"
-        await send(
-            {"type": "http.response.start", "status": status, "headers": [(b"content-type", kind)]}
-        )
-        await send({"type": "http.response.body", "body": raw})
+        await respond(send, status, answer, text_type=b"text/plain")

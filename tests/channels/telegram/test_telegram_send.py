@@ -16,12 +16,11 @@ from tests.channels.telegram.support import (
     SECRET,
     ScriptedBotApi,
     fixture,
-    free_port,
     make_telegram_inbox,
     post_update,
-    serving,
 )
 from tests.support.factories import api_client, make_agent
+from tests.support.servers import free_port, serving
 
 from threadline.channels.registry import SenderContext
 from threadline.channels.telegram.send import TelegramSender
@@ -57,9 +56,9 @@ async def conversation_from_ada(c: Any, client: Any) -> tuple[int, str]:
     return row.conversation_id, token
 
 
-async def test_agent_reply_reaches_the_sandbox_bot_api(container: Any, live: str) -> None:
+async def test_agent_reply_reaches_the_sandbox_bot_api(container: Any, served: str) -> None:
     c = container
-    async with httpx.AsyncClient(base_url=live) as client:
+    async with httpx.AsyncClient(base_url=served) as client:
         conversation_id, token = await conversation_from_ada(c, client)
         r = await client.post(
             f"/api/v1/conversations/{conversation_id}/replies",
@@ -86,10 +85,10 @@ async def test_agent_reply_reaches_the_sandbox_bot_api(container: Any, live: str
 
 
 async def test_reply_over_4096_characters_is_refused_before_queueing(
-    container: Any, live: str
+    container: Any, served: str
 ) -> None:
     c = container
-    async with httpx.AsyncClient(base_url=live) as client:
+    async with httpx.AsyncClient(base_url=served) as client:
         conversation_id, token = await conversation_from_ada(c, client)
         r = await client.post(
             f"/api/v1/conversations/{conversation_id}/replies",
@@ -114,9 +113,9 @@ async def test_sender_refuses_overlong_text_without_calling_telegram() -> None:
     assert api.requests == []
 
 
-async def test_python_telegram_bot_speaks_to_the_sandbox(container: Any, live: str) -> None:
+async def test_python_telegram_bot_speaks_to_the_sandbox(container: Any, served: str) -> None:
     c = container
-    bot = telegram.Bot(BOT_TOKEN, base_url=f"{live}/sandbox/telegram/bot")
+    bot = telegram.Bot(BOT_TOKEN, base_url=f"{served}/sandbox/telegram/bot")
     async with bot:  # initialize() calls getMe
         assert bot.bot.id == int(BOT_TOKEN.split(":")[0])
         assert bot.bot.is_bot
@@ -135,8 +134,10 @@ async def test_python_telegram_bot_speaks_to_the_sandbox(container: Any, live: s
     assert (row.recipient, row.text, row.id) == (ADA, "Hello from the SDK", sent.message_id)
 
 
-async def test_sandbox_answers_like_the_bot_api_when_it_refuses(container: Any, live: str) -> None:
-    base = f"{live}/sandbox/telegram"
+async def test_sandbox_answers_like_the_bot_api_when_it_refuses(
+    container: Any, served: str
+) -> None:
+    base = f"{served}/sandbox/telegram"
     async with httpx.AsyncClient() as http:
         empty = await http.post(f"{base}/bot{BOT_TOKEN}/sendMessage", json={"chat_id": 1})
         no_chat = await http.post(f"{base}/bot{BOT_TOKEN}/sendMessage", data={"text": "hi"})
@@ -155,8 +156,8 @@ async def test_sandbox_answers_like_the_bot_api_when_it_refuses(container: Any, 
     assert await outbox(container) == []
 
 
-async def test_our_set_webhook_against_the_sandbox(container: Any, live: str) -> None:
-    api_base = f"{live}/sandbox/telegram"
+async def test_our_set_webhook_against_the_sandbox(container: Any, served: str) -> None:
+    api_base = f"{served}/sandbox/telegram"
     async with httpx.AsyncClient() as http:
         description = await set_webhook(
             http, BOT_TOKEN, "https://support.acme.test/webhooks/telegram/1", SECRET, api_base

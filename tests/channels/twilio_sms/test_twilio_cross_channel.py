@@ -3,15 +3,10 @@ then the agent's answer by email."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from tests.channels.twilio_sms.support import ANA_PHONE, form, make_sms_inbox, post_form
 from tests.support.factories import (
     api_client,
@@ -20,6 +15,7 @@ from tests.support.factories import (
     make_email_inbox,
     timeline,
 )
+from tests.support.servers import Relay
 
 from threadline.actions.customers import add_identity
 from threadline.actions.replies import send_reply
@@ -29,34 +25,6 @@ from threadline.core.model import Channel
 from threadline.storage.tables import conversations, messages
 
 pytestmark = pytest.mark.anyio
-
-
-class Relay:
-    """A local SMTP relay that records what we send (as in the email flow tests)."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
-        )
-        return "250 OK"
-
-    def parsed(self, i: int = -1) -> email.message.EmailMessage:
-        return email.message_from_bytes(self.received[i][2], policy=email.policy.default)  # type: ignore[return-value]
-
-
-@pytest.fixture
-def relay() -> Iterator[tuple[Relay, int]]:
-    handler = Relay()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
 
 
 @pytest.fixture

@@ -18,13 +18,12 @@ from tests.channels.twilio_sms.support import (
     OUR_NUMBER,
     ScriptedTwilio,
     form,
-    free_port,
     make_sms_inbox,
     post_form,
-    serving,
     sign,
 )
 from tests.support.factories import api_client, timeline
+from tests.support.servers import free_port, serving
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
@@ -54,7 +53,7 @@ async def one(c: Any, query: Any) -> Any:
 
 
 async def test_reply_goes_out_and_an_undelivered_callback_fails_it_visibly(
-    container: Any, live: str
+    container: Any, served: str
 ) -> None:
     c = container
     await make_sms_inbox(c)
@@ -77,7 +76,7 @@ async def test_reply_goes_out_and_an_undelivered_callback_fails_it_visibly(
     assert (sent.provider, sent.recipient, sent.text) == ("twilio", ANA_PHONE, "It ships today.")
     params = sent.request["params"]
     assert (params["From"], params["To"]) == (OUR_NUMBER, ANA_PHONE)
-    assert params["StatusCallback"] == f"{live}/webhooks/twilio/status"
+    assert params["StatusCallback"] == f"{served}/webhooks/twilio/status"
     assert sent.request["account_sid"] == ACCOUNT_SID
 
     # Twilio calls the StatusCallback URL we gave it, signed over that URL.
@@ -115,7 +114,7 @@ async def test_reply_goes_out_and_an_undelivered_callback_fails_it_visibly(
     assert entries[-1]["data"]["error"] == failed.error
 
 
-async def test_delivered_callback_moves_the_message_forward(container: Any, live: str) -> None:
+async def test_delivered_callback_moves_the_message_forward(container: Any, served: str) -> None:
     c = container
     await make_sms_inbox(c)
     async with api_client(c) as client:
@@ -141,11 +140,11 @@ async def test_delivered_callback_moves_the_message_forward(container: Any, live
     )
 
 
-async def test_sms_sender_against_the_sandbox(container: Any, live: str) -> None:
+async def test_sms_sender_against_the_sandbox(container: Any, served: str) -> None:
     c = container
     inbox_id = await make_sms_inbox(c)
     inbox = await c.bus.inbox(inbox_id)
-    sender = SmsSender(SenderContext(http=c.http, sandbox_base=f"{live}/sandbox"))
+    sender = SmsSender(SenderContext(http=c.http, sandbox_base=f"{served}/sandbox"))
     sid = await sender.send(inbox, outbound("Ready for pickup 🙂"))
     assert sid is not None
     assert sid.startswith("SM")
@@ -165,10 +164,10 @@ async def test_sms_sender_against_the_sandbox(container: Any, live: str) -> None
     assert len(await outbox(c)) == 1
 
 
-async def test_twilio_sdk_speaks_to_the_sandbox(container: Any, live: str) -> None:
+async def test_twilio_sdk_speaks_to_the_sandbox(container: Any, served: str) -> None:
     c = container
     client = Client(ACCOUNT_SID, AUTH_TOKEN)
-    client.api.base_url = f"{live}/sandbox/twilio"
+    client.api.base_url = f"{served}/sandbox/twilio"
 
     def create(**kwargs: Any) -> Any:
         return client.messages.create(**kwargs)
@@ -204,8 +203,8 @@ async def test_twilio_sdk_speaks_to_the_sandbox(container: Any, live: str) -> No
     assert len(await outbox(c)) == 1
 
 
-async def test_sandbox_wants_basic_auth_like_twilio(container: Any, live: str) -> None:
-    url = f"{live}/sandbox/twilio/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+async def test_sandbox_wants_basic_auth_like_twilio(container: Any, served: str) -> None:
+    url = f"{served}/sandbox/twilio/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
     data = {"To": ANA_PHONE, "From": OUR_NUMBER, "Body": "hi"}
     async with httpx.AsyncClient() as http:
         anonymous = await http.post(url, data=data)

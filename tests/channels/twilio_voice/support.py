@@ -3,16 +3,14 @@ duty, requests signed with Twilio's own RequestValidator, and TwiML read back.""
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
-from twilio.request_validator import RequestValidator
+from tests.support.factories import make_inbox
+from tests.support.twilio_forms import BASE, post_signed_form, recorded_form, twilio_signature
 
-from threadline.actions.inboxes import add_inbox
 from threadline.bootstrap import Container
 from threadline.web.app import create_app
 
@@ -23,8 +21,6 @@ OUR_NUMBER = "+14155550100"
 ANA_PHONE = "+14155550101"
 CALL_SID = "CAfe3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c"
 RECORDING_SID = "RE5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a"
-# What the test client requests, and so the host Twilio would have signed.
-BASE = "http://testserver.local"
 VOICE_URL = BASE + "/webhooks/twilio/voice"
 STATUS_URL = VOICE_URL + "/status"  # the number's status callback, set in Twilio's console
 
@@ -38,17 +34,11 @@ OFFICE_HOURS: dict[str, Any] = {
 
 def form(name: str, **changes: str | None) -> dict[str, str]:
     """A recorded Twilio form with fields changed; a None value drops the field."""
-    data: dict[str, str] = json.loads((FIXTURES / f"{name}.json").read_text())
-    for key, value in changes.items():
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    return data
+    return recorded_form(FIXTURES / f"{name}.json", changes)
 
 
 def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
-    return str(RequestValidator(token).compute_signature(url, params))
+    return twilio_signature(url, params, token)
 
 
 def client_for(c: Container) -> httpx.AsyncClient:
@@ -71,28 +61,13 @@ async def post_twilio(
     signature: str | None = None,
 ) -> httpx.Response:
     """POST a form to an absolute URL as Twilio would, signed unless told otherwise."""
-    assert url.startswith(BASE), url
-    return await client.post(
-        url.removeprefix(BASE),
-        content=urlencode(params).encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": sign(url, params) if signature is None else signature,
-            "I-Twilio-Idempotency-Token": "test",
-        },
-    )
+    return await post_signed_form(client, url, params, token=AUTH_TOKEN, signature=signature)
 
 
 async def make_voice_inbox(c: Container, **config: Any) -> int:
     config.setdefault("account_sid", ACCOUNT_SID)
     config.setdefault("auth_token", AUTH_TOKEN)
-    inbox_id = await c.bus.execute(
-        lambda tx: add_inbox(
-            tx, channel="voice", name="Acme Support", address=OUR_NUMBER, config=config
-        )
-    )
-    await c.bus.reload_inboxes()
-    return inbox_id
+    return await make_inbox(c, "voice", "Acme Support", OUR_NUMBER, config)
 
 
 def twiml(response: httpx.Response) -> ET.Element:
