@@ -25,7 +25,7 @@ class Parser(Protocol):
     providers that batch events). Raises ValueError on a payload it cannot use;
     the caller quarantines it."""
 
-    offload: bool  # True for parsers costly enough to run off the event loop
+    offload: bool  # True for parsers costly enough to run big payloads off the event loop
 
     def __call__(
         self, inbox: Inbox, body: bytes, context: Mapping[str, Any]
