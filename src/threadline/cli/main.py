@@ -37,7 +37,7 @@ inbox_app = typer.Typer(
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(inbox_app, name="inbox")
-console = Console()
+console = Console(soft_wrap=True)  # long lines (a curl command) must stay copyable
 T = TypeVar("T")
 
 DbOpt = Annotated[
