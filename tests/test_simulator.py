@@ -133,6 +133,9 @@ async def test_reply_options_show_limits_before_sending(container: Any, clock: A
         assert by_channel["sms"]["allowed"] is True
         assert by_channel["sms"]["sms"] == {"segments": 2, "encoding": "GSM-7"}
         assert by_channel["sms"]["warnings"] == ["sent as 2 SMS segments (GSM-7)"]
+        assert by_channel["sms"]["max_text"] == 1600
+        assert by_channel["sms"]["attachment_types"] == ["image/jpeg", "image/png", "image/gif"]
+        assert by_channel["sms"]["max_attachment_bytes"] == 5 * 1024 * 1024
         too_long = await client.get(
             f"/api/v1/conversations/{first.conversation_id}/reply-options",
             params={"text": "x" * 1700},

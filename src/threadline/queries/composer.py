@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from threadline.core.capabilities import ReplyRefused, check_reply
+from threadline.core.capabilities import CAPABILITIES, ReplyRefused, check_reply
 from threadline.core.channels import REPLY_IDENTITY
 from threadline.core.model import Channel, Direction
 from threadline.storage.tables import conversations, identities, inboxes, messages
@@ -58,6 +58,7 @@ def reply_options(
         kind = REPLY_IDENTITY[channel]
         if channel.value not in configured or (kind is not None and kind not in reachable):
             continue
+        caps = CAPABILITIES[channel]
         option: dict[str, Any] = {
             "channel": channel.value,
             "recipient": reachable.get(kind) if kind else None,
@@ -65,6 +66,10 @@ def reply_options(
             "reason": None,
             "warnings": [],
             "template_required": False,
+            "max_text": caps.max_text,
+            # "" accepts any type; otherwise MIME types or prefixes such as "image/"
+            "attachment_types": list(caps.attachment_types),
+            "max_attachment_bytes": caps.max_attachment_bytes,
         }
         last = last_inbound.get(channel.value)
         if isinstance(last, str):
