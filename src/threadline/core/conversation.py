@@ -1,15 +1,14 @@
 """The conversation status machine.
 
-Statuses change for two reasons: a person decides (an agent resolves, snoozes,
-or marks pending) or the customer writes again. Both go through here so the
-rules are in one place.
+A person moves a conversation between statuses through check_transition; a
+customer writing again always makes it open (storage/inbound.touch_conversation).
 """
 
 from __future__ import annotations
 
 from threadline.core.model import ConversationStatus as S
 
-__all__ = ["InvalidTransition", "after_customer_message", "check_transition"]
+__all__ = ["InvalidTransition", "check_transition"]
 
 _ALLOWED: dict[S, frozenset[S]] = {
     S.OPEN: frozenset({S.PENDING, S.SNOOZED, S.RESOLVED}),
@@ -33,8 +32,3 @@ def check_transition(current: S, target: S) -> None:
         return
     if target not in _ALLOWED[current]:
         raise InvalidTransition(f"cannot move a {current.value} conversation to {target.value}")
-
-
-def after_customer_message(current: S) -> S:
-    """The customer wrote: whatever we were waiting for, it needs an agent now."""
-    return S.OPEN

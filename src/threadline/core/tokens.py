@@ -1,4 +1,5 @@
-"""Short signed tokens for addresses we hand out (reply+<token>@, bounce+<token>@).
+"""Ids and short signed tokens we hand out: email Message-IDs, reply+<token>@
+and bounce+<token>@ addresses.
 
 Lower-case hex HMAC rather than itsdangerous' base64: mail systems are allowed
 to change the case of a local part, and some do.
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
-__all__ = ["sign_id", "verify_id"]
+__all__ = ["message_id_for", "sign_id", "verify_id"]
 
 _MAC_HEX = 12  # 48 bits: enough against guessing, short enough for an address
 
@@ -30,3 +32,16 @@ def verify_id(purpose: str, token: str, secret: str) -> int | None:
         return None
     value = int(raw_id)
     return value if hmac.compare_digest(mac, _mac(purpose, value, secret)) else None
+
+
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def message_id_for(conversation_id: int, message_id: int, domain: str) -> str:
+    """Our email Message-ID (without brackets). It names the conversation, so a reply
+    whose client kept only In-Reply-To still finds its thread, and channels/email/loops
+    recognizes our own mail coming back by this shape."""
+    domain = domain.strip().lower()
+    if not _DOMAIN.fullmatch(domain):
+        raise ValueError(f"not a domain: {domain!r}")
+    return f"ticket-{conversation_id}.msg-{message_id}@{domain}"

@@ -10,9 +10,10 @@ from email.message import EmailMessage, MIMEPart
 
 import pytest
 
-from threadline.channels.email.compose import compose_reply, make_message_id, normalize_subject
+from threadline.channels.email.compose import compose_reply, normalize_subject
 from threadline.channels.email.parse import parse_email
 from threadline.core.model import Ignored, InboundMessage
+from threadline.core.tokens import message_id_for
 
 PARENT = "CAJx9fPq3Rk+Lm2vC8Hc_T0dZ4y=8Q7sVb1nP5wX@mail.gmail.com"
 CET = timezone(timedelta(hours=1))
@@ -36,7 +37,7 @@ def reply(
         subject=subject,
         text=text,
         html=html,
-        message_id=make_message_id(1042, 11, "support.example"),
+        message_id=message_id_for(1042, 11, "support.example"),
         in_reply_to=in_reply_to,
         references=references,
         reply_to=reply_to,
@@ -201,16 +202,16 @@ def test_our_own_message_coming_back_is_ignored() -> None:
 # --- ids and subjects --------------------------------------------------------
 
 
-def test_make_message_id() -> None:
-    assert make_message_id(1042, 8, "Support.Example") == "ticket-1042.msg-8@support.example"
+def test_message_id_for() -> None:
+    assert message_id_for(1042, 8, "Support.Example") == "ticket-1042.msg-8@support.example"
 
 
 @pytest.mark.parametrize(
     "domain", ["", "support example", "a@support.example", "<support.example>"]
 )
-def test_make_message_id_refuses_a_bad_domain(domain: str) -> None:
+def test_message_id_for_refuses_a_bad_domain(domain: str) -> None:
     with pytest.raises(ValueError, match="not a domain"):
-        make_message_id(1, 2, domain)
+        message_id_for(1, 2, domain)
 
 
 @pytest.mark.parametrize(

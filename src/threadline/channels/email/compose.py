@@ -17,11 +17,10 @@ from email.utils import format_datetime
 
 from threadline.core import continuity
 
-__all__ = ["compose_reply", "make_message_id", "normalize_subject"]
+__all__ = ["compose_reply", "normalize_subject"]
 
 _ALREADY_REPLY = re.compile(r"^\s*re\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n+")
-_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 def compose_reply(
@@ -75,15 +74,6 @@ def compose_reply(
     for part in msg.iter_parts():
         del part["MIME-Version"]  # the stdlib repeats it on parts; it belongs on top only
     return msg
-
-
-def make_message_id(conversation_id: int, message_id: int, domain: str) -> str:
-    """Our Message-ID (without brackets): it names the conversation, so a reply
-    whose client kept only In-Reply-To still finds its thread."""
-    domain = domain.strip().lower()
-    if not _DOMAIN.fullmatch(domain):
-        raise ValueError(f"not a domain: {domain!r}")
-    return f"ticket-{conversation_id}.msg-{message_id}@{domain}"
 
 
 def normalize_subject(subject: str) -> str:

@@ -15,7 +15,7 @@ from threadline.channels.email.headers import header
 
 __all__ = ["automatic", "is_ours"]
 
-# Mirrors compose.make_message_id: only a Message-ID we minted can be our echo.
+# Mirrors core.tokens.message_id_for: only a Message-ID we minted can be our echo.
 _OWN_ID = re.compile(r"ticket-\d+\.msg-\d+@(?P<domain>.+)", re.IGNORECASE)
 
 
