@@ -24,7 +24,7 @@ from threadline.actions.receipts import (
     quarantine_payload,
     reprocess_receipt,
 )
-from threadline.core.model import Ignored, ParseResult
+from threadline.core.model import CallEvent, Ignored, InboundMessage, ParseResult
 from threadline.handlers import HANDLERS, HandlerDeps
 from threadline.ports import Inbox, Parser
 from threadline.storage.db import Database, Tx
@@ -56,8 +56,8 @@ class Bus:
         self._inboxes: dict[int, Inbox] = {}
 
     # -- actions -----------------------------------------------------------------
-    async def execute(self, fn: Callable[[Tx], T]) -> T:
-        result, events = await self.db.write(fn)
+    async def execute(self, fn: Callable[[Tx], T], *, key: str | None = None) -> T:
+        result, events = await self.db.write(fn, key=key)
         await self.dispatch(events)
         return result
 
@@ -154,7 +154,8 @@ class Bus:
             )
         try:
             return await self.execute(
-                lambda tx: then(process_payloads(tx, self.cfg, payload, results), tx)
+                lambda tx: then(process_payloads(tx, self.cfg, payload, results), tx),
+                key=_customer_key(results),
             )
         except Exception as exc:
             # A bug or a constraint we did not foresee: keep the payload, tell
@@ -189,3 +190,13 @@ class Bus:
         return await self.execute(
             lambda tx: reprocess_receipt(tx, self.cfg, receipt_id, results[0], body)
         )
+
+
+def _customer_key(results: Sequence[ParseResult]) -> str | None:
+    """Who the payload is from, so one customer's messages are placed in order."""
+    for result in results:
+        if isinstance(result, InboundMessage):
+            return str(result.sender)
+        if isinstance(result, CallEvent):
+            return str(result.caller)
+    return None

@@ -205,3 +205,27 @@ async def test_search_finds_messages_on_both_databases(container) -> None:  # ty
     hits = await c.db.read(lambda conn: search_messages(conn, "blender"))
     assert [h["snippet"] for h in hits] == ["The blender arrived cracked"]
     assert await c.db.read(lambda conn: search_messages(conn, "dishwasher")) == []
+
+
+async def test_concurrent_first_messages_from_one_new_customer(container) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL several writer threads race to create the same customer; the
+    loser's unique-key violation reruns its action, which then finds the winner's row."""
+    import asyncio
+
+    c = container
+    inbox = await make_api_inbox(c)
+    outcomes = await asyncio.gather(
+        *(
+            deliver_api(
+                c,
+                inbox,
+                {"id": f"race-{i}", "customer": {"external_id": "new-1"}, "text": f"hi {i}"},
+            )
+            for i in range(24)
+        )
+    )
+    assert {o.status for o in outcomes} == {"processed"}
+    assert len({o.customer_id for o in outcomes}) == 1
+    assert len({o.conversation_id for o in outcomes}) == 1
+    assert await count(c, customers) == 1
+    assert await count(c, messages) == 24

@@ -12,6 +12,7 @@ connection each. Reads run in worker threads on their own pool.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import queue
 import threading
 from collections.abc import Callable
@@ -123,11 +124,17 @@ class Database:
             threads = writer_threads or 3
         self.dialect = self.write_engine.dialect.name
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # One queue per writer: work for the same customer always lands on the same
+        # writer, so two of their messages are never placed by concurrent transactions
+        # (each would see no conversation yet and open one).
+        self._queues: list[queue.SimpleQueue[Any]] = [queue.SimpleQueue() for _ in range(threads)]
         self._threads = [
-            threading.Thread(target=self._writer_loop, name=f"db-writer-{i}", daemon=True)
-            for i in range(threads)
+            threading.Thread(
+                target=self._writer_loop, args=(q,), name=f"db-writer-{i}", daemon=True
+            )
+            for i, q in enumerate(self._queues)
         ]
+        self._next = itertools.count()
         self._started = False
         self._lock = threading.Lock()
 
@@ -142,8 +149,8 @@ class Database:
     def close(self) -> None:
         with self._lock:
             if self._started:
-                for _ in self._threads:
-                    self._queue.put(_STOP)
+                for q in self._queues:
+                    q.put(_STOP)
                 for t in self._threads:
                     t.join(timeout=10)
                 self._started = False
@@ -151,12 +158,16 @@ class Database:
         self.read_engine.dispose()
 
     # -- the write path --------------------------------------------------------
-    async def write(self, fn: Callable[[Tx], T]) -> tuple[T, list[Any]]:
-        """Run ``fn`` in a transaction; return its result and its events after commit."""
+    async def write(self, fn: Callable[[Tx], T], *, key: str | None = None) -> tuple[T, list[Any]]:
+        """Run ``fn`` in a transaction; return its result and its events after commit.
+
+        Writes with the same ``key`` (a customer's identity) run one after another.
+        """
         self.start()
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[tuple[T, list[Any]]] = loop.create_future()
-        self._queue.put(_Work(fn, loop, fut))
+        slot = hash(key) if key is not None else next(self._next)
+        self._queues[slot % len(self._queues)].put(_Work(fn, loop, fut))
         return await fut
 
     def write_sync(self, fn: Callable[[Tx], T]) -> T:
@@ -164,31 +175,33 @@ class Database:
         with self.write_engine.connect() as conn, conn.begin():
             return fn(Tx(conn, self.clock.now()))
 
-    def _writer_loop(self) -> None:
+    def _writer_loop(self, inbox: queue.SimpleQueue[Any]) -> None:
         conn = self.write_engine.connect()
         try:
             while True:
-                first = self._queue.get()
+                first = inbox.get()
                 if first is _STOP:
                     return
                 batch: list[_Work[Any]] = [first]
                 stop = False
                 while len(batch) < self._max_batch:
                     try:
-                        item = self._queue.get_nowait()
+                        item = inbox.get_nowait()
                     except queue.Empty:
                         break
                     if item is _STOP:
                         stop = True
                         break
                     batch.append(item)
-                conn = self._run_batch(conn, batch)
+                conn = self._run_batch(conn, batch, inbox)
                 if stop:
                     return
         finally:
             conn.close()
 
-    def _run_batch(self, conn: Connection, batch: list[_Work[Any]]) -> Connection:
+    def _run_batch(
+        self, conn: Connection, batch: list[_Work[Any]], inbox: queue.SimpleQueue[Any]
+    ) -> Connection:
         outcomes: list[tuple[_Work[Any], Any, BaseException | None]] = []
         try:
             with conn.begin():
@@ -208,7 +221,7 @@ class Database:
                             # Another writer committed the same identity or receipt
                             # first; rerun against what it wrote.
                             work.retries += 1
-                            self._queue.put(work)
+                            inbox.put(work)
                             continue
                         outcomes.append((work, None, exc))
                     else:
