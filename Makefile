@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench lock clean
+.PHONY: run test check bench fuzz lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,9 @@ run: $(STAMP)  ## the demo on SQLite at http://127.0.0.1:8000
 
 test: $(STAMP)  ## the whole suite (SQLite and PostgreSQL; skips are named)
 	$(BIN)/pytest
+
+fuzz: $(STAMP)  ## the parser fuzz suite with a long budget (CI runs a short one in `make test`)
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/fuzz -q
 
 check: $(STAMP)  ## lint, format and types
 	$(BIN)/ruff check src tests bench

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.support.servers import Relay, free_port, serving
 from threadline.bootstrap import Container, bootstrap
@@ -30,6 +32,17 @@ PG_ADMIN_URL = os.environ.get("THREADLINE_TEST_PG_URL", "postgresql://postgres@1
 REQUIRE = os.environ.get("THREADLINE_REQUIRE_SERVICES") == "1"
 
 pytest_plugins = ["tests.support.dovecot_fixture"]
+
+# Fuzzing: CI runs a fixed short budget ("ci", the default, derandomized so a
+# red run reproduces); `make fuzz` runs the long one (--hypothesis-profile=long).
+_FUZZ_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large]
+hypothesis_settings.register_profile(
+    "ci", max_examples=150, deadline=None, derandomize=True, suppress_health_check=_FUZZ_CHECKS
+)
+hypothesis_settings.register_profile(
+    "long", max_examples=20_000, deadline=None, suppress_health_check=_FUZZ_CHECKS
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def missing_service(name: str, why: str) -> None:

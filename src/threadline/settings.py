@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     relay_password: str | None = None
     relay_starttls: bool | None = None
     sandbox_outbox: Path | None = None  # write outbound email here instead of sending
+    # Inbound email size cap, over SMTP, the email webhook and IMAP. Gmail and
+    # Microsoft 365 accept 25 MB of attachments, which base64 makes about 35 MB.
+    email_max_bytes: int = 36 * 1024 * 1024
     run_jobs: bool = True
     log_level: str = "info"
 

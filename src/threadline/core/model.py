@@ -26,6 +26,7 @@ __all__ = [
     "InboundMessage",
     "OutboundMessage",
     "ParseResult",
+    "PayloadError",
     "StatusUpdate",
     "ThreadHints",
 ]
@@ -213,6 +214,14 @@ class OutboundMessage:
     # An approved provider template (WhatsApp outside its 24-hour window):
     # {"name", "language", "parameters"} as actions.replies.TemplateRef stores it.
     template: Mapping[str, Any] | None = None
+
+
+class PayloadError(ValueError):
+    """The one error a parser declares: this payload cannot be used, and why.
+
+    Anything else a parser raises is a bug in it; the bus quarantines the
+    payload either way, so no input can stop ingest.
+    """
 
 
 class DeliveryError(Exception):
