@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import random
 import re
 import shutil
@@ -31,7 +32,6 @@ from collections import Counter
 from pathlib import Path
 
 import sqlalchemy as sa
-from _common import print_machine
 from _server import Server
 from _soak_clients import ACCOUNT_SID, AUTH_TOKEN, EDGES, EMAIL_TO, TWILIO_NUMBER, Target
 from _soak_clients import start_clients as start_load
@@ -210,7 +210,10 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the temp dirs (DB, logs)")
     args = ap.parse_args()
     senders = ", ".join(f"{e.name} x{e.threads}" for e in EDGES)
-    print_machine(f"3 client processes: {senders} senders, one message in flight each")
+    print(
+        f"CPUs: {os.cpu_count()}; the server shares them with 3 client processes "
+        f"({senders} senders, one message in flight each)"
+    )
     results: dict[str, bool] = {}
     for label in ("sqlite", "postgres"):
         if getattr(args, f"skip_{label}"):
