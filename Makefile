@@ -2,9 +2,13 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# `make run` installs only what the app needs; the test, lint and bench tasks add the dev
+# tools. Each lock has its own stamp, so one never skips the other's install.
+STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip compile -q pyproject.toml --generate-hashes --no-header
 
-.PHONY: run test check bench fuzz lock clean
+.PHONY: run test check bench fuzz soak lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -15,28 +19,41 @@ $(STAMP): $(BIN)/python requirements.lock pyproject.toml
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
+$(DEV_STAMP): $(BIN)/python requirements-dev.lock pyproject.toml
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(DEV_STAMP)
+
 run: $(STAMP)  ## the demo on SQLite at http://127.0.0.1:8000
 	$(BIN)/threadline demo
 
-test: $(STAMP)  ## the whole suite (SQLite and PostgreSQL; skips are named)
+test: $(DEV_STAMP)  ## the whole suite (SQLite and PostgreSQL; skips are named)
 	$(BIN)/pytest
 
-fuzz: $(STAMP)  ## the parser fuzz suite with a long budget (CI runs a short one in `make test`)
+fuzz: $(DEV_STAMP)  ## the parser fuzz suite with a long budget (CI runs a short one in `make test`)
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/fuzz -q
 
-check: $(STAMP)  ## lint, format and types
+check: $(DEV_STAMP)  ## lint, format and types
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## ingest, webhook and timeline benchmarks (prints the figures)
+bench: $(DEV_STAMP)  ## ingest, webhook, timeline and hostile-load benchmarks (prints the figures)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/timeline.py
+	$(BIN)/python bench/hostile.py
 
-lock:  ## regenerate requirements.lock from pyproject.toml
+soak: $(DEV_STAMP)  ## kill -9 the server 20+ times under load; every acknowledged message stored once
+	$(BIN)/python bench/soak.py
+
+# Both locks come from pyproject.toml alone. Each keeps the pins of the file it
+# overwrites where they still fit; the dev lock is constrained to the runtime pins,
+# so the two always agree.
+lock: $(BIN)/python  ## regenerate requirements.lock (runtime) and requirements-dev.lock (+ dev)
 	$(BIN)/pip install -q uv
-	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --no-header -o requirements.lock
+	$(UV) -o requirements.lock
+	$(UV) --extra dev --constraint requirements.lock -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) threadline-demo.db* threadline-outbox

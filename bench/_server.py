@@ -229,6 +229,10 @@ def run_benchmark(
     args: argparse.Namespace,
     setup: Callable[[Server], T],
     phases: Callable[[Server, T], bool],
+    verdicts: tuple[str, str] = (
+        "all acknowledged messages stored, no errors",
+        "see problems above",
+    ),
 ) -> None:
     """Set up a temp database with CLI commands, serve it, run the phases, then report
     the profile, the server's logs and one RESULT line, and clean up."""
@@ -260,6 +264,4 @@ def run_benchmark(
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(
-        "\nRESULT:", "all acknowledged messages stored, no errors" if ok else "see problems above"
-    )
+    print("\nRESULT:", verdicts[0] if ok else verdicts[1])
