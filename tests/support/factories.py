@@ -14,6 +14,7 @@ from threadline.actions.inboxes import add_inbox
 from threadline.actions.receipts import Payload, ReceiptOutcome
 from threadline.actions.users import add_user, issue_token
 from threadline.bootstrap import Container
+from threadline.queries.scope import EVERYTHING
 from threadline.queries.timeline import customer_timeline
 from threadline.web.app import create_app
 
@@ -92,7 +93,9 @@ async def deliver_api(c: Container, inbox_id: int, body: dict[str, Any]) -> Rece
 
 async def timeline(c: Container, customer_id: int) -> list[dict[str, Any]]:
     """Oldest first, as a person reads it."""
-    entries = await c.db.read(lambda conn: customer_timeline(conn, customer_id, limit=500))
+    entries = await c.db.read(
+        lambda conn: customer_timeline(conn, customer_id, scope=EVERYTHING, limit=500)
+    )
     return list(reversed(entries))
 
 
