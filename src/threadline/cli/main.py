@@ -319,8 +319,8 @@ def team_add_member(
     container = bootstrap(_settings(database_url))
     _run(container, add)
     container.db.close()
-    scope = "only this team's inboxes and their other teams'" if restrict else "unchanged"
-    console.print(f"Added {email} to {team} (what they see: {scope})")
+    sees = "only their teams' inboxes" if restrict else "unchanged"
+    console.print(f"Added {email} to {team} (what they see: {sees})")
 
 
 @team_app.command("add-inbox")
