@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.support.factories import (
+    deliver_api,
     deliver_email,
     make_agent,
     make_email,
@@ -215,3 +216,16 @@ async def test_the_ui_shows_a_restricted_agent_only_their_scope(served: str, sho
         assert "refund please" in ana.text
         assert "a refund question too" not in ana.text
         assert (await browser.get(f"/customers/{shop.bo}")).status_code == 404
+
+
+async def test_merge_suggestions_name_only_customers_in_scope(
+    container: Container, served: str, shop: Shop
+) -> None:
+    sales_app = await make_inbox(container, "api", "Sales app", "sales-app", {})
+    claim = {"external_id": "visitor-7", "email": "ana@example.com", "verified": False}
+    out = await deliver_api(container, sales_app, {"id": "v", "customer": claim, "text": "hi"})
+    assert out.customer_id != shop.ana
+    everything = await _get(served, f"/api/v1/customers/{shop.ana}", shop.sam_token)
+    assert [s["customer_id"] for s in everything["merge_suggestions"]] == [out.customer_id]
+    mine = await _get(served, f"/api/v1/customers/{shop.ana}", shop.rosa_token)
+    assert mine["merge_suggestions"] == []

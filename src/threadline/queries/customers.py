@@ -45,15 +45,18 @@ def customer_detail(conn: Connection, customer_id: int, *, scope: Scope) -> dict
         .where(customer_merges.c.target_id == customer_id, customer_merges.c.undone_at.is_(None))
         .order_by(customer_merges.c.id)
     ).all()
-    suggestions = conn.execute(
-        sa.select(merge_suggestions).where(
-            merge_suggestions.c.status == "open",
-            sa.or_(
-                merge_suggestions.c.customer_id == customer_id,
-                merge_suggestions.c.other_customer_id == customer_id,
-            ),
-        )
-    ).all()
+    open_ = sa.select(merge_suggestions).where(
+        merge_suggestions.c.status == "open",
+        sa.or_(
+            merge_suggestions.c.customer_id == customer_id,
+            merge_suggestions.c.other_customer_id == customer_id,
+        ),
+    )
+    # A suggestion names the other customer: only one the user may see.
+    for side in (merge_suggestions.c.customer_id, merge_suggestions.c.other_customer_id):
+        if (visible := scope.customer_clause(side)) is not None:
+            open_ = open_.where(visible)
+    suggestions = conn.execute(open_).all()
     return {
         "id": row.id,
         "name": row.name,
