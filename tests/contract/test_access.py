@@ -240,3 +240,31 @@ async def test_every_route_answers_each_role_as_the_table_says(
             )
             expected[key] = row[role]
     assert got == expected
+
+
+async def test_every_list_shows_the_restricted_agent_only_her_teams_objects(
+    container: Container, served: str
+) -> None:
+    desk = await build_desk(container)
+    billing, sales = desk.billing, desk.sales
+    rosa = {"Authorization": f"Bearer {desk.users['restricted'].token}"}
+    sam = {"Authorization": f"Bearer {desk.users['agent'].token}"}
+
+    async def ids(client: httpx.AsyncClient, path: str, key: str, headers: Any) -> set[int]:
+        r = await client.get(f"{API}{path}", headers=headers)
+        assert r.status_code == 200, r.text
+        return {x[key] for x in r.json()}
+
+    lists = [
+        ("/conversations", "id", billing.conversation_id, sales.conversation_id),
+        ("/customers", "id", billing.customer_id, sales.customer_id),
+        ("/tasks", "id", billing.task_id, sales.task_id),
+        ("/inboxes", "id", billing.email_inbox, sales.email_inbox),
+        ("/search?q=order", "customer_id", billing.customer_id, sales.customer_id),
+    ]
+    async with httpx.AsyncClient(base_url=served) as client:
+        for path, key, mine, theirs in lists:
+            seen = await ids(client, path, key, rosa)
+            assert mine in seen, path
+            assert theirs not in seen, path
+            assert {mine, theirs} <= await ids(client, path, key, sam), path
