@@ -132,3 +132,15 @@ async def test_teams_take_only_real_members_and_unique_names(
         assert r.status_code == 404
         r = await client.put("/api/v1/users/999/inbox-scope", json={"all_inboxes": False})
         assert r.status_code == 404
+
+
+async def test_team_bodies_are_bounded(container: Container, served: str) -> None:
+    _, token = await make_agent(container)
+    async with httpx.AsyncClient(base_url=served, headers=auth(token)) as client:
+        team = (await client.post("/api/v1/teams", json={"name": "Billing"})).json()
+        r = await client.put(
+            f"/api/v1/teams/{team['id']}/members", json={"user_ids": list(range(1001))}
+        )
+        assert r.status_code == 400
+        assert (await client.post("/api/v1/teams", json={"name": ""})).status_code == 400
+        assert (await client.post("/api/v1/teams", json={"name": "x" * 201})).status_code == 400

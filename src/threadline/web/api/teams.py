@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post, put
@@ -27,16 +27,19 @@ __all__ = ["ROUTES", "InboxScopeIn", "TeamIn", "TeamInboxesIn", "TeamMembersIn"]
 Req = Request[AuthUser, str, State]
 
 
+Ids = Annotated[list[int], msgspec.Meta(max_length=MAX_TEAM_ITEMS)]
+
+
 class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class TeamMembersIn(msgspec.Struct, forbid_unknown_fields=True):
-    user_ids: list[int] = msgspec.field(default_factory=list)
+    user_ids: Ids = msgspec.field(default_factory=list)
 
 
 class TeamInboxesIn(msgspec.Struct, forbid_unknown_fields=True):
-    inbox_ids: list[int] = msgspec.field(default_factory=list)
+    inbox_ids: Ids = msgspec.field(default_factory=list)
 
 
 class InboxScopeIn(msgspec.Struct, forbid_unknown_fields=True):
