@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 _Clause = sa.ColumnElement[bool]
+_SCOPED = conversations.alias("scoped_conversations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +61,18 @@ class Scope:
         return conversations.c.inbox_id.in_(sorted(self.inbox_ids))
 
     def conversation_ids_clause(self, column: sa.ColumnElement[int | None]) -> _Clause | None:
-        """``column`` (a conversation id) names a conversation in scope."""
-        clause = self.conversation_clause()
-        if clause is None:
+        """``column`` (a conversation id) names a conversation in scope.
+
+        A primary-key probe per row the outer query reads: paged queries stop
+        after a page, where ``IN (every conversation in scope)`` would read them all.
+        """
+        if self.all:
             return None
-        # Never correlated: the outer query may read conversations too (search does).
-        return column.in_(sa.select(conversations.c.id).where(clause).correlate(None))
+        # An alias: the outer query may read conversations too (search does).
+        theirs = _SCOPED.c.inbox_id.in_(sorted(self.inbox_ids))
+        return sa.exists(
+            sa.select(sa.literal(1)).where(_SCOPED.c.id == column, theirs).correlate_except(_SCOPED)
+        )
 
     def customer_clause(self, column: sa.ColumnElement[int]) -> _Clause | None:
         """``column`` (a customer id) names a customer with a conversation in scope."""
