@@ -17,6 +17,7 @@ from _corpus import COMMON, PAIRS
 from sqlalchemy.engine import Connection
 
 from threadline.clock import SystemClock
+from threadline.queries.scope import EVERYTHING
 from threadline.queries.search import search_messages
 from threadline.queries.timeline import customer_timeline
 from threadline.storage.db import Database
@@ -66,7 +67,7 @@ def app_search_sql(
 
     sa.event.listen(conn, "before_cursor_execute", grab)
     try:
-        search_messages(conn, text, customer_id=customer_id)
+        search_messages(conn, text, scope=EVERYTHING, customer_id=customer_id)
     finally:
         sa.event.remove(conn, "before_cursor_execute", grab)
     # the last: on SQLite a scoped search first counts, to pick its walk
@@ -135,7 +136,7 @@ def measure(url: str, products: Sequence[str], args: argparse.Namespace) -> None
 
     # -- timeline
     def timeline(cid: int) -> Any:
-        return db.read_sync(lambda c: customer_timeline(c, cid, limit=50))
+        return db.read_sync(lambda c: customer_timeline(c, cid, scope=EVERYTHING, limit=50))
 
     for _ in range(100):  # warm the pool and the page cache
         timeline(rng.randint(1, n_customers))
@@ -185,7 +186,7 @@ def measure(url: str, products: Sequence[str], args: argparse.Namespace) -> None
     rng.shuffle(kinds)
 
     def call(fn: Callable[..., Any], q: str, cid: int | None) -> Any:
-        return db.read_sync(lambda c: fn(c, q, customer_id=cid))
+        return db.read_sync(lambda c: fn(c, q, scope=EVERYTHING, customer_id=cid))
 
     def run_search(fn: Callable[..., Any]) -> dict[str, list[float]]:
         for _, q, cid in kinds[:30]:  # warm

@@ -17,6 +17,7 @@ from tests.support.factories import (
 
 from threadline.actions.conversations import change_status
 from threadline.core.model import ConversationStatus
+from threadline.queries.scope import EVERYTHING
 from threadline.queries.search import search_messages
 from threadline.storage.tables import (
     conversations,
@@ -202,9 +203,9 @@ async def test_search_finds_messages_on_both_databases(container) -> None:  # ty
     await deliver_api(
         c, inbox, {"id": "2", "customer": {"external_id": "v"}, "text": "Where is my toaster?"}
     )
-    hits = await c.db.read(lambda conn: search_messages(conn, "blender"))
+    hits = await c.db.read(lambda conn: search_messages(conn, "blender", scope=EVERYTHING))
     assert [h["snippet"] for h in hits] == ["The blender arrived cracked"]
-    assert await c.db.read(lambda conn: search_messages(conn, "dishwasher")) == []
+    assert await c.db.read(lambda conn: search_messages(conn, "dishwasher", scope=EVERYTHING)) == []
 
 
 async def test_concurrent_first_messages_from_one_new_customer(container) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from tests.support.factories import (
 
 from threadline.bootstrap import Container
 from threadline.queries import search
+from threadline.queries.scope import EVERYTHING
 from threadline.queries.search import search_messages
 
 pytestmark = pytest.mark.anyio
@@ -40,7 +41,9 @@ class Desk:
         return out.message_id
 
     async def search(self, text: str, **kw: Any) -> list[dict[str, Any]]:
-        return await self.c.db.read(lambda conn: search_messages(conn, text, **kw))
+        return await self.c.db.read(
+            lambda conn: search_messages(conn, text, scope=EVERYTHING, **kw)
+        )
 
     async def search_ids(self, text: str, **kw: Any) -> list[int]:
         return [h["message_id"] for h in await self.search(text, **kw)]

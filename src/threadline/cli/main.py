@@ -22,7 +22,7 @@ from threadline.logs import configure_logging
 from threadline.settings import Settings
 from threadline.storage import migrate as migrations
 from threadline.storage.db import Tx
-from threadline.storage.tables import inboxes
+from threadline.storage.tables import inboxes, users
 
 __all__ = ["app", "main"]
 
@@ -276,6 +276,69 @@ _WEBHOOK_HINTS = {
     "telegram": "{base}/webhooks/telegram/{id} via setWebhook with your secret token",
     "email": "SMTP to this server, or POST raw mail to {base}/webhooks/email/{id}",
 }
+
+
+# -- teams: who works which inboxes ------------------------------------------------------
+team_app = typer.Typer(help="Teams scope users to inboxes.", no_args_is_help=True)
+app.add_typer(team_app, name="team")
+
+
+@team_app.command("add")
+def team_add(name: str, database_url: DbOpt = None) -> None:
+    """Create a team."""
+    from threadline.actions.teams import create_team
+
+    container = bootstrap(_settings(database_url))
+    team_id = _run(container, lambda tx: create_team(tx, name=name, actor="cli"))
+    container.db.close()
+    console.print(f"Added team {name} (team {team_id})")
+
+
+@team_app.command("add-member")
+def team_add_member(
+    team: Annotated[str, typer.Argument(help="The team's name")],
+    email: Annotated[str, typer.Argument(help="The user's email")],
+    restrict: Annotated[
+        bool, Opt("--restrict", help="From now on the user sees only their teams' inboxes")
+    ] = False,
+    database_url: DbOpt = None,
+) -> None:
+    """Add a user to a team."""
+    from threadline.actions.teams import add_team_member, set_inbox_scope, team_id_by_name
+
+    def add(tx: Tx) -> None:
+        user_id = tx.conn.execute(
+            sa.select(users.c.id).where(users.c.email == email.strip().lower())
+        ).scalar()
+        if user_id is None:
+            raise ActionError(f"no user with the email {email}")
+        add_team_member(tx, team_id_by_name(tx, team), user_id, actor="cli")
+        if restrict:
+            set_inbox_scope(tx, user_id, all_inboxes=False, actor="cli")
+
+    container = bootstrap(_settings(database_url))
+    _run(container, add)
+    container.db.close()
+    sees = "only their teams' inboxes" if restrict else "unchanged"
+    console.print(f"Added {email} to {team} (what they see: {sees})")
+
+
+@team_app.command("add-inbox")
+def team_add_inbox(
+    team: Annotated[str, typer.Argument(help="The team's name")],
+    inbox_id: Annotated[int, typer.Argument(help="The inbox id (threadline inbox add prints it)")],
+    database_url: DbOpt = None,
+) -> None:
+    """Give a team an inbox to work."""
+    from threadline.actions.teams import add_team_inbox, team_id_by_name
+
+    container = bootstrap(_settings(database_url))
+    _run(
+        container,
+        lambda tx: add_team_inbox(tx, team_id_by_name(tx, team), inbox_id, actor="cli"),
+    )
+    container.db.close()
+    console.print(f"Team {team} now works inbox {inbox_id}")
 
 
 def main() -> None:

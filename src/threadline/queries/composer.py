@@ -17,20 +17,23 @@ from sqlalchemy.engine import Connection
 from threadline.core.capabilities import CAPABILITIES, ReplyRefused, check_reply
 from threadline.core.channels import REPLY_IDENTITY
 from threadline.core.model import Channel, Direction
+from threadline.queries.scope import Scope
 from threadline.storage.tables import conversations, identities, inboxes, messages
 
 __all__ = ["reply_options"]
 
 
 def reply_options(
-    conn: Connection, conversation_id: int, text: str, now: datetime
+    conn: Connection, conversation_id: int, text: str, now: datetime, *, scope: Scope
 ) -> dict[str, Any] | None:
     conv = conn.execute(
-        sa.select(conversations.c.customer_id, conversations.c.last_inbound_channel).where(
-            conversations.c.id == conversation_id
-        )
+        sa.select(
+            conversations.c.customer_id,
+            conversations.c.last_inbound_channel,
+            conversations.c.inbox_id,
+        ).where(conversations.c.id == conversation_id)
     ).first()
-    if conv is None:
+    if conv is None or not scope.allows_inbox(conv.inbox_id):
         return None
     reachable = {
         r.kind: r.value

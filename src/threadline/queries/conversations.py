@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from threadline.queries.scope import Scope
 from threadline.queries.timeline import message_dict
 from threadline.storage.tables import conversations, customers, messages
 
@@ -38,6 +39,7 @@ def _as_dict(row: Any) -> dict[str, Any]:
 def list_conversations(
     conn: Connection,
     *,
+    scope: Scope,
     status: str | None = None,
     assignee_id: int | None = None,
     unassigned: bool = False,
@@ -48,6 +50,8 @@ def list_conversations(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     q = sa.select(*_COLUMNS).join(customers, customers.c.id == conversations.c.customer_id)
+    if (in_scope := scope.conversation_clause()) is not None:
+        q = q.where(in_scope)
     if status is not None:
         q = q.where(conversations.c.status == status)
     if assignee_id is not None:
@@ -66,17 +70,27 @@ def list_conversations(
     return [_as_dict(r) for r in conn.execute(q)]
 
 
-def conversation_detail(conn: Connection, conversation_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
+def conversation_detail(
+    conn: Connection, conversation_id: int, *, scope: Scope
+) -> dict[str, Any] | None:
+    q = (
         sa.select(*_COLUMNS)
         .join(customers, customers.c.id == conversations.c.customer_id)
         .where(conversations.c.id == conversation_id)
-    ).first()
+    )
+    if (in_scope := scope.conversation_clause()) is not None:
+        q = q.where(in_scope)
+    row = conn.execute(q).first()
     return None if row is None else _as_dict(row)
 
 
 def conversation_messages(
-    conn: Connection, conversation_id: int, *, after: int | None = None, limit: int = 200
+    conn: Connection,
+    conversation_id: int,
+    *,
+    scope: Scope,
+    after: int | None = None,
+    limit: int = 200,
 ) -> list[dict[str, Any]]:
     q = (
         sa.select(messages)
@@ -86,4 +100,6 @@ def conversation_messages(
     )
     if after is not None:
         q = q.where(messages.c.id > after)
+    if (in_scope := scope.conversation_ids_clause(messages.c.conversation_id)) is not None:
+        q = q.where(in_scope)
     return [message_dict(r) for r in conn.execute(q)]

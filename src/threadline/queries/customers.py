@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from threadline.queries.scope import Scope
 from threadline.storage.tables import (
     customer_merges,
     customers,
@@ -32,8 +33,11 @@ def _identities(conn: Connection, customer_ids: list[int]) -> dict[int, list[dic
     return out
 
 
-def customer_detail(conn: Connection, customer_id: int) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(customers).where(customers.c.id == customer_id)).first()
+def customer_detail(conn: Connection, customer_id: int, *, scope: Scope) -> dict[str, Any] | None:
+    q = sa.select(customers).where(customers.c.id == customer_id)
+    if (in_scope := scope.customer_clause(customers.c.id)) is not None:
+        q = q.where(in_scope)
+    row = conn.execute(q).first()
     if row is None:
         return None
     merges = conn.execute(
@@ -41,15 +45,18 @@ def customer_detail(conn: Connection, customer_id: int) -> dict[str, Any] | None
         .where(customer_merges.c.target_id == customer_id, customer_merges.c.undone_at.is_(None))
         .order_by(customer_merges.c.id)
     ).all()
-    suggestions = conn.execute(
-        sa.select(merge_suggestions).where(
-            merge_suggestions.c.status == "open",
-            sa.or_(
-                merge_suggestions.c.customer_id == customer_id,
-                merge_suggestions.c.other_customer_id == customer_id,
-            ),
-        )
-    ).all()
+    open_ = sa.select(merge_suggestions).where(
+        merge_suggestions.c.status == "open",
+        sa.or_(
+            merge_suggestions.c.customer_id == customer_id,
+            merge_suggestions.c.other_customer_id == customer_id,
+        ),
+    )
+    # A suggestion names the other customer: only one the user may see.
+    for side in (merge_suggestions.c.customer_id, merge_suggestions.c.other_customer_id):
+        if (visible := scope.customer_clause(side)) is not None:
+            open_ = open_.where(visible)
+    suggestions = conn.execute(open_).all()
     return {
         "id": row.id,
         "name": row.name,
@@ -73,6 +80,7 @@ def customer_detail(conn: Connection, customer_id: int) -> dict[str, Any] | None
 def find_customers(
     conn: Connection,
     *,
+    scope: Scope,
     identity: tuple[str, str] | None = None,
     before: int | None = None,
     limit: int = 50,
@@ -86,6 +94,8 @@ def find_customers(
         )
     if before is not None:
         q = q.where(customers.c.id < before)
+    if (in_scope := scope.customer_clause(customers.c.id)) is not None:
+        q = q.where(in_scope)
     rows = conn.execute(q.order_by(customers.c.id.desc()).limit(limit)).all()
     ids = _identities(conn, [r.id for r in rows])
     return [{**dict(r._mapping), "identities": ids[r.id]} for r in rows]

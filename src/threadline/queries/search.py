@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from threadline.queries.scope import Scope
 from threadline.storage.fts import PG_SEARCH_CONFIG
 from threadline.storage.tables import conversations, messages
 
@@ -57,6 +58,7 @@ def search_messages(
     conn: Connection,
     text: str,
     *,
+    scope: Scope,
     customer_id: int | None = None,
     channel: str | None = None,
     limit: int = 20,
@@ -69,6 +71,8 @@ def search_messages(
         filters.append(messages.c.customer_id == customer_id)
     if channel is not None:
         filters.append(messages.c.channel == channel)
+    if (in_scope := scope.conversation_ids_clause(messages.c.conversation_id)) is not None:
+        filters.append(in_scope)
     if conn.dialect.name == "sqlite":
         rows = _sqlite(conn, filters, _fts5_query(text), customer_id, before, limit)
     else:

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from threadline.queries.scope import Scope
 from threadline.storage.tables import messages, timeline_entries
 
 __all__ = ["customer_timeline", "message_dict"]
@@ -49,9 +50,17 @@ def message_dict(row: Any) -> dict[str, Any]:
 
 
 def customer_timeline(
-    conn: Connection, customer_id: int, *, before: int | None = None, limit: int = 50
+    conn: Connection,
+    customer_id: int,
+    *,
+    scope: Scope,
+    before: int | None = None,
+    limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """One page of the timeline; pass the last entry's id as ``before`` for the next."""
+    """One page of the timeline; pass the last entry's id as ``before`` for the next.
+
+    Out of a full scope, only the entries of conversations in scope and the
+    customer-level ones (merges, which belong to no conversation)."""
     q = (
         sa.select(
             timeline_entries.c.id,
@@ -67,6 +76,9 @@ def customer_timeline(
     )
     if before is not None:
         q = q.where(timeline_entries.c.id < before)
+    in_scope = scope.conversation_ids_clause(timeline_entries.c.conversation_id)
+    if in_scope is not None:
+        q = q.where(sa.or_(timeline_entries.c.conversation_id.is_(None), in_scope))
     entries = conn.execute(q).all()
     ids = [e.message_id for e in entries if e.message_id is not None]
     by_id = {}

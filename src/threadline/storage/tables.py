@@ -94,6 +94,8 @@ users = sa.Table(
     _created(),
     sa.Column("phone", sa.String(32), nullable=True),  # E.164, rung for inbound calls
     sa.Column("on_duty", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # False: the user sees only the inboxes of their teams (queries/scope.py); admins see all.
+    sa.Column("all_inboxes", sa.Boolean(), nullable=False, server_default=sa.true()),
 )
 
 api_tokens = sa.Table(
@@ -348,4 +350,36 @@ sandbox_outbox = sa.Table(
     sa.Column("text", sa.Text(), nullable=True),
     _created(),
     sa.Index(None, "recipient", "id"),
+)
+
+# Teams scope users to inboxes: a restricted user sees the conversations of their
+# teams' inboxes (queries/scope.py), and the agent workspace's team views build on them.
+teams = sa.Table(
+    "teams",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    _created(),
+)
+
+team_members = sa.Table(
+    "team_members",
+    metadata,
+    sa.Column("team_id", ID, sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+team_inboxes = sa.Table(
+    "team_inboxes",
+    metadata,
+    sa.Column("team_id", ID, sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "inbox_id",
+        ID,
+        sa.ForeignKey("inboxes.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )

@@ -28,6 +28,7 @@ from threadline.queries.conversations import list_conversations
 from threadline.queries.customers import customer_detail
 from threadline.queries.timeline import customer_timeline
 from threadline.storage.tables import users
+from threadline.web.scope import request_scope
 
 __all__ = ["UI_ROUTES", "session_secret", "ui_template_config"]
 
@@ -96,7 +97,10 @@ async def inbox(request: Req) -> Template | Redirect:
     agent = _agent(request)
     if agent is None:
         return Redirect("/login")
-    rows = await _container(request).db.read(lambda c: list_conversations(c, limit=100))
+    scope = await request_scope(request, agent["id"], agent["role"])
+    rows = await _container(request).db.read(
+        lambda c: list_conversations(c, scope=scope, limit=100)
+    )
     return Template("inbox.html", context={"agent": agent, "conversations": rows})
 
 
@@ -106,10 +110,11 @@ async def customer_page(request: Req, customer_id: FromPath[int]) -> Template | 
     if agent is None:
         return Redirect("/login")
     db = _container(request).db
-    customer = await db.read(lambda c: customer_detail(c, customer_id))
+    scope = await request_scope(request, agent["id"], agent["role"])
+    customer = await db.read(lambda c: customer_detail(c, customer_id, scope=scope))
     if customer is None:
         raise NotFoundException("customer not found")
-    timeline = await db.read(lambda c: customer_timeline(c, customer_id, limit=200))
+    timeline = await db.read(lambda c: customer_timeline(c, customer_id, scope=scope, limit=200))
     return Template(
         "customer.html",
         context={"agent": agent, "customer": customer, "timeline": list(reversed(timeline))},

@@ -18,8 +18,10 @@ from threadline.actions.calls import complete_task, log_call
 from threadline.bootstrap import Container
 from threadline.queries.conversations import conversation_detail
 from threadline.queries.customers import customer_detail
+from threadline.queries.scope import Scope, access_task
 from threadline.storage.tables import customers, identities, tasks
 from threadline.web.auth import AuthUser, require_agent
+from threadline.web.scope import request_scope
 
 __all__ = ["ROUTES", "CallIn", "DutyIn"]
 
@@ -51,12 +53,13 @@ async def post_call(request: Req, data: JSONBody[CallIn]) -> dict[str, Any]:
     c = _c(request)
     if data.duration_seconds is not None and data.duration_seconds < 0:
         raise ValidationException("duration_seconds cannot be negative")
-    customer = await c.db.read(lambda conn: customer_detail(conn, data.customer_id))
+    scope = await request_scope(request, request.user.id, request.user.role)
+    customer = await c.db.read(lambda conn: customer_detail(conn, data.customer_id, scope=scope))
     if customer is None:
         raise NotFoundException(f"customer {data.customer_id} not found")
     if data.conversation_id is not None:
         conversation_id = data.conversation_id
-        conv = await c.db.read(lambda conn: conversation_detail(conn, conversation_id))
+        conv = await c.db.read(lambda conn: conversation_detail(conn, conversation_id, scope=scope))
         if conv is None:
             raise NotFoundException(f"conversation {conversation_id} not found")
         if conv["customer_id"] != data.customer_id:
@@ -117,7 +120,7 @@ def _task_dict(row: Any) -> dict[str, Any]:
     }
 
 
-def _tasks(conn: Connection, status: str | None, limit: int) -> list[dict[str, Any]]:
+def _tasks(conn: Connection, status: str | None, limit: int, scope: Scope) -> list[dict[str, Any]]:
     q = (
         sa.select(*_task_columns())
         .join(customers, customers.c.id == tasks.c.customer_id)
@@ -126,6 +129,8 @@ def _tasks(conn: Connection, status: str | None, limit: int) -> list[dict[str, A
     )
     if status is not None:
         q = q.where(tasks.c.status == status)
+    if (in_scope := scope.conversation_ids_clause(tasks.c.conversation_id)) is not None:
+        q = q.where(in_scope)
     return [_task_dict(r) for r in conn.execute(q)]
 
 
@@ -143,7 +148,10 @@ async def get_tasks(
     request: Req, status: FromQuery[TaskStatus] = "open", limit: FromQuery[int] = 100
 ) -> list[dict[str, Any]]:
     wanted = None if status == "all" else status
-    return await _c(request).db.read(lambda conn: _tasks(conn, wanted, min(max(limit, 1), 500)))
+    scope = await request_scope(request, request.user.id, request.user.role)
+    return await _c(request).db.read(
+        lambda conn: _tasks(conn, wanted, min(max(limit, 1), 500), scope)
+    )
 
 
 @post(
@@ -151,7 +159,10 @@ async def get_tasks(
 )
 async def post_task_done(request: Req, task_id: FromPath[int]) -> dict[str, Any]:
     c = _c(request)
-    await c.bus.execute(lambda tx: complete_task(tx, task_id, actor_id=request.user.id))
+    scope = await request_scope(request, request.user.id, request.user.role)
+    await c.bus.execute(
+        lambda tx: complete_task(tx, access_task(tx.conn, scope, task_id), actor_id=request.user.id)
+    )
     task = await c.db.read(lambda conn: _task(conn, task_id))
     if task is None:
         raise NotFoundException(f"task {task_id} not found")

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery
 from threadline.bootstrap import Container
 from threadline.queries.composer import reply_options
 from threadline.web.auth import AuthUser
+from threadline.web.scope import request_scope
 
 __all__ = ["ROUTES"]
 
@@ -27,7 +28,10 @@ async def get_reply_options(
 ) -> dict[str, Any]:
     container: Container = request.app.state.container
     now = container.clock.now()
-    found = await container.db.read(lambda c: reply_options(c, conversation_id, text, now))
+    scope = await request_scope(request, request.user.id, request.user.role)
+    found = await container.db.read(
+        lambda c: reply_options(c, conversation_id, text, now, scope=scope)
+    )
     if found is None:
         raise NotFoundException(f"conversation {conversation_id} not found")
     return found

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from litestar import Request, get, patch, post
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from threadline.actions.conversations import update_conversation
@@ -33,6 +33,13 @@ from threadline.queries.customers import (
     list_receipts,
     receipt_detail,
 )
+from threadline.queries.scope import (
+    EVERYTHING,
+    Scope,
+    access_conversation,
+    access_customer,
+    access_merge,
+)
 from threadline.queries.search import search_messages
 from threadline.queries.timeline import customer_timeline
 from threadline.web.auth import AuthUser, require_admin, require_agent
@@ -45,6 +52,7 @@ from threadline.web.schemas import (
     ReplyIn,
     UnmergeIn,
 )
+from threadline.web.scope import request_scope
 
 __all__ = ["ROUTES"]
 
@@ -55,6 +63,10 @@ T = TypeVar("T")
 def _c(request: Req) -> Container:
     container: Container = request.app.state.container
     return container
+
+
+async def _scope(request: Req) -> Scope:
+    return await request_scope(request, request.user.id, request.user.role)
 
 
 def _found(value: T | None, what: str) -> T:
@@ -71,10 +83,23 @@ def _identity(i: IdentityIn) -> Any:
 
 
 # -- the API channel's inbound ------------------------------------------------------
-@post("/messages", status_code=202, summary="Receive a customer message (the API channel)")
+@post(
+    "/messages",
+    guards=[require_agent],
+    status_code=202,
+    summary="Receive a customer message (the API channel)",
+)
 async def post_message(request: Req, data: JSONBody[ApiMessage]) -> dict[str, Any]:
     c = _c(request)
-    inbox_id = data.inbox_id or await _default_api_inbox(c)
+    scope = await _scope(request)
+    inbox_id = data.inbox_id or await _default_api_inbox(c, scope)
+    # Another channel's inbox would let a token write that channel's receipts (a
+    # future email's Message-ID, say) and stand in for its provider.
+    inbox = await c.bus.inbox(inbox_id)
+    if not scope.allows_inbox(inbox_id):
+        raise NotFoundException(f"inbox {inbox_id} does not exist")
+    if inbox.channel != "api":
+        raise PermissionDeniedException(f"inbox {inbox_id} is not an API inbox")
     try:
         parsed = to_inbound(data)
     except ValueError as exc:
@@ -95,9 +120,9 @@ def _outcome(outcome: ReceiptOutcome) -> dict[str, Any]:
     }
 
 
-async def _default_api_inbox(c: Container) -> int:
+async def _default_api_inbox(c: Container, scope: Scope) -> int:
     for inbox in await c.bus.all_inboxes():
-        if inbox.channel == "api":
+        if inbox.channel == "api" and scope.allows_inbox(inbox.id):
             return inbox.id
     raise ValidationException("no API inbox exists: create one or pass inbox_id")
 
@@ -114,8 +139,11 @@ async def get_customers(
     if identity:
         kind, _, value = identity.partition(":")
         key = _identity(IdentityIn(kind, value)).key
+    scope = await _scope(request)
     return await _c(request).db.read(
-        lambda conn: find_customers(conn, identity=key, before=before, limit=min(limit, 200))
+        lambda conn: find_customers(
+            conn, scope=scope, identity=key, before=before, limit=min(limit, 200)
+        )
     )
 
 
@@ -124,12 +152,15 @@ async def post_customer(request: Req, data: JSONBody[CustomerIn]) -> dict[str, A
     c = _c(request)
     refs = [_identity(i) for i in data.identities]
     cid = await c.bus.execute(lambda tx: create_customer(tx, name=data.name, refs=refs))
-    return _found(await c.db.read(lambda conn: customer_detail(conn, cid)), "customer")
+    # Shown to its creator even when it has no conversation in their scope yet.
+    detail = await c.db.read(lambda conn: customer_detail(conn, cid, scope=EVERYTHING))
+    return _found(detail, "customer")
 
 
 @get("/customers/{customer_id:int}", summary="A customer with identities and merges")
 async def get_customer(request: Req, customer_id: FromPath[int]) -> dict[str, Any]:
-    row = await _c(request).db.read(lambda conn: customer_detail(conn, customer_id))
+    scope = await _scope(request)
+    row = await _c(request).db.read(lambda conn: customer_detail(conn, customer_id, scope=scope))
     return _found(row, "customer")
 
 
@@ -141,15 +172,19 @@ async def get_timeline(
     limit: FromQuery[int] = 50,
 ) -> list[dict[str, Any]]:
     c = _c(request)
-    _found(await c.db.read(lambda conn: customer_detail(conn, customer_id)), "customer")
+    scope = await _scope(request)
+    await c.db.read(lambda conn: access_customer(conn, scope, customer_id))
     return await c.db.read(
-        lambda conn: customer_timeline(conn, customer_id, before=before, limit=min(limit, 200))
+        lambda conn: customer_timeline(
+            conn, customer_id, scope=scope, before=before, limit=min(limit, 200)
+        )
     )
 
 
 @get("/customers/{customer_id:int}/identities", summary="The customer's identities")
 async def get_identities(request: Req, customer_id: FromPath[int]) -> list[dict[str, Any]]:
-    row = await _c(request).db.read(lambda conn: customer_detail(conn, customer_id))
+    scope = await _scope(request)
+    row = await _c(request).db.read(lambda conn: customer_detail(conn, customer_id, scope=scope))
     identities: list[dict[str, Any]] = _found(row, "customer")["identities"]
     return identities
 
@@ -163,16 +198,23 @@ async def post_identity(
     request: Req, customer_id: FromPath[int], data: JSONBody[IdentityIn]
 ) -> dict[str, Any]:
     ref = _identity(data)
-    ident_id = await _c(request).bus.execute(lambda tx: add_identity(tx, customer_id, ref))
+    scope = await _scope(request)
+    ident_id = await _c(request).bus.execute(
+        lambda tx: add_identity(tx, access_customer(tx.conn, scope, customer_id), ref)
+    )
     return {"id": ident_id, "kind": ref.kind, "value": ref.value, "verified": ref.verified}
 
 
 @post("/customers/merge", guards=[require_agent], summary="Merge source into target")
 async def post_merge(request: Req, data: JSONBody[MergeIn]) -> dict[str, Any]:
     actor = f"user:{request.user.id}"
+    scope = await _scope(request)
     merge_id = await _c(request).bus.execute(
         lambda tx: merge_customers(
-            tx, source_id=data.source_id, target_id=data.target_id, actor=actor
+            tx,
+            source_id=access_customer(tx.conn, scope, data.source_id),
+            target_id=access_customer(tx.conn, scope, data.target_id),
+            actor=actor,
         )
     )
     return {"merge_id": merge_id, "target_id": data.target_id}
@@ -181,8 +223,11 @@ async def post_merge(request: Req, data: JSONBody[MergeIn]) -> dict[str, Any]:
 @post("/customers/unmerge", guards=[require_agent], summary="Undo a merge")
 async def post_unmerge(request: Req, data: JSONBody[UnmergeIn]) -> dict[str, Any]:
     actor = f"user:{request.user.id}"
+    scope = await _scope(request)
     restored = await _c(request).bus.execute(
-        lambda tx: unmerge_customers(tx, merge_id=data.merge_id, actor=actor)
+        lambda tx: unmerge_customers(
+            tx, merge_id=access_merge(tx.conn, scope, data.merge_id), actor=actor
+        )
     )
     return {"restored_customer_id": restored}
 
@@ -200,9 +245,11 @@ async def get_conversations(
     before: FromQuery[int | None] = None,
     limit: FromQuery[int] = 50,
 ) -> list[dict[str, Any]]:
+    scope = await _scope(request)
     return await _c(request).db.read(
         lambda conn: list_conversations(
             conn,
+            scope=scope,
             status=status,
             assignee_id=assignee_id,
             unassigned=unassigned,
@@ -217,7 +264,10 @@ async def get_conversations(
 
 @get("/conversations/{conversation_id:int}", summary="One conversation")
 async def get_conversation(request: Req, conversation_id: FromPath[int]) -> dict[str, Any]:
-    row = await _c(request).db.read(lambda conn: conversation_detail(conn, conversation_id))
+    scope = await _scope(request)
+    row = await _c(request).db.read(
+        lambda conn: conversation_detail(conn, conversation_id, scope=scope)
+    )
     return _found(row, "conversation")
 
 
@@ -230,10 +280,11 @@ async def patch_conversation(
     request: Req, conversation_id: FromPath[int], data: JSONBody[ConversationPatch]
 ) -> dict[str, Any]:
     c = _c(request)
+    scope = await _scope(request)
     await c.bus.execute(
         lambda tx: update_conversation(
             tx,
-            conversation_id,
+            access_conversation(tx.conn, scope, conversation_id),
             actor_id=request.user.id,
             status=ConversationStatus(data.status) if data.status else None,
             priority=data.priority,
@@ -242,7 +293,8 @@ async def patch_conversation(
         )
     )
     return _found(
-        await c.db.read(lambda conn: conversation_detail(conn, conversation_id)), "conversation"
+        await c.db.read(lambda conn: conversation_detail(conn, conversation_id, scope=scope)),
+        "conversation",
     )
 
 
@@ -251,8 +303,11 @@ async def get_messages(
     request: Req, conversation_id: FromPath[int], after: FromQuery[int | None] = None
 ) -> list[dict[str, Any]]:
     c = _c(request)
-    _found(await c.db.read(lambda conn: conversation_detail(conn, conversation_id)), "conversation")
-    return await c.db.read(lambda conn: conversation_messages(conn, conversation_id, after=after))
+    scope = await _scope(request)
+    await c.db.read(lambda conn: access_conversation(conn, scope, conversation_id))
+    return await c.db.read(
+        lambda conn: conversation_messages(conn, conversation_id, scope=scope, after=after)
+    )
 
 
 @post(
@@ -264,11 +319,12 @@ async def get_messages(
 async def post_reply(
     request: Req, conversation_id: FromPath[int], data: JSONBody[ReplyIn]
 ) -> dict[str, Any]:
+    scope = await _scope(request)
     result = await _c(request).bus.execute(
         lambda tx: send_reply(
             tx,
             _c(request).bus.cfg,
-            conversation_id=conversation_id,
+            conversation_id=access_conversation(tx.conn, scope, conversation_id),
             author_id=request.user.id,
             text=data.text,
             html=data.html,
@@ -303,9 +359,16 @@ async def get_search(
     before: FromQuery[int | None] = None,
     limit: FromQuery[int] = 20,
 ) -> list[dict[str, Any]]:
+    scope = await _scope(request)
     return await _c(request).db.read(
         lambda conn: search_messages(
-            conn, q, customer_id=customer_id, channel=channel, before=before, limit=min(limit, 100)
+            conn,
+            q,
+            scope=scope,
+            customer_id=customer_id,
+            channel=channel,
+            before=before,
+            limit=min(limit, 100),
         )
     )
 

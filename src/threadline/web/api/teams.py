@@ -1,0 +1,123 @@
+"""Teams and inboxes over the API: admins decide who works which inboxes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post, put
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody
+
+from threadline.actions.teams import (
+    MAX_TEAM_ITEMS,
+    create_team,
+    set_inbox_scope,
+    set_team_inboxes,
+    set_team_members,
+)
+from threadline.bootstrap import Container
+from threadline.queries.teams import list_inboxes, list_teams, team_detail
+from threadline.web.auth import AuthUser, require_admin
+from threadline.web.scope import request_scope
+
+__all__ = ["ROUTES", "InboxScopeIn", "TeamIn", "TeamInboxesIn", "TeamMembersIn"]
+
+Req = Request[AuthUser, str, State]
+
+
+Ids = Annotated[list[int], msgspec.Meta(max_length=MAX_TEAM_ITEMS)]
+
+
+class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class TeamMembersIn(msgspec.Struct, forbid_unknown_fields=True):
+    user_ids: Ids = msgspec.field(default_factory=list)
+
+
+class TeamInboxesIn(msgspec.Struct, forbid_unknown_fields=True):
+    inbox_ids: Ids = msgspec.field(default_factory=list)
+
+
+class InboxScopeIn(msgspec.Struct, forbid_unknown_fields=True):
+    all_inboxes: bool  # false: only the inboxes of the user's teams
+
+
+def _c(request: Req) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+async def _team(c: Container, team_id: int) -> dict[str, Any]:
+    found = await c.db.read(lambda conn: team_detail(conn, team_id))
+    if found is None:
+        raise NotFoundException(f"team {team_id} not found")
+    return found
+
+
+@get("/inboxes", summary="The inboxes you can see (no provider settings)")
+async def get_inboxes(request: Req) -> list[dict[str, Any]]:
+    scope = await request_scope(request, request.user.id, request.user.role)
+    return await _c(request).db.read(lambda conn: list_inboxes(conn, scope=scope))
+
+
+@get("/teams", summary="Teams with their member and inbox ids")
+async def get_teams(request: Req) -> list[dict[str, Any]]:
+    return await _c(request).db.read(lambda conn: list_teams(conn))
+
+
+@post("/teams", guards=[require_admin], summary="Create a team")
+async def post_team(request: Req, data: JSONBody[TeamIn]) -> dict[str, Any]:
+    c = _c(request)
+    actor = f"user:{request.user.id}"
+    team_id = await c.bus.execute(lambda tx: create_team(tx, name=data.name, actor=actor))
+    return await _team(c, team_id)
+
+
+@put(
+    "/teams/{team_id:int}/members",
+    guards=[require_admin],
+    summary=f"Set the team's members (at most {MAX_TEAM_ITEMS} user ids)",
+)
+async def put_team_members(
+    request: Req, team_id: FromPath[int], data: JSONBody[TeamMembersIn]
+) -> dict[str, Any]:
+    c = _c(request)
+    actor = f"user:{request.user.id}"
+    await c.bus.execute(lambda tx: set_team_members(tx, team_id, data.user_ids, actor=actor))
+    return await _team(c, team_id)
+
+
+@put(
+    "/teams/{team_id:int}/inboxes",
+    guards=[require_admin],
+    summary=f"Set the team's inboxes (at most {MAX_TEAM_ITEMS} inbox ids)",
+)
+async def put_team_inboxes(
+    request: Req, team_id: FromPath[int], data: JSONBody[TeamInboxesIn]
+) -> dict[str, Any]:
+    c = _c(request)
+    actor = f"user:{request.user.id}"
+    await c.bus.execute(lambda tx: set_team_inboxes(tx, team_id, data.inbox_ids, actor=actor))
+    return await _team(c, team_id)
+
+
+@put(
+    "/users/{user_id:int}/inbox-scope",
+    guards=[require_admin],
+    summary="Let a user see every inbox, or only their teams' inboxes",
+)
+async def put_inbox_scope(
+    request: Req, user_id: FromPath[int], data: JSONBody[InboxScopeIn]
+) -> dict[str, Any]:
+    actor = f"user:{request.user.id}"
+    await _c(request).bus.execute(
+        lambda tx: set_inbox_scope(tx, user_id, all_inboxes=data.all_inboxes, actor=actor)
+    )
+    return {"user_id": user_id, "all_inboxes": data.all_inboxes}
+
+
+ROUTES = [get_inboxes, get_teams, post_team, put_team_members, put_team_inboxes, put_inbox_scope]

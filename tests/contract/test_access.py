@@ -1,0 +1,270 @@
+"""Every route and page, for every role, against a table of expected statuses.
+
+The routes come from the OpenAPI schema and the app's route table, so a new
+route without a row here fails ``test_the_table_covers_every_route``. Path
+parameters name real objects (tests/support/desk.py): Billing's for the roles
+that may see them, Sales's for Rosa looking out of her scope ("outsider").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from tests.support.desk import PASSWORD, Desk, Side, build_desk
+from tests.support.factories import form_token, ui_login
+
+from threadline.bootstrap import Container
+from threadline.web.app import create_app
+
+pytestmark = pytest.mark.anyio
+
+ROLES = ("admin", "agent", "viewer", "restricted", "outsider", "anon")
+# Not walked here: provider-signed webhooks (their signature tests refuse forgeries),
+# and the provider sandboxes and customer simulator, mounted only in demo and sandbox mode.
+ELSEWHERE = ("/webhooks/", "/sandbox/", "/simulator")
+
+Row = dict[str, int]
+
+
+def read(ok: int = 200, *, obj: bool = False) -> Row:
+    """Any signed-in role; an object out of scope is not found."""
+    return {**dict.fromkeys(ROLES, ok), "outsider": 404 if obj else ok, "anon": 401}
+
+
+def write(ok: int, *, obj: bool = True) -> Row:
+    """Agents and admins; viewers are refused, objects out of scope not found."""
+    return {**read(ok, obj=obj), "viewer": 403}
+
+
+def admin(ok: int) -> Row:
+    return {**dict.fromkeys(ROLES, 403), "admin": ok, "anon": 401}
+
+
+def page(ok: int = 200, *, obj: bool = False) -> Row:
+    """A UI page: signed out, you are sent to sign in."""
+    return {**read(ok, obj=obj), "anon": 302}
+
+
+def everyone(ok: int) -> Row:
+    return dict.fromkeys(ROLES, ok)
+
+
+API = "/api/v1"
+Body = Callable[[Side, Desk], Any]
+
+
+def _corrected(side: Side, desk: Desk) -> dict[str, str]:
+    return {"payload": json.dumps({"customer": {"external_id": "zed"}, "text": "hello again"})}
+
+
+# (method, path) -> (expected status by role, request body or None, query string)
+TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
+    ("POST", f"{API}/messages"): (
+        write(202),
+        lambda s, d: {
+            "id": "m-new",
+            "inbox_id": s.api_inbox,
+            "customer": {"external_id": "zed"},
+            "text": "hello",
+        },
+        "",
+    ),
+    ("GET", f"{API}/customers"): (read(), None, ""),
+    ("POST", f"{API}/customers"): (write(201, obj=False), lambda s, d: {"name": "Zed"}, ""),
+    ("GET", f"{API}/customers/{{customer_id}}"): (read(obj=True), None, ""),
+    ("GET", f"{API}/customers/{{customer_id}}/timeline"): (read(obj=True), None, ""),
+    ("GET", f"{API}/customers/{{customer_id}}/identities"): (read(obj=True), None, ""),
+    ("POST", f"{API}/customers/{{customer_id}}/identities"): (
+        write(201),
+        lambda s, d: {"kind": "email", "value": "ana.new@example.com"},
+        "",
+    ),
+    ("POST", f"{API}/customers/merge"): (
+        write(201),
+        lambda s, d: {"source_id": s.merge_pair[0], "target_id": s.merge_pair[1]},
+        "",
+    ),
+    ("POST", f"{API}/customers/unmerge"): (write(201), lambda s, d: {"merge_id": s.merge_id}, ""),
+    ("GET", f"{API}/conversations"): (read(), None, ""),
+    ("GET", f"{API}/conversations/{{conversation_id}}"): (read(obj=True), None, ""),
+    ("PATCH", f"{API}/conversations/{{conversation_id}}"): (
+        write(200),
+        lambda s, d: {"priority": "high"},
+        "",
+    ),
+    ("GET", f"{API}/conversations/{{conversation_id}}/messages"): (read(obj=True), None, ""),
+    ("POST", f"{API}/conversations/{{conversation_id}}/replies"): (
+        write(202),
+        lambda s, d: {"text": "Looking into it", "note": True},
+        "",
+    ),
+    ("GET", f"{API}/conversations/{{conversation_id}}/reply-options"): (
+        read(obj=True),
+        None,
+        "",
+    ),
+    ("GET", f"{API}/search"): (read(), None, "?q=order"),
+    ("GET", f"{API}/receipts"): (admin(200), None, ""),
+    ("GET", f"{API}/receipts/{{receipt_id}}"): (admin(200), None, ""),
+    ("POST", f"{API}/receipts/{{receipt_id}}/replay"): (admin(201), _corrected, ""),
+    ("POST", f"{API}/calls"): (
+        write(201),
+        lambda s, d: {
+            "customer_id": s.customer_id,
+            "conversation_id": s.conversation_id,
+            "direction": "outbound",
+            "notes": "Called back",
+        },
+        "",
+    ),
+    ("GET", f"{API}/tasks"): (read(), None, ""),
+    ("POST", f"{API}/tasks/{{task_id}}/done"): (write(200), None, ""),
+    ("POST", f"{API}/agents/me/duty"): (write(200, obj=False), lambda s, d: {"on_duty": False}, ""),
+    ("GET", f"{API}/inboxes"): (read(), None, ""),
+    ("GET", f"{API}/teams"): (read(), None, ""),
+    ("POST", f"{API}/teams"): (admin(201), lambda s, d: {"name": "Night shift"}, ""),
+    ("PUT", f"{API}/teams/{{team_id}}/members"): (
+        admin(200),
+        lambda s, d: {"user_ids": [d.users["agent"].id]},
+        "",
+    ),
+    ("PUT", f"{API}/teams/{{team_id}}/inboxes"): (
+        admin(200),
+        lambda s, d: {"inbox_ids": [s.email_inbox]},
+        "",
+    ),
+    ("PUT", f"{API}/users/{{user_id}}/inbox-scope"): (
+        admin(200),
+        lambda s, d: {"all_inboxes": True},
+        "",
+    ),
+    # the agent UI and ops
+    ("GET", "/"): (everyone(302), None, ""),
+    ("GET", "/login"): (everyone(200), None, ""),
+    ("POST", "/login"): (everyone(200), None, ""),  # a wrong password: the form again
+    ("GET", "/inbox"): (page(), None, ""),
+    ("GET", "/customers/{customer_id}"): (page(obj=True), None, ""),
+    ("GET", "/healthz"): (everyone(200), None, ""),
+    ("GET", "/metrics"): (everyone(200), None, ""),
+    ("POST", "/logout"): (everyone(302), None, ""),  # last: it ends the session
+}
+
+
+def _template(path: str) -> str:
+    """``/customers/{customer_id:int}`` as the schema writes it: ``/customers/{customer_id}``."""
+    return "/".join(p.split(":")[0] + "}" if p.startswith("{") else p for p in path.split("/"))
+
+
+def _app_routes(c: Container) -> set[tuple[str, str]]:
+    found = set()
+    for route in create_app(c, manage_lifecycle=False).routes:
+        handlers = getattr(route, "route_handler_map", {})
+        for method, (handler, _) in handlers.items():
+            docs = handler.fn.__module__.startswith("litestar.")  # the OpenAPI pages
+            if method == "OPTIONS" or docs or route.path.startswith(ELSEWHERE):
+                continue
+            found.add((method, _template(route.path)))
+    return found
+
+
+async def test_the_table_covers_every_route(container: Container, served: str) -> None:
+    async with httpx.AsyncClient(base_url=served) as client:
+        schema = (await client.get(f"{API}/openapi.json")).json()
+    documented = {
+        (method.upper(), path)
+        for path, ops in schema["paths"].items()
+        for method in ops
+        if not path.startswith(ELSEWHERE)
+    }
+    assert documented <= set(TABLE)
+    assert _app_routes(container) | documented == set(TABLE)
+
+
+def _params(side: Side, desk: Desk) -> dict[str, int]:
+    return {
+        "customer_id": side.customer_id,
+        "conversation_id": side.conversation_id,
+        "task_id": side.task_id,
+        "receipt_id": side.receipt_id,
+        "team_id": side.team_id,
+        "user_id": desk.users["agent"].id,
+    }
+
+
+async def _call(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    body: Any,
+    query: str,
+    headers: dict[str, str],
+    *,
+    signed_in: bool,
+) -> int:
+    if path in ("/login", "/logout") and method == "POST":
+        # the token a browser would submit: the login form's, or the signed-in page's
+        token = await form_token(client, "/inbox" if signed_in else "/login")
+        data = {"_csrf_token": token}
+        if path == "/login":
+            data |= {"email": "nobody@acme.test", "password": "wrong"}
+        return (await client.post(path, data=data)).status_code
+    r = await client.request(method, path + query, json=body, headers=headers)
+    return r.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_route_answers_each_role_as_the_table_says(
+    container: Container, served: str, role: str
+) -> None:
+    desk = await build_desk(container)
+    user = desk.users.get("restricted" if role == "outsider" else role)
+    # Rosa works Billing; as the outsider she names Sales's objects.
+    side = desk.sales if role == "outsider" else desk.billing
+    params = _params(side, desk)
+    got, expected = {}, {}
+    async with httpx.AsyncClient(base_url=served, follow_redirects=False) as client:
+        headers: dict[str, str] = {}
+        if user is not None:
+            await ui_login(client, user.email, PASSWORD)
+            headers = {"Authorization": f"Bearer {user.token}"}
+        for (method, path), (row, body, query) in TABLE.items():
+            key = f"{method} {path}"
+            url = path.format(**params)
+            payload = body(side, desk) if body is not None else None
+            got[key] = await _call(
+                client, method, url, payload, query, headers, signed_in=user is not None
+            )
+            expected[key] = row[role]
+    assert got == expected
+
+
+async def test_every_list_shows_the_restricted_agent_only_her_teams_objects(
+    container: Container, served: str
+) -> None:
+    desk = await build_desk(container)
+    billing, sales = desk.billing, desk.sales
+    rosa = {"Authorization": f"Bearer {desk.users['restricted'].token}"}
+    sam = {"Authorization": f"Bearer {desk.users['agent'].token}"}
+
+    async def ids(client: httpx.AsyncClient, path: str, key: str, headers: Any) -> set[int]:
+        r = await client.get(f"{API}{path}", headers=headers)
+        assert r.status_code == 200, r.text
+        return {x[key] for x in r.json()}
+
+    lists = [
+        ("/conversations", "id", billing.conversation_id, sales.conversation_id),
+        ("/customers", "id", billing.customer_id, sales.customer_id),
+        ("/tasks", "id", billing.task_id, sales.task_id),
+        ("/inboxes", "id", billing.email_inbox, sales.email_inbox),
+        ("/search?q=order", "customer_id", billing.customer_id, sales.customer_id),
+    ]
+    async with httpx.AsyncClient(base_url=served) as client:
+        for path, key, mine, theirs in lists:
+            seen = await ids(client, path, key, rosa)
+            assert mine in seen, path
+            assert theirs not in seen, path
+            assert {mine, theirs} <= await ids(client, path, key, sam), path
