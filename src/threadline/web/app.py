@@ -20,6 +20,12 @@ from threadline.web.api.calls import ROUTES as CALL_ROUTES
 from threadline.web.api.composer import ROUTES as COMPOSER_ROUTES
 from threadline.web.api.routes import ROUTES
 from threadline.web.auth import BearerAuth
+from threadline.web.bodies import JSONCheckedRequest
+from threadline.web.request_id import (
+    RequestIdMiddleware,
+    add_request_id_header,
+    internal_error,
+)
 from threadline.web.sandbox import SANDBOX
 from threadline.web.simulator import ROUTES as SIMULATOR
 from threadline.web.ui import UI_ROUTES, session_secret, ui_template_config
@@ -75,6 +81,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             UnknownInbox: _error(404),
             Conflict: _error(409),
             ActionError: _error(422),
+            500: internal_error,
         },
         openapi_config=OpenAPIConfig(
             title="Threadline",
@@ -94,6 +101,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         ),
         template_config=ui_template_config(),
         middleware=[
+            RequestIdMiddleware,
             CookieBackendConfig(
                 secret=session_secret(container.bus.cfg.secret_key),
                 key="tl_session",
@@ -102,9 +110,11 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
                 max_age=12 * 3600,
                 # API clients and providers carry no session: skip the cookie crypto
                 exclude=["^/api/", "^/webhooks/", "^/sandbox/"],
-            ).middleware
+            ).middleware,
         ],
         request_max_body_size=2 * 1024 * 1024,
+        before_send=[add_request_id_header],
+        request_class=JSONCheckedRequest,
     )
     app.state.container = container
     return app
