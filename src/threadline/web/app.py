@@ -33,6 +33,18 @@ from threadline.web.webhooks import WEBHOOKS
 
 __all__ = ["create_app"]
 
+API_GUIDE = """\
+Send `Authorization: Bearer <token>` (`threadline token add --user <email>`).
+
+**Paging.** Lists come a page at a time (`limit`). When more rows follow, the
+answer has an `X-Next-Cursor` header: pass it back as `?cursor=` for the next
+page. Cursors are opaque; each page starts right after the last row of the one
+before, so rows are never repeated or skipped.
+
+**Errors.** Every answer carries `X-Request-ID`. A 500 names it in its body
+(`request_id`); the server's log has the details under the same id.
+"""
+
 
 def _error(status: int) -> Any:
     def handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -86,8 +98,10 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         openapi_config=OpenAPIConfig(
             title="Threadline",
             version="1",
+            description=API_GUIDE,
             path="/api/v1",
-            render_plugins=[SwaggerRenderPlugin()],
+            # /api/v1 (the first plugin) and /api/v1/docs both serve the Swagger UI page
+            render_plugins=[SwaggerRenderPlugin(path=["/docs", "/swagger"])],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),
