@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import structlog
+from tests.support.logs import restore_logging  # noqa: F401 (a fixture)
 
 from threadline.logs import configure_logging
 from threadline.web.app import create_app
 
-TOUCHED = ("", "threadline", "mail.log", "aiosmtpd", "httpx", "httpcore", "uvicorn.access")
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """configure_logging changes process-wide state; the rest of the suite must not see it."""
-    saved = {
-        name: (lg.level, lg.handlers[:]) for name in TOUCHED for lg in [logging.getLogger(name)]
-    }
-    structlog_config = structlog.get_config()
-    yield
-    for name, (level, handlers) in saved.items():
-        lg = logging.getLogger(name)
-        lg.setLevel(level)
-        lg.handlers[:] = handlers
-    structlog.reset_defaults()
-    structlog.configure(**structlog_config)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def test_libraries_stay_quiet_and_ours_speak_at_the_configured_level() -> None:

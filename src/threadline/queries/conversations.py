@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,9 +47,11 @@ def list_conversations(
     customer_id: int | None = None,
     channel: str | None = None,
     priority: str | None = None,
-    before: int | None = None,
+    cursor: tuple[datetime, int] | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
+    """Most recent activity first. ``cursor`` is the last row's (last_activity_at, id):
+    the page after it, on the same order, so ties are neither repeated nor skipped."""
     q = sa.select(*_COLUMNS).join(customers, customers.c.id == conversations.c.customer_id)
     if (in_scope := scope.conversation_clause()) is not None:
         q = q.where(in_scope)
@@ -64,8 +67,14 @@ def list_conversations(
         q = q.where(conversations.c.last_inbound_channel == channel)
     if priority is not None:
         q = q.where(conversations.c.priority == priority)
-    if before is not None:
-        q = q.where(conversations.c.id < before)
+    if cursor is not None:
+        at, last_id = cursor
+        q = q.where(
+            sa.or_(
+                conversations.c.last_activity_at < at,
+                sa.and_(conversations.c.last_activity_at == at, conversations.c.id < last_id),
+            )
+        )
     q = q.order_by(conversations.c.last_activity_at.desc(), conversations.c.id.desc()).limit(limit)
     return [_as_dict(r) for r in conn.execute(q)]
 

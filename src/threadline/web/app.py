@@ -21,12 +21,30 @@ from threadline.web.api.composer import ROUTES as COMPOSER_ROUTES
 from threadline.web.api.routes import ROUTES
 from threadline.web.api.teams import ROUTES as TEAM_ROUTES
 from threadline.web.auth import BearerAuth
+from threadline.web.bodies import JSONCheckedRequest
+from threadline.web.request_id import (
+    RequestIdMiddleware,
+    add_request_id_header,
+    internal_error,
+)
 from threadline.web.sandbox import SANDBOX
 from threadline.web.simulator import ROUTES as SIMULATOR
 from threadline.web.ui import UI_ROUTES, session_secret, ui_template_config
 from threadline.web.webhooks import WEBHOOKS
 
 __all__ = ["create_app"]
+
+API_GUIDE = """\
+Send `Authorization: Bearer <token>` (`threadline token add --user <email>`).
+
+**Paging.** Lists come a page at a time (`limit`). When more rows follow, the
+answer has an `X-Next-Cursor` header: pass it back as `?cursor=` for the next
+page. Cursors are opaque; each page starts right after the last row of the one
+before, so rows are never repeated or skipped.
+
+**Errors.** Every answer carries `X-Request-ID`. A 500 names it in its body
+(`request_id`); the server's log has the details under the same id.
+"""
 
 
 def _error(status: int) -> Any:
@@ -76,12 +94,15 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             UnknownInbox: _error(404),
             Conflict: _error(409),
             ActionError: _error(422),
+            500: internal_error,
         },
         openapi_config=OpenAPIConfig(
             title="Threadline",
             version="1",
+            description=API_GUIDE,
             path="/api/v1",
-            render_plugins=[SwaggerRenderPlugin()],
+            # /api/v1 (the first plugin) and /api/v1/docs both serve the Swagger UI page
+            render_plugins=[SwaggerRenderPlugin(path=["/docs", "/swagger"])],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),
@@ -95,6 +116,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         ),
         template_config=ui_template_config(),
         middleware=[
+            RequestIdMiddleware,
             CookieBackendConfig(
                 secret=session_secret(container.bus.cfg.secret_key),
                 key="tl_session",
@@ -103,9 +125,11 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
                 max_age=12 * 3600,
                 # API clients and providers carry no session: skip the cookie crypto
                 exclude=["^/api/", "^/webhooks/", "^/sandbox/"],
-            ).middleware
+            ).middleware,
         ],
         request_max_body_size=2 * 1024 * 1024,
+        before_send=[add_request_id_header],
+        request_class=JSONCheckedRequest,
     )
     app.state.container = container
     return app

@@ -1,25 +1,59 @@
-"""Request bodies of the REST API (msgspec: validated in microseconds)."""
+"""Request bodies and responses of the REST API (msgspec: validated in microseconds).
+
+The response models are the API's contract: OpenAPI documents each one, and
+tests/contract/openapi.json holds a snapshot of the schema a test compares.
+Queries return rows as dicts (the UI and the tests read them too); views turn
+them into these models at the edge with `to_model`, which also checks each row
+against the contract.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
 __all__ = [
+    "BodyId",
+    "Call",
+    "Conversation",
     "ConversationPatch",
+    "Customer",
+    "CustomerSummary",
+    "Duty",
+    "Identity",
     "IdentityIn",
     "MergeIn",
+    "MergeResult",
+    "Message",
+    "Receipt",
+    "ReceiptDetail",
+    "ReceiptOutcome",
     "ReplayIn",
     "ReplyIn",
+    "ReplyOptions",
+    "ReplyResult",
+    "SearchHit",
+    "Task",
     "TemplateIn",
+    "TimelineEntry",
     "UnmergeIn",
+    "UnmergeResult",
+    "to_model",
 ]
+
+T = TypeVar("T")
 
 Status = Literal["open", "pending", "snoozed", "resolved"]
 ChannelName = Literal[
     "email", "sms", "voice", "chat", "whatsapp", "messenger", "instagram", "telegram", "api"
 ]
+Priority = Literal["low", "normal", "high", "urgent"]
+# SQLite cannot bind an int past 64 bits: without the bound such an id was a 500.
+BodyId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+Direction = Literal["inbound", "outbound", "note"]
+ReceiptStatus = Literal["processed", "ignored", "quarantined"]
 
 
 class IdentityIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -34,18 +68,18 @@ class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MergeIn(msgspec.Struct, forbid_unknown_fields=True):
-    source_id: int
-    target_id: int
+    source_id: BodyId
+    target_id: BodyId
 
 
 class UnmergeIn(msgspec.Struct, forbid_unknown_fields=True):
-    merge_id: int
+    merge_id: BodyId
 
 
 class ConversationPatch(msgspec.Struct, forbid_unknown_fields=True):
     status: Status | None = None
-    priority: Literal["low", "normal", "high", "urgent"] | None = None
-    assignee_id: int | None = None
+    priority: Priority | None = None
+    assignee_id: BodyId | None = None
     unassign: bool = False
 
 
@@ -68,3 +102,211 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class ReplayIn(msgspec.Struct, forbid_unknown_fields=True):
     payload: str | None = None  # a corrected payload; omit to replay the stored one
+
+
+# -- responses ---------------------------------------------------------------------------
+class ReceiptOutcome(msgspec.Struct):
+    """What became of one inbound payload. ``duplicate``: seen before, nothing stored."""
+
+    receipt_id: int
+    status: Literal["processed", "ignored", "quarantined", "duplicate"]
+    message_id: int | None
+    conversation_id: int | None
+    customer_id: int | None
+    detail: str | None
+
+
+class Identity(msgspec.Struct):
+    id: int
+    kind: str
+    value: str
+    verified: bool
+
+
+class CustomerSummary(msgspec.Struct):
+    id: int
+    name: str | None
+    created_at: datetime
+    identities: list[Identity]
+
+
+class Merge(msgspec.Struct):
+    id: int
+    source_id: int
+    created_at: datetime
+
+
+class MergeSuggestion(msgspec.Struct):
+    id: int
+    customer_id: int
+    other_customer_id: int
+    identity: str
+    reason: str
+
+
+class Customer(msgspec.Struct):
+    id: int
+    name: str | None
+    merged_into_id: int | None
+    created_at: datetime
+    identities: list[Identity]
+    merges: list[Merge]
+    merge_suggestions: list[MergeSuggestion]
+
+
+class MergeResult(msgspec.Struct):
+    merge_id: int
+    target_id: int
+
+
+class UnmergeResult(msgspec.Struct):
+    restored_customer_id: int
+
+
+class Message(msgspec.Struct):
+    id: int
+    conversation_id: int
+    direction: Direction
+    channel: ChannelName
+    author_type: str
+    author_id: int | None
+    text: str
+    status: str
+    error: str | None
+    recipient: str | None
+    sender: str | None
+    warnings: list[str]
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class TimelineEntry(msgspec.Struct):
+    id: int
+    kind: str
+    conversation_id: int | None
+    created_at: datetime
+    data: dict[str, Any]
+    message: Message | None
+
+
+class Conversation(msgspec.Struct):
+    id: int
+    customer_id: int
+    customer_name: str | None
+    status: Status
+    priority: Priority
+    category: str | None
+    assignee_id: int | None
+    team: str | None
+    escalation_level: int
+    subject: str | None
+    last_inbound_channel: ChannelName | None
+    last_inbound_at: datetime | None
+    last_activity_at: datetime
+    resolved_at: datetime | None
+    created_at: datetime
+
+
+class ReplyResult(msgspec.Struct):
+    message_id: int
+    channel: ChannelName
+    recipient: str | None
+    status: str
+    warnings: list[str]
+
+
+class SearchHit(msgspec.Struct):
+    message_id: int
+    conversation_id: int
+    customer_id: int
+    channel: ChannelName
+    direction: Direction
+    snippet: str
+    created_at: datetime
+    subject: str | None
+    status: Status
+
+
+class Receipt(msgspec.Struct):
+    id: int
+    inbox_id: int
+    source: str
+    provider_message_id: str
+    status: ReceiptStatus
+    error: str | None
+    message_id: int | None
+    received_at: datetime
+    processed_at: datetime | None
+    replays: int
+
+
+class ReceiptDetail(Receipt):
+    payload: str  # as text; bytes that are not UTF-8 show as U+FFFD
+    context: dict[str, Any]
+
+
+class SmsEstimate(msgspec.Struct):
+    segments: int
+    encoding: Literal["GSM-7", "UCS-2"]
+
+
+class ReplyOption(msgspec.Struct):
+    channel: ChannelName
+    recipient: str | None
+    allowed: bool
+    reason: str | None
+    warnings: list[str]
+    template_required: bool
+    max_text: int | None
+    attachment_types: list[str]  # MIME types or prefixes such as "image/"; "" accepts any
+    max_attachment_bytes: int | None
+    sms: SmsEstimate | None = None
+
+
+class ReplyOptions(msgspec.Struct):
+    default: ChannelName | None
+    options: list[ReplyOption]
+
+
+class Call(msgspec.Struct):
+    id: int
+    customer_id: int
+    conversation_id: int | None
+    direction: Literal["inbound", "outbound"]
+    duration_seconds: int | None
+    notes: str
+
+
+class Task(msgspec.Struct):
+    id: int
+    kind: str
+    status: Literal["open", "done", "cancelled"]
+    due_at: datetime
+    customer_id: int
+    customer_name: str | None
+    phone: str | None  # the number to call back: the customer's first phone identity
+    conversation_id: int
+    call_id: int | None
+    assignee_id: int | None
+    created_at: datetime
+    done_at: datetime | None
+
+
+class Duty(msgspec.Struct):
+    user_id: int
+    on_duty: bool
+    phone: str | None
+
+
+def to_model(value: Any, model: type[T]) -> T:
+    """A query's dicts as a response model. Row keys are SQLAlchemy's ``quoted_name``,
+    a str subclass msgspec refuses as a key, so dicts are rebuilt with plain str keys."""
+    return msgspec.convert(_plain(value), model)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -18,7 +18,7 @@ from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import Body
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
@@ -28,6 +28,7 @@ from threadline.queries.conversations import list_conversations
 from threadline.queries.customers import customer_detail
 from threadline.queries.timeline import customer_timeline
 from threadline.storage.tables import users
+from threadline.web.api.params import Id
 from threadline.web.scope import request_scope
 
 __all__ = ["UI_ROUTES", "session_secret", "ui_template_config"]
@@ -105,7 +106,7 @@ async def inbox(request: Req) -> Template | Redirect:
 
 
 @get("/customers/{customer_id:int}", include_in_schema=False)
-async def customer_page(request: Req, customer_id: FromPath[int]) -> Template | Redirect:
+async def customer_page(request: Req, customer_id: Id) -> Template | Redirect:
     agent = _agent(request)
     if agent is None:
         return Redirect("/login")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 from sqlalchemy.engine import Connection
 
 from threadline.actions.agents import set_duty
@@ -20,7 +20,10 @@ from threadline.queries.conversations import conversation_detail
 from threadline.queries.customers import customer_detail
 from threadline.queries.scope import Scope, access_task
 from threadline.storage.tables import customers, identities, tasks
+from threadline.web.api.paging import PAGED, decode_cursor, page
+from threadline.web.api.params import Cursor, Id, page_size
 from threadline.web.auth import AuthUser, require_agent
+from threadline.web.schemas import BodyId, Call, Duty, Task, to_model
 from threadline.web.scope import request_scope
 
 __all__ = ["ROUTES", "CallIn", "DutyIn"]
@@ -30,10 +33,10 @@ TaskStatus = Literal["open", "done", "cancelled", "all"]
 
 
 class CallIn(msgspec.Struct, forbid_unknown_fields=True):
-    customer_id: int
+    customer_id: BodyId
     direction: Literal["inbound", "outbound"]
     notes: str
-    conversation_id: int | None = None
+    conversation_id: BodyId | None = None
     duration_seconds: int | None = None
 
 
@@ -49,7 +52,7 @@ def _c(request: Req) -> Container:
 
 # -- calls ------------------------------------------------------------------------------
 @post("/calls", guards=[require_agent], summary="Log a call made or taken outside Threadline")
-async def post_call(request: Req, data: JSONBody[CallIn]) -> dict[str, Any]:
+async def post_call(request: Req, data: JSONBody[CallIn]) -> Call:
     c = _c(request)
     if data.duration_seconds is not None and data.duration_seconds < 0:
         raise ValidationException("duration_seconds cannot be negative")
@@ -75,14 +78,14 @@ async def post_call(request: Req, data: JSONBody[CallIn]) -> dict[str, Any]:
             actor_id=request.user.id,
         )
     )
-    return {
-        "id": call_id,
-        "customer_id": data.customer_id,
-        "conversation_id": data.conversation_id,
-        "direction": data.direction,
-        "duration_seconds": data.duration_seconds,
-        "notes": data.notes,
-    }
+    return Call(
+        id=call_id,
+        customer_id=data.customer_id,
+        conversation_id=data.conversation_id,
+        direction=data.direction,
+        duration_seconds=data.duration_seconds,
+        notes=data.notes,
+    )
 
 
 # -- tasks ------------------------------------------------------------------------------
@@ -120,7 +123,13 @@ def _task_dict(row: Any) -> dict[str, Any]:
     }
 
 
-def _tasks(conn: Connection, status: str | None, limit: int, scope: Scope) -> list[dict[str, Any]]:
+def _tasks(
+    conn: Connection,
+    status: str | None,
+    limit: int,
+    scope: Scope,
+    after: tuple[datetime, int] | None = None,
+) -> list[dict[str, Any]]:
     q = (
         sa.select(*_task_columns())
         .join(customers, customers.c.id == tasks.c.customer_id)
@@ -131,6 +140,13 @@ def _tasks(conn: Connection, status: str | None, limit: int, scope: Scope) -> li
         q = q.where(tasks.c.status == status)
     if (in_scope := scope.conversation_ids_clause(tasks.c.conversation_id)) is not None:
         q = q.where(in_scope)
+    if after is not None:  # the last row's (due_at, id): ties are neither repeated nor skipped
+        q = q.where(
+            sa.or_(
+                tasks.c.due_at > after[0],
+                sa.and_(tasks.c.due_at == after[0], tasks.c.id > after[1]),
+            )
+        )
     return [_task_dict(r) for r in conn.execute(q)]
 
 
@@ -143,21 +159,24 @@ def _task(conn: Connection, task_id: int) -> dict[str, Any] | None:
     return None if row is None else _task_dict(row)
 
 
-@get("/tasks", summary="Tasks (callbacks owed), soonest due first")
+@get("/tasks", response_headers=PAGED, summary="Tasks (callbacks owed), soonest due first")
 async def get_tasks(
-    request: Req, status: FromQuery[TaskStatus] = "open", limit: FromQuery[int] = 100
-) -> list[dict[str, Any]]:
+    request: Req,
+    status: FromQuery[TaskStatus] = "open",
+    cursor: Cursor = None,
+    limit: Annotated[int, page_size(100, 500)] = 100,
+) -> Response[list[Task]]:
     wanted = None if status == "all" else status
     scope = await request_scope(request, request.user.id, request.user.role)
-    return await _c(request).db.read(
-        lambda conn: _tasks(conn, wanted, min(max(limit, 1), 500), scope)
-    )
+    after = decode_cursor(cursor, tuple[datetime, int])
+    rows = await _c(request).db.read(lambda conn: _tasks(conn, wanted, limit + 1, scope, after))
+    return page(rows, limit, lambda r: (r["due_at"], r["id"]), Task)
 
 
 @post(
     "/tasks/{task_id:int}/done", guards=[require_agent], status_code=200, summary="Mark a task done"
 )
-async def post_task_done(request: Req, task_id: FromPath[int]) -> dict[str, Any]:
+async def post_task_done(request: Req, task_id: Id) -> Task:
     c = _c(request)
     scope = await request_scope(request, request.user.id, request.user.role)
     await c.bus.execute(
@@ -166,7 +185,7 @@ async def post_task_done(request: Req, task_id: FromPath[int]) -> dict[str, Any]
     task = await c.db.read(lambda conn: _task(conn, task_id))
     if task is None:
         raise NotFoundException(f"task {task_id} not found")
-    return task
+    return to_model(task, Task)
 
 
 # -- duty -------------------------------------------------------------------------------
@@ -176,11 +195,11 @@ async def post_task_done(request: Req, task_id: FromPath[int]) -> dict[str, Any]
     status_code=200,
     summary="Go on or off duty; inbound calls ring the phones of agents on duty",
 )
-async def post_duty(request: Req, data: JSONBody[DutyIn]) -> dict[str, Any]:
+async def post_duty(request: Req, data: JSONBody[DutyIn]) -> Duty:
     duty = await _c(request).bus.execute(
         lambda tx: set_duty(tx, request.user.id, on_duty=data.on_duty, phone=data.phone)
     )
-    return {"user_id": duty.user_id, "on_duty": duty.on_duty, "phone": duty.phone}
+    return Duty(user_id=duty.user_id, on_duty=duty.on_duty, phone=duty.phone)
 
 
 ROUTES = [post_call, get_tasks, post_task_done, post_duty]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
 
-from litestar import Request, get, patch, post
+import msgspec
+from litestar import Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, Parameter
 
 from threadline.actions.conversations import update_conversation
 from threadline.actions.customers import (
@@ -16,7 +18,8 @@ from threadline.actions.customers import (
     merge_customers,
     unmerge_customers,
 )
-from threadline.actions.receipts import Payload, ReceiptOutcome
+from threadline.actions.receipts import Payload
+from threadline.actions.receipts import ReceiptOutcome as Outcome
 from threadline.actions.replies import TemplateRef, send_reply
 from threadline.bootstrap import Container
 from threadline.channels.api.parse import ApiMessage, to_inbound
@@ -42,15 +45,34 @@ from threadline.queries.scope import (
 )
 from threadline.queries.search import search_messages
 from threadline.queries.timeline import customer_timeline
+from threadline.web.api.paging import PAGED, decode_cursor, page
+from threadline.web.api.params import MAX_ID, Before, Cursor, Id, OptionalId, page_size
 from threadline.web.auth import AuthUser, require_admin, require_agent
 from threadline.web.schemas import (
+    ChannelName,
+    Conversation,
     ConversationPatch,
+    Customer,
     CustomerIn,
+    CustomerSummary,
+    Identity,
     IdentityIn,
     MergeIn,
+    MergeResult,
+    Message,
+    Priority,
+    Receipt,
+    ReceiptDetail,
+    ReceiptOutcome,
     ReplayIn,
     ReplyIn,
+    ReplyResult,
+    SearchHit,
+    Status,
+    TimelineEntry,
     UnmergeIn,
+    UnmergeResult,
+    to_model,
 )
 from threadline.web.scope import request_scope
 
@@ -89,7 +111,7 @@ def _identity(i: IdentityIn) -> Any:
     status_code=202,
     summary="Receive a customer message (the API channel)",
 )
-async def post_message(request: Req, data: JSONBody[ApiMessage]) -> dict[str, Any]:
+async def post_message(request: Req, data: JSONBody[ApiMessage]) -> ReceiptOutcome:
     c = _c(request)
     scope = await _scope(request)
     inbox_id = data.inbox_id or await _default_api_inbox(c, scope)
@@ -109,15 +131,8 @@ async def post_message(request: Req, data: JSONBody[ApiMessage]) -> dict[str, An
     return _outcome(await c.bus.ingest(payload, parsed))
 
 
-def _outcome(outcome: ReceiptOutcome) -> dict[str, Any]:
-    return {
-        "receipt_id": outcome.receipt_id,
-        "status": outcome.status,
-        "message_id": outcome.message_id,
-        "conversation_id": outcome.conversation_id,
-        "customer_id": outcome.customer_id,
-        "detail": outcome.detail,
-    }
+def _outcome(outcome: Outcome) -> ReceiptOutcome:
+    return msgspec.convert(outcome, ReceiptOutcome, from_attributes=True)
 
 
 async def _default_api_inbox(c: Container, scope: Scope) -> int:
@@ -128,65 +143,78 @@ async def _default_api_inbox(c: Container, scope: Scope) -> int:
 
 
 # -- customers ------------------------------------------------------------------------
-@get("/customers", summary="List customers, or find one by identity")
+@get(
+    "/customers",
+    response_headers=PAGED,
+    summary="List customers, newest first, or find one by identity",
+)
 async def get_customers(
     request: Req,
-    identity: FromQuery[str | None] = None,
-    before: FromQuery[int | None] = None,
-    limit: FromQuery[int] = 50,
-) -> list[dict[str, Any]]:
+    identity: Annotated[
+        str | None, Parameter(max_length=400, description="kind:value, e.g. email:ana@example.com")
+    ] = None,
+    before: Before = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, page_size(50, 200)] = 50,
+) -> Response[list[CustomerSummary]]:
     key = None
     if identity:
         kind, _, value = identity.partition(":")
         key = _identity(IdentityIn(kind, value)).key
     scope = await _scope(request)
-    return await _c(request).db.read(
-        lambda conn: find_customers(
-            conn, scope=scope, identity=key, before=before, limit=min(limit, 200)
-        )
+    before = decode_cursor(cursor, int) or before
+    rows = await _c(request).db.read(
+        lambda conn: find_customers(conn, scope=scope, identity=key, before=before, limit=limit + 1)
     )
+    return page(rows, limit, lambda r: r["id"], CustomerSummary)
 
 
 @post("/customers", guards=[require_agent], summary="Create a customer")
-async def post_customer(request: Req, data: JSONBody[CustomerIn]) -> dict[str, Any]:
+async def post_customer(request: Req, data: JSONBody[CustomerIn]) -> Customer:
     c = _c(request)
     refs = [_identity(i) for i in data.identities]
     cid = await c.bus.execute(lambda tx: create_customer(tx, name=data.name, refs=refs))
     # Shown to its creator even when it has no conversation in their scope yet.
     detail = await c.db.read(lambda conn: customer_detail(conn, cid, scope=EVERYTHING))
-    return _found(detail, "customer")
+    return to_model(_found(detail, "customer"), Customer)
 
 
 @get("/customers/{customer_id:int}", summary="A customer with identities and merges")
-async def get_customer(request: Req, customer_id: FromPath[int]) -> dict[str, Any]:
+async def get_customer(request: Req, customer_id: Id) -> Customer:
     scope = await _scope(request)
     row = await _c(request).db.read(lambda conn: customer_detail(conn, customer_id, scope=scope))
-    return _found(row, "customer")
+    return to_model(_found(row, "customer"), Customer)
 
 
-@get("/customers/{customer_id:int}/timeline", summary="The customer's timeline, newest first")
+@get(
+    "/customers/{customer_id:int}/timeline",
+    response_headers=PAGED,
+    summary="The customer's timeline, newest first",
+)
 async def get_timeline(
     request: Req,
-    customer_id: FromPath[int],
-    before: FromQuery[int | None] = None,
-    limit: FromQuery[int] = 50,
-) -> list[dict[str, Any]]:
+    customer_id: Id,
+    before: Before = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, page_size(50, 200)] = 50,
+) -> Response[list[TimelineEntry]]:
     c = _c(request)
     scope = await _scope(request)
     await c.db.read(lambda conn: access_customer(conn, scope, customer_id))
-    return await c.db.read(
+    before = decode_cursor(cursor, int) or before
+    rows = await c.db.read(
         lambda conn: customer_timeline(
-            conn, customer_id, scope=scope, before=before, limit=min(limit, 200)
+            conn, customer_id, scope=scope, before=before, limit=limit + 1
         )
     )
+    return page(rows, limit, lambda r: r["id"], TimelineEntry)
 
 
 @get("/customers/{customer_id:int}/identities", summary="The customer's identities")
-async def get_identities(request: Req, customer_id: FromPath[int]) -> list[dict[str, Any]]:
+async def get_identities(request: Req, customer_id: Id) -> list[Identity]:
     scope = await _scope(request)
     row = await _c(request).db.read(lambda conn: customer_detail(conn, customer_id, scope=scope))
-    identities: list[dict[str, Any]] = _found(row, "customer")["identities"]
-    return identities
+    return to_model(_found(row, "customer")["identities"], list[Identity])
 
 
 @post(
@@ -194,19 +222,17 @@ async def get_identities(request: Req, customer_id: FromPath[int]) -> list[dict[
     guards=[require_agent],
     summary="Add an identity to a customer",
 )
-async def post_identity(
-    request: Req, customer_id: FromPath[int], data: JSONBody[IdentityIn]
-) -> dict[str, Any]:
+async def post_identity(request: Req, customer_id: Id, data: JSONBody[IdentityIn]) -> Identity:
     ref = _identity(data)
     scope = await _scope(request)
     ident_id = await _c(request).bus.execute(
         lambda tx: add_identity(tx, access_customer(tx.conn, scope, customer_id), ref)
     )
-    return {"id": ident_id, "kind": ref.kind, "value": ref.value, "verified": ref.verified}
+    return Identity(id=ident_id, kind=ref.kind, value=ref.value, verified=ref.verified)
 
 
 @post("/customers/merge", guards=[require_agent], summary="Merge source into target")
-async def post_merge(request: Req, data: JSONBody[MergeIn]) -> dict[str, Any]:
+async def post_merge(request: Req, data: JSONBody[MergeIn]) -> MergeResult:
     actor = f"user:{request.user.id}"
     scope = await _scope(request)
     merge_id = await _c(request).bus.execute(
@@ -217,11 +243,11 @@ async def post_merge(request: Req, data: JSONBody[MergeIn]) -> dict[str, Any]:
             actor=actor,
         )
     )
-    return {"merge_id": merge_id, "target_id": data.target_id}
+    return MergeResult(merge_id=merge_id, target_id=data.target_id)
 
 
 @post("/customers/unmerge", guards=[require_agent], summary="Undo a merge")
-async def post_unmerge(request: Req, data: JSONBody[UnmergeIn]) -> dict[str, Any]:
+async def post_unmerge(request: Req, data: JSONBody[UnmergeIn]) -> UnmergeResult:
     actor = f"user:{request.user.id}"
     scope = await _scope(request)
     restored = await _c(request).bus.execute(
@@ -229,24 +255,34 @@ async def post_unmerge(request: Req, data: JSONBody[UnmergeIn]) -> dict[str, Any
             tx, merge_id=access_merge(tx.conn, scope, data.merge_id), actor=actor
         )
     )
-    return {"restored_customer_id": restored}
+    return UnmergeResult(restored_customer_id=restored)
 
 
 # -- conversations --------------------------------------------------------------------
-@get("/conversations", summary="List conversations with filters")
+@get(
+    "/conversations",
+    response_headers=PAGED,
+    summary="List conversations with filters, most recent activity first",
+)
 async def get_conversations(
     request: Req,
-    status: FromQuery[str | None] = None,
-    assignee_id: FromQuery[int | None] = None,
+    status: FromQuery[Status | None] = None,
+    assignee_id: OptionalId = None,
     unassigned: FromQuery[bool] = False,
-    customer_id: FromQuery[int | None] = None,
-    channel: FromQuery[str | None] = None,
-    priority: FromQuery[str | None] = None,
-    before: FromQuery[int | None] = None,
-    limit: FromQuery[int] = 50,
-) -> list[dict[str, Any]]:
+    customer_id: OptionalId = None,
+    channel: FromQuery[ChannelName | None] = None,
+    priority: FromQuery[Priority | None] = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, page_size(50, 200)] = 50,
+    before: Annotated[int | None, Parameter(include_in_schema=False)] = None,
+) -> Response[list[Conversation]]:
+    if before is not None:
+        # It paged by id through a list ordered by activity: refuse it rather
+        # than ignore it, or an old client would fetch the first page for ever.
+        raise ValidationException("before= is gone: pass the X-Next-Cursor header as cursor=")
+    after = decode_cursor(cursor, tuple[datetime, int])
     scope = await _scope(request)
-    return await _c(request).db.read(
+    rows = await _c(request).db.read(
         lambda conn: list_conversations(
             conn,
             scope=scope,
@@ -256,19 +292,20 @@ async def get_conversations(
             customer_id=customer_id,
             channel=channel,
             priority=priority,
-            before=before,
-            limit=min(limit, 200),
+            cursor=after,
+            limit=limit + 1,
         )
     )
+    return page(rows, limit, lambda r: (r["last_activity_at"], r["id"]), Conversation)
 
 
 @get("/conversations/{conversation_id:int}", summary="One conversation")
-async def get_conversation(request: Req, conversation_id: FromPath[int]) -> dict[str, Any]:
+async def get_conversation(request: Req, conversation_id: Id) -> Conversation:
     scope = await _scope(request)
     row = await _c(request).db.read(
         lambda conn: conversation_detail(conn, conversation_id, scope=scope)
     )
-    return _found(row, "conversation")
+    return to_model(_found(row, "conversation"), Conversation)
 
 
 @patch(
@@ -277,8 +314,8 @@ async def get_conversation(request: Req, conversation_id: FromPath[int]) -> dict
     summary="Change status, priority or assignee",
 )
 async def patch_conversation(
-    request: Req, conversation_id: FromPath[int], data: JSONBody[ConversationPatch]
-) -> dict[str, Any]:
+    request: Req, conversation_id: Id, data: JSONBody[ConversationPatch]
+) -> Conversation:
     c = _c(request)
     scope = await _scope(request)
     await c.bus.execute(
@@ -292,22 +329,34 @@ async def patch_conversation(
             unassign=data.unassign,
         )
     )
-    return _found(
-        await c.db.read(lambda conn: conversation_detail(conn, conversation_id, scope=scope)),
-        "conversation",
-    )
+    row = await c.db.read(lambda conn: conversation_detail(conn, conversation_id, scope=scope))
+    return to_model(_found(row, "conversation"), Conversation)
 
 
-@get("/conversations/{conversation_id:int}/messages", summary="Messages, oldest first")
+@get(
+    "/conversations/{conversation_id:int}/messages",
+    response_headers=PAGED,
+    summary="Messages, oldest first",
+)
 async def get_messages(
-    request: Req, conversation_id: FromPath[int], after: FromQuery[int | None] = None
-) -> list[dict[str, Any]]:
+    request: Req,
+    conversation_id: Id,
+    after: Annotated[
+        int | None, Parameter(ge=0, le=MAX_ID, description="Only messages with a larger id.")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, page_size(200, 200)] = 200,
+) -> Response[list[Message]]:
     c = _c(request)
     scope = await _scope(request)
     await c.db.read(lambda conn: access_conversation(conn, scope, conversation_id))
-    return await c.db.read(
-        lambda conn: conversation_messages(conn, conversation_id, scope=scope, after=after)
+    after = decode_cursor(cursor, int) or after
+    rows = await c.db.read(
+        lambda conn: conversation_messages(
+            conn, conversation_id, scope=scope, after=after, limit=limit + 1
+        )
     )
+    return page(rows, limit, lambda r: r["id"], Message)
 
 
 @post(
@@ -316,9 +365,7 @@ async def get_messages(
     status_code=202,
     summary="Reply (or add a note) on any channel the customer has",
 )
-async def post_reply(
-    request: Req, conversation_id: FromPath[int], data: JSONBody[ReplyIn]
-) -> dict[str, Any]:
+async def post_reply(request: Req, conversation_id: Id, data: JSONBody[ReplyIn]) -> ReplyResult:
     scope = await _scope(request)
     result = await _c(request).bus.execute(
         lambda tx: send_reply(
@@ -340,27 +387,31 @@ async def post_reply(
             ),
         )
     )
-    return {
-        "message_id": result.message_id,
-        "channel": result.channel.value,
-        "recipient": result.recipient,
-        "status": result.status,
-        "warnings": list(result.warnings),
-    }
+    return ReplyResult(
+        message_id=result.message_id,
+        channel=result.channel.value,
+        recipient=result.recipient,
+        status=result.status,
+        warnings=list(result.warnings),
+    )
 
 
 # -- search and receipts -----------------------------------------------------------------
-@get("/search", summary="Full-text search over messages, newest first")
+@get("/search", response_headers=PAGED, summary="Full-text search over messages, newest first")
 async def get_search(
     request: Req,
-    q: FromQuery[str],
-    customer_id: FromQuery[int | None] = None,
-    channel: FromQuery[str | None] = None,
-    before: FromQuery[int | None] = None,
-    limit: FromQuery[int] = 20,
-) -> list[dict[str, Any]]:
+    q: Annotated[
+        str, Parameter(min_length=1, max_length=500, description="Every word must match.")
+    ],
+    customer_id: OptionalId = None,
+    channel: FromQuery[ChannelName | None] = None,
+    before: Before = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, page_size(20, 100)] = 20,
+) -> Response[list[SearchHit]]:
     scope = await _scope(request)
-    return await _c(request).db.read(
+    before = decode_cursor(cursor, int) or before
+    rows = await _c(request).db.read(
         lambda conn: search_messages(
             conn,
             q,
@@ -368,23 +419,37 @@ async def get_search(
             customer_id=customer_id,
             channel=channel,
             before=before,
-            limit=min(limit, 100),
+            limit=limit + 1,
         )
     )
+    return page(rows, limit, lambda r: r["message_id"], SearchHit)
 
 
-@get("/receipts", guards=[require_admin], summary="Inbound receipts (quarantine by default)")
+@get(
+    "/receipts",
+    guards=[require_admin],
+    response_headers=PAGED,
+    summary="Inbound receipts (quarantine by default), newest first",
+)
 async def get_receipts(
-    request: Req, status: FromQuery[str] = "quarantined", before: FromQuery[int | None] = None
-) -> list[dict[str, Any]]:
+    request: Req,
+    status: FromQuery[Literal["quarantined", "processed", "ignored", "all"]] = "quarantined",
+    before: Before = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, page_size(50, 200)] = 50,
+) -> Response[list[Receipt]]:
     wanted = None if status == "all" else status
-    return await _c(request).db.read(lambda conn: list_receipts(conn, status=wanted, before=before))
+    before = decode_cursor(cursor, int) or before
+    rows = await _c(request).db.read(
+        lambda conn: list_receipts(conn, status=wanted, before=before, limit=limit + 1)
+    )
+    return page(rows, limit, lambda r: r["id"], Receipt)
 
 
 @get("/receipts/{receipt_id:int}", guards=[require_admin], summary="One receipt with its payload")
-async def get_receipt(request: Req, receipt_id: FromPath[int]) -> dict[str, Any]:
+async def get_receipt(request: Req, receipt_id: Id) -> ReceiptDetail:
     row = await _c(request).db.read(lambda conn: receipt_detail(conn, receipt_id))
-    return _found(row, "receipt")
+    return to_model(_found(row, "receipt"), ReceiptDetail)
 
 
 @post(
@@ -392,9 +457,7 @@ async def get_receipt(request: Req, receipt_id: FromPath[int]) -> dict[str, Any]
     guards=[require_admin],
     summary="Replay a quarantined receipt, optionally with a corrected payload",
 )
-async def post_replay(
-    request: Req, receipt_id: FromPath[int], data: JSONBody[ReplayIn]
-) -> dict[str, Any]:
+async def post_replay(request: Req, receipt_id: Id, data: JSONBody[ReplayIn]) -> ReceiptOutcome:
     body = data.payload.encode() if data.payload is not None else None
     return _outcome(await _c(request).bus.replay(receipt_id, body))
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from litestar import Request, get, post, put
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from threadline.actions.teams import (
     MAX_TEAM_ITEMS,
@@ -19,10 +20,21 @@ from threadline.actions.teams import (
 )
 from threadline.bootstrap import Container
 from threadline.queries.teams import list_inboxes, list_teams, team_detail
+from threadline.web.api.params import Id
 from threadline.web.auth import AuthUser, require_admin
+from threadline.web.schemas import to_model
 from threadline.web.scope import request_scope
 
-__all__ = ["ROUTES", "InboxScopeIn", "TeamIn", "TeamInboxesIn", "TeamMembersIn"]
+__all__ = [
+    "ROUTES",
+    "InboxScope",
+    "InboxScopeIn",
+    "InboxSummary",
+    "Team",
+    "TeamIn",
+    "TeamInboxesIn",
+    "TeamMembersIn",
+]
 
 Req = Request[AuthUser, str, State]
 
@@ -46,31 +58,54 @@ class InboxScopeIn(msgspec.Struct, forbid_unknown_fields=True):
     all_inboxes: bool  # false: only the inboxes of the user's teams
 
 
+class InboxSummary(msgspec.Struct):
+    """An inbox as the API shows it: never its config, which holds provider secrets."""
+
+    id: int
+    channel: str
+    name: str
+    address: str
+
+
+class Team(msgspec.Struct):
+    id: int
+    name: str
+    created_at: datetime
+    member_ids: list[int]
+    inbox_ids: list[int]
+
+
+class InboxScope(msgspec.Struct):
+    user_id: int
+    all_inboxes: bool
+
+
 def _c(request: Req) -> Container:
     container: Container = request.app.state.container
     return container
 
 
-async def _team(c: Container, team_id: int) -> dict[str, Any]:
+async def _team(c: Container, team_id: int) -> Team:
     found = await c.db.read(lambda conn: team_detail(conn, team_id))
     if found is None:
         raise NotFoundException(f"team {team_id} not found")
-    return found
+    return to_model(found, Team)
 
 
 @get("/inboxes", summary="The inboxes you can see (no provider settings)")
-async def get_inboxes(request: Req) -> list[dict[str, Any]]:
+async def get_inboxes(request: Req) -> list[InboxSummary]:
     scope = await request_scope(request, request.user.id, request.user.role)
-    return await _c(request).db.read(lambda conn: list_inboxes(conn, scope=scope))
+    rows = await _c(request).db.read(lambda conn: list_inboxes(conn, scope=scope))
+    return to_model(rows, list[InboxSummary])
 
 
 @get("/teams", summary="Teams with their member and inbox ids")
-async def get_teams(request: Req) -> list[dict[str, Any]]:
-    return await _c(request).db.read(lambda conn: list_teams(conn))
+async def get_teams(request: Req) -> list[Team]:
+    return to_model(await _c(request).db.read(lambda conn: list_teams(conn)), list[Team])
 
 
 @post("/teams", guards=[require_admin], summary="Create a team")
-async def post_team(request: Req, data: JSONBody[TeamIn]) -> dict[str, Any]:
+async def post_team(request: Req, data: JSONBody[TeamIn]) -> Team:
     c = _c(request)
     actor = f"user:{request.user.id}"
     team_id = await c.bus.execute(lambda tx: create_team(tx, name=data.name, actor=actor))
@@ -82,9 +117,7 @@ async def post_team(request: Req, data: JSONBody[TeamIn]) -> dict[str, Any]:
     guards=[require_admin],
     summary=f"Set the team's members (at most {MAX_TEAM_ITEMS} user ids)",
 )
-async def put_team_members(
-    request: Req, team_id: FromPath[int], data: JSONBody[TeamMembersIn]
-) -> dict[str, Any]:
+async def put_team_members(request: Req, team_id: Id, data: JSONBody[TeamMembersIn]) -> Team:
     c = _c(request)
     actor = f"user:{request.user.id}"
     await c.bus.execute(lambda tx: set_team_members(tx, team_id, data.user_ids, actor=actor))
@@ -96,9 +129,7 @@ async def put_team_members(
     guards=[require_admin],
     summary=f"Set the team's inboxes (at most {MAX_TEAM_ITEMS} inbox ids)",
 )
-async def put_team_inboxes(
-    request: Req, team_id: FromPath[int], data: JSONBody[TeamInboxesIn]
-) -> dict[str, Any]:
+async def put_team_inboxes(request: Req, team_id: Id, data: JSONBody[TeamInboxesIn]) -> Team:
     c = _c(request)
     actor = f"user:{request.user.id}"
     await c.bus.execute(lambda tx: set_team_inboxes(tx, team_id, data.inbox_ids, actor=actor))
@@ -110,14 +141,12 @@ async def put_team_inboxes(
     guards=[require_admin],
     summary="Let a user see every inbox, or only their teams' inboxes",
 )
-async def put_inbox_scope(
-    request: Req, user_id: FromPath[int], data: JSONBody[InboxScopeIn]
-) -> dict[str, Any]:
+async def put_inbox_scope(request: Req, user_id: Id, data: JSONBody[InboxScopeIn]) -> InboxScope:
     actor = f"user:{request.user.id}"
     await _c(request).bus.execute(
         lambda tx: set_inbox_scope(tx, user_id, all_inboxes=data.all_inboxes, actor=actor)
     )
-    return {"user_id": user_id, "all_inboxes": data.all_inboxes}
+    return InboxScope(user_id=user_id, all_inboxes=data.all_inboxes)
 
 
 ROUTES = [get_inboxes, get_teams, post_team, put_team_members, put_team_inboxes, put_inbox_scope]
