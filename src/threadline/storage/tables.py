@@ -94,6 +94,8 @@ users = sa.Table(
     _created(),
     sa.Column("phone", sa.String(32), nullable=True),  # E.164, rung for inbound calls
     sa.Column("on_duty", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # Set: the user can neither sign in nor use a token; sessions end at once.
+    sa.Column("deactivated_at", UTCDateTime(), nullable=True),
 )
 
 api_tokens = sa.Table(
@@ -348,4 +350,31 @@ sandbox_outbox = sa.Table(
     sa.Column("text", sa.Text(), nullable=True),
     _created(),
     sa.Index(None, "recipient", "id"),
+)
+
+
+# A signed-in browser. The cookie holds a random id; only its hash is stored, so
+# a database leak hands out no sessions. Deleting the row ends every copy.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("csrf_hash", sa.String(64), nullable=False),  # the one CSRF token it accepts
+    _created(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
+)
+
+# Failed sign-ins, per account and per client address: the login throttle counts them.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    _id(),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    _created(),
+    sa.Index(None, "email", "created_at"),
+    sa.Index(None, "client", "created_at"),
 )
