@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -26,6 +26,7 @@ __all__ = [
     "is_sealed",
     "open_config",
     "redact_config",
+    "redact_log_event",
     "seal_config",
 ]
 
@@ -112,3 +113,15 @@ def open_config(config: Mapping[str, Any], *, inbox_id: int, secret: str) -> dic
 def redact_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The config as an API answer or a log line may show it."""
     return _walk(config, 0, lambda _value, _aad: "***")
+
+
+def redact_log_event(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A structlog processor: secret keys, and secrets inside a logged config, become ***."""
+    for key, value in event.items():
+        if key in SECRET_KEYS and value is not None:
+            event[key] = "***"
+        elif isinstance(value, Mapping):
+            event[key] = redact_config(value)
+    return event
