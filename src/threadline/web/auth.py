@@ -26,8 +26,9 @@ class AuthUser:
 
 class BearerAuth(AbstractAuthenticationMiddleware):
     # No cache: a revoked token, a role change or a deactivated user holds from
-    # the next request, in every process. The lookup is one primary-key-sized
-    # read on an indexed hash (measured at ~0.1 ms on SQLite).
+    # the next request, in every process. The lookup is one read on the unique
+    # token hash: ~0.5 ms on SQLite and ~1.7 ms on PostgreSQL per request,
+    # thread hop included, measured on a loaded 2-core box (2,000 lookups).
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:  # type: ignore[type-arg]
         header = connection.headers.get("authorization", "")

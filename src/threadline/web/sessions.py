@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
@@ -50,8 +51,8 @@ class SessionMiddleware(ASGIMiddleware):
     should_bypass_for_scope = staticmethod(lambda scope: bool(_EXCLUDED.match(scope["path"])))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        request: Request[Any, Any, Any] = Request(scope)
-        token = request.cookies.get(SESSION_COOKIE, "")
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        token = connection.cookies.get(SESSION_COOKIE, "")
         found: dict[str, Any] = {}
         if token and len(token) <= _MAX_COOKIE:
             container = scope["litestar_app"].state.container
