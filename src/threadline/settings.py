@@ -75,7 +75,10 @@ class Settings(BaseSettings):
         key = secrets.token_urlsafe(32)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Created 0600 rather than chmod-ed after: no moment when others can read it.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process starting beside us won the race
+            return path.read_text().strip()
         with os.fdopen(fd, "w") as f:
             f.write(key + "\n")
         return key

@@ -134,3 +134,17 @@ async def test_no_log_line_shows_an_inbox_secret(
     assert "inbox.loaded" in err
     for secret in (AUTH_TOKEN, SMTP_PASSWORD):
         assert secret not in err
+
+
+async def test_secrets_sealed_under_another_instance_secret_fail_closed(
+    container: Container, settings: Settings, clock: FakeClock
+) -> None:
+    sms, *_ = await make_inboxes(container)
+    other = bootstrap(settings.model_copy(update={"secret_key": "another-secret"}), clock=clock)
+    await other.start(jobs=False)
+    try:
+        inbox = await other.bus.inbox(sms)
+        assert inbox.config["auth_token"] is None  # webhooks refused, nothing sent
+        assert inbox.config["account_sid"]
+    finally:
+        await other.aclose()

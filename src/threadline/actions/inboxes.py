@@ -6,15 +6,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 
 from threadline.actions.errors import ActionError
 from threadline.core.identity import InvalidIdentity, normalize_email, normalize_phone
 from threadline.ports import Inbox
 from threadline.storage.db import Tx
-from threadline.storage.secrets import open_config, seal_config
+from threadline.storage.secrets import SecretError, open_config, seal_config
 from threadline.storage.tables import inboxes
 
 __all__ = ["add_inbox", "load_inbox", "seal_inbox_secrets"]
+
+log = structlog.get_logger(__name__)
 
 SUPPORTED = ("email", "api", "sms", "voice", "whatsapp", "messenger", "instagram", "telegram")
 
@@ -53,13 +56,13 @@ def add_inbox(
 def load_inbox(row: Any, secret: str) -> Inbox:
     """An inboxes row as the adapters use it: the one place its secrets are opened."""
     config: Mapping[str, Any] = row.config or {}
-    return Inbox(
-        row.id,
-        row.channel,
-        row.name,
-        row.address,
-        open_config(config, inbox_id=row.id, secret=secret),
-    )
+    try:
+        opened = open_config(config, inbox_id=row.id, secret=secret)
+    except SecretError:
+        # The instance secret changed: this inbox's secrets are lost, not the others.
+        log.error("inbox.secrets_unreadable", inbox=row.id)
+        opened = open_config(config, inbox_id=row.id, secret=secret, strict=False)
+    return Inbox(row.id, row.channel, row.name, row.address, opened)
 
 
 def seal_inbox_secrets(tx: Tx, *, secret: str) -> int:

@@ -101,11 +101,22 @@ def seal_config(config: Mapping[str, Any], *, inbox_id: int, secret: str) -> dic
     return _walk(config, inbox_id, seal)
 
 
-def open_config(config: Mapping[str, Any], *, inbox_id: int, secret: str) -> dict[str, Any]:
-    """The config as the adapters use it; plaintext values (from before sealing) pass."""
+def open_config(
+    config: Mapping[str, Any], *, inbox_id: int, secret: str, strict: bool = True
+) -> dict[str, Any]:
+    """The config as the adapters use it; plaintext values (from before sealing) pass.
+    A value that does not open raises SecretError, or with ``strict=False`` becomes
+    None: the inbox then fails closed (signatures refused, nothing sent)."""
 
     def unseal(value: Any, aad: bytes) -> Any:
-        return _open(secret, value, aad) if is_sealed(value) else value
+        if not is_sealed(value):
+            return value
+        try:
+            return _open(secret, value, aad)
+        except SecretError:
+            if strict:
+                raise
+            return None
 
     return _walk(config, inbox_id, unseal)
 
