@@ -136,3 +136,19 @@ async def test_cookies_are_secure_when_the_public_url_is_https(
         assert "httponly" in cookies[SESSION_COOKIE].lower()
     finally:
         await c.aclose()
+
+
+async def test_signing_in_again_gives_a_fresh_session_and_ends_the_old_one(
+    container: Container,
+) -> None:
+    c = container
+    await make_user(c, "ana@acme.test")
+    async with api_client(c) as web, api_client(c) as old_copy:
+        await sign_in(web, "ana@acme.test")
+        first = cookies_of(web)[SESSION_COOKIE]
+        old_copy.cookies.set(SESSION_COOKIE, first)
+        assert (await old_copy.get("/inbox", follow_redirects=False)).status_code == 200
+        assert (await sign_in(web, "ana@acme.test")).status_code == 302
+        assert cookies_of(web)[SESSION_COOKIE] != first
+        assert (await web.get("/inbox", follow_redirects=False)).status_code == 200
+        assert (await old_copy.get("/inbox", follow_redirects=False)).status_code == 302

@@ -17,7 +17,7 @@ from litestar import Request
 from litestar.middleware.csrf import generate_csrf_token
 
 from threadline.actions.logins import clear_failures, recent_failures, record_failure
-from threadline.actions.sessions import open_session
+from threadline.actions.sessions import end_session, open_session
 from threadline.bootstrap import Container
 from threadline.core.throttle import ThrottlePolicy, wait_before_next_try
 from threadline.settings import Settings
@@ -70,9 +70,10 @@ def _policies(settings: Settings) -> tuple[ThrottlePolicy, ThrottlePolicy]:
 
 
 async def sign_in(
-    c: Container, *, email: str, password: str, client: str
+    c: Container, *, email: str, password: str, client: str, previous: str | None = None
 ) -> SignedIn | Failed | Throttled:
-    """SignedIn, Failed or Throttled; raises passwords.Busy when hashing is saturated."""
+    """SignedIn, Failed or Throttled; raises passwords.Busy when hashing is saturated.
+    ``previous`` is the session id the browser already holds, if any."""
     email = email.strip().lower()
     account_policy, client_policy = _policies(c.settings)
     now = c.clock.now()
@@ -105,6 +106,8 @@ async def sign_in(
 
     def start(tx: Any) -> str:
         clear_failures(tx, email=email)
+        if previous:  # a fresh id at every sign-in; the browser's old one ends
+            end_session(tx, token=previous)
         return open_session(tx, user_id=user_id, csrf_token=csrf, lifetime=lifetime)
 
     token = await c.bus.execute(start)

@@ -68,6 +68,7 @@ async def login(
             email=str(data.get("email", "")),
             password=str(data.get("password", "")),
             client=client_address(request, c.settings.trusted_proxies),
+            previous=request.cookies.get(SESSION_COOKIE),
         )
     except Busy:
         return Template(
