@@ -123,6 +123,11 @@ def settings(database_url: str, tmp_path: Path, app_port: int) -> Settings:
         smtp_port=0,
         run_jobs=False,
         port=app_port,
+        sandbox=True,  # tests reach the provider stand-ins; production mounts none
+        # argon2 at its cheapest (STACK.md gotcha 17): the cost is not what tests check
+        password_time_cost=1,
+        password_memory_kib=8192,
+        password_parallelism=1,
     )
 
 

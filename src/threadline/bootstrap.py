@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 
 from threadline.actions.config import ActionConfig
+from threadline.actions.inboxes import seal_inbox_secrets
 from threadline.bus import Bus
 from threadline.channels import registry
 from threadline.channels.email.adapter import OutboxSender, SmtpRelay, SmtpSender
@@ -19,10 +20,12 @@ from threadline.core.continuity import Policy
 from threadline.handlers import HandlerDeps
 from threadline.jobs.delivery import Delivery
 from threadline.jobs.runner import JobRunner
+from threadline.passwords import Passwords
 from threadline.ports import Broker, Sender
 from threadline.realtime.memory import MemoryBroker
 from threadline.settings import Settings
 from threadline.storage.db import Database
+from threadline.storage.private import make_private
 
 __all__ = ["Container", "bootstrap"]
 
@@ -37,12 +40,16 @@ class Container:
     runner: JobRunner
     senders: Mapping[str, Sender]
     http: httpx.AsyncClient
+    passwords: Passwords = field(default_factory=Passwords)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event | None = None
 
     async def start(self, *, jobs: bool = True, mailboxes: bool | None = None) -> None:
         """Start the writer, and the job runner and IMAP pollers unless told not to."""
         self.db.start()
+        # Inboxes stored before secrets were encrypted get sealed now (a no-op after).
+        secret = self.bus.cfg.secret_key
+        await self.bus.execute(lambda tx: seal_inbox_secrets(tx, secret=secret))
         await self.bus.reload_inboxes()
         self._stop = asyncio.Event()
         if jobs:
@@ -88,6 +95,7 @@ def bootstrap(
 ) -> Container:
     settings = settings or Settings()
     clock = clock or SystemClock()
+    make_private(settings.data_dir, settings.database_url)
     db = Database(settings.database_url, clock)
     cfg = ActionConfig(
         secret_key=settings.resolved_secret(),
@@ -106,4 +114,5 @@ def bootstrap(
     delivery = Delivery(bus, all_senders)
     runner = JobRunner(bus, {"deliver": delivery}, on_give_up={"deliver": delivery.give_up})
     holder.append(runner)
-    return Container(settings, clock, db, bus, broker, runner, all_senders, http)
+    passwords = Passwords.from_settings(settings)
+    return Container(settings, clock, db, bus, broker, runner, all_senders, http, passwords)

@@ -17,6 +17,7 @@ import structlog
 
 from threadline.actions.config import ActionConfig
 from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.inboxes import load_inbox
 from threadline.actions.receipts import (
     Payload,
     ReceiptOutcome,
@@ -88,9 +89,7 @@ class Bus:
 
     async def reload_inboxes(self) -> None:
         rows = await self.db.read(lambda c: c.execute(sa.select(inboxes)).all())
-        self._inboxes = {
-            r.id: Inbox(r.id, r.channel, r.name, r.address, dict(r.config)) for r in rows
-        }
+        self._inboxes = {r.id: load_inbox(r, self.cfg.secret_key) for r in rows}
 
     # -- the inbound path --------------------------------------------------------
     async def _parse(

@@ -14,6 +14,8 @@ import sys
 import structlog
 from structlog.typing import Processor
 
+from threadline.storage.secrets import redact_log_event
+
 __all__ = ["configure_logging"]
 
 # One INFO line per SMTP command from aiosmtpd, one per request from httpx and
@@ -33,6 +35,7 @@ def configure_logging(level: str) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_log_event,  # inbox secrets never reach a log line
     ]
     structlog.configure(
         processors=[

@@ -17,7 +17,8 @@ class Inbox:
     channel: str
     name: str
     address: str
-    config: Mapping[str, Any] = field(default_factory=dict)
+    # Holds provider secrets: kept out of repr, so no log line or traceback shows them.
+    config: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 class Parser(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -35,10 +36,34 @@ class Settings(BaseSettings):
     email_max_bytes: int = 36 * 1024 * 1024
     run_jobs: bool = True
     log_level: str = "info"
+    # The local stand-ins for Twilio, Meta and Telegram under /sandbox/ (demo and
+    # trials only: they accept whoever holds a sandbox inbox's credentials).
+    sandbox: bool = False
+    # Proxies whose X-Forwarded-For we believe (IP addresses); otherwise the
+    # client address is the socket peer, as the login throttle must see it.
+    trusted_proxies: list[str] = []
+    # argon2id for agents' passwords. Each hash or check holds memory_kib of RAM,
+    # so at most hash_concurrency run at once and hash_queue more may wait.
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    password_parallelism: int = 4
+    password_hash_concurrency: int = 2
+    password_hash_queue: int = 16
+    session_hours: float = 12.0
+    # Sign-in throttle: past this many failures in the window, each further try
+    # waits twice as long as the last (from login_backoff_seconds up to the window).
+    login_window_minutes: float = 15.0
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_client: int = 20
+    login_backoff_seconds: float = 30.0
 
     def base_url(self) -> str:
         """Our own address as providers and links see it."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def secure_cookies(self) -> bool:
+        """Browsers reach us over https: cookies must never travel in clear."""
+        return (self.public_url or "").lower().startswith("https://")
 
     def resolved_secret(self) -> str:
         """The configured secret, or one kept in the data dir so tokens survive restarts."""
@@ -48,7 +73,12 @@ class Settings(BaseSettings):
         if path.exists():
             return path.read_text().strip()
         key = secrets.token_urlsafe(32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(key + "\n")
-        path.chmod(0o600)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Created 0600 rather than chmod-ed after: no moment when others can read it.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process starting beside us won the race
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
         return key

@@ -37,7 +37,14 @@ async def make_inbox(
 ) -> int:
     """Add an inbox as an admin does; the bus serves it at once (reload_inboxes)."""
     inbox_id = await c.bus.execute(
-        lambda tx: add_inbox(tx, channel=channel, name=name, address=address, config=config)
+        lambda tx: add_inbox(
+            tx,
+            channel=channel,
+            name=name,
+            address=address,
+            config=config,
+            secret=c.bus.cfg.secret_key,
+        )
     )
     await c.bus.reload_inboxes()
     return inbox_id

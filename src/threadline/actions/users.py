@@ -12,10 +12,11 @@ import secrets
 import sqlalchemy as sa
 
 from threadline.actions.errors import ActionError, Conflict, NotFound
+from threadline.actions.sessions import end_user_sessions
 from threadline.storage.db import Tx
 from threadline.storage.tables import api_tokens, audit_log, users
 
-__all__ = ["ROLES", "add_user", "hash_token", "issue_token"]
+__all__ = ["ROLES", "add_user", "deactivate_user", "hash_token", "issue_token", "set_role"]
 
 ROLES = ("admin", "agent", "viewer")
 TOKEN_PREFIX = "tl_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
@@ -79,3 +80,49 @@ def issue_token(tx: Tx, *, email: str, name: str, actor: str) -> str:
         },
     )
     return token
+
+
+def _user_id(tx: Tx, email: str) -> int:
+    user_id = tx.conn.execute(
+        sa.select(users.c.id).where(users.c.email == email.strip().lower())
+    ).scalar()
+    if user_id is None:
+        raise NotFound(f"no user with the email {email}")
+    return int(user_id)
+
+
+def _audit(tx: Tx, actor: str, action: str, user_id: int, data: dict[str, object]) -> None:
+    tx.conn.execute(
+        audit_log.insert(),
+        {
+            "actor": actor,
+            "action": action,
+            "subject": f"user:{user_id}",
+            "data": data,
+            "created_at": tx.now,
+        },
+    )
+
+
+def set_role(tx: Tx, *, email: str, role: str, actor: str) -> int:
+    """Change a user's role. Sessions and tokens read the role on every request,
+    so the change holds from the user's next request on."""
+    if role not in ROLES:
+        raise ActionError(f"role must be one of {', '.join(ROLES)}")
+    user_id = _user_id(tx, email)
+    tx.conn.execute(users.update().where(users.c.id == user_id).values(role=role))
+    _audit(tx, actor, "user.set_role", user_id, {"role": role})
+    return user_id
+
+
+def deactivate_user(tx: Tx, *, email: str, actor: str) -> int:
+    """Stop a user: their sessions end now, and their tokens fail from the next request."""
+    user_id = _user_id(tx, email)
+    tx.conn.execute(
+        users.update()
+        .where(users.c.id == user_id, users.c.deactivated_at.is_(None))
+        .values(deactivated_at=tx.now)
+    )
+    ended = end_user_sessions(tx, user_id=user_id)
+    _audit(tx, actor, "user.deactivate", user_id, {"sessions_ended": ended})
+    return user_id

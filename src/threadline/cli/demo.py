@@ -19,10 +19,8 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
-import anyio.to_thread
 import httpx
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from threadline.actions.agents import set_duty
 from threadline.actions.inboxes import add_inbox
@@ -237,8 +235,10 @@ class _Seeder:
         )
 
 
-def _add_inbox(channel: str, name: str, address: str, config: dict[str, Any], tx: Tx) -> int:
-    return add_inbox(tx, channel=channel, name=name, address=address, config=config)
+def _add_inbox(
+    channel: str, name: str, address: str, config: dict[str, Any], secret: str, tx: Tx
+) -> int:
+    return add_inbox(tx, channel=channel, name=name, address=address, config=config, secret=secret)
 
 
 def _conversation(outcomes: list[ReceiptOutcome]) -> int | None:
@@ -253,7 +253,7 @@ async def _seed(c: Container) -> str | None:
     )
     if exists is not None:
         return None
-    hashed = await anyio.to_thread.run_sync(PasswordHasher().hash, DEMO_LOGIN[1])
+    hashed = await c.passwords.hash(DEMO_LOGIN[1])
     agent_id = await c.bus.execute(
         lambda tx: add_user(
             tx,
@@ -268,7 +268,9 @@ async def _seed(c: Container) -> str | None:
     await c.bus.execute(lambda tx: set_duty(tx, agent_id, on_duty=True, phone=AGENT_PHONE))
     ids: dict[str, int] = {}
     for channel, name, address, config in _INBOXES:
-        ids[channel] = await c.bus.execute(partial(_add_inbox, channel, name, address, config))
+        ids[channel] = await c.bus.execute(
+            partial(_add_inbox, channel, name, address, config, c.bus.cfg.secret_key)
+        )
     await c.bus.reload_inboxes()
     await _stories(_Seeder(c, ids, agent_id))
     return await c.bus.execute(

@@ -10,18 +10,19 @@ from typing import Annotated, TypeVar
 
 import sqlalchemy as sa
 import typer
-from argon2 import PasswordHasher
 from rich.console import Console
 
 from threadline.actions.errors import ActionError
 from threadline.actions.inboxes import add_inbox
-from threadline.actions.users import ROLES, add_user, issue_token
+from threadline.actions.users import ROLES, add_user, deactivate_user, issue_token, set_role
 from threadline.bootstrap import Container, bootstrap
 from threadline.cli.serve import serve as serve_async
 from threadline.logs import configure_logging
+from threadline.passwords import Passwords
 from threadline.settings import Settings
 from threadline.storage import migrate as migrations
 from threadline.storage.db import Tx
+from threadline.storage.private import make_private
 from threadline.storage.tables import inboxes, users
 
 __all__ = ["app", "main"]
@@ -69,6 +70,7 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
 def migrate(database_url: DbOpt = None) -> None:
     """Create or upgrade the database schema."""
     settings = _settings(database_url)
+    make_private(settings.data_dir, settings.database_url)
     migrations.upgrade(settings.database_url)
     console.print(f"[green]Database is up to date[/] ({settings.database_url})")
 
@@ -89,6 +91,7 @@ def serve(
     settings = _settings(database_url, host=host, port=port, smtp_port=smtp_port)
     if no_jobs:
         settings.run_jobs = False
+    make_private(settings.data_dir, settings.database_url)
     migrations.upgrade(settings.database_url)
     container = bootstrap(settings)
     ready = f"Threadline on http://{settings.host}:{settings.port}"
@@ -131,6 +134,7 @@ def demo(
         port=port,
         smtp_port=smtp_port,
         sandbox_outbox=Path("threadline-outbox"),
+        sandbox=True,  # every demo inbox sends to the provider stand-ins
     )
     migrations.upgrade(settings.database_url)
     container = bootstrap(settings)
@@ -166,8 +170,9 @@ def user_add(
     database_url: DbOpt = None,
 ) -> None:
     """Add an agent (or admin, or viewer) who can sign in."""
-    container = bootstrap(_settings(database_url))
-    hashed = PasswordHasher().hash(password)
+    settings = _settings(database_url)
+    container = bootstrap(settings)
+    hashed = Passwords.from_settings(settings).hash_sync(password)
     user_id = _run(
         container,
         lambda tx: add_user(
@@ -181,6 +186,28 @@ def user_add(
     )
     container.db.close()
     console.print(f"Added {role} {email} (user {user_id})")
+
+
+@user_app.command("set-role")
+def user_set_role(
+    email: str,
+    role: Annotated[str, typer.Argument(help=f"One of {', '.join(ROLES)}")],
+    database_url: DbOpt = None,
+) -> None:
+    """Change a user's role; it holds from their next request (UI and API tokens)."""
+    container = bootstrap(_settings(database_url))
+    _run(container, lambda tx: set_role(tx, email=email, role=role, actor="cli"))
+    container.db.close()
+    console.print(f"{email} is now {role}")
+
+
+@user_app.command("deactivate")
+def user_deactivate(email: str, database_url: DbOpt = None) -> None:
+    """Stop a user: their sessions end now and their API tokens stop working."""
+    container = bootstrap(_settings(database_url))
+    _run(container, lambda tx: deactivate_user(tx, email=email, actor="cli"))
+    container.db.close()
+    console.print(f"Deactivated {email}")
 
 
 @token_app.command("add")
@@ -249,13 +276,25 @@ def inbox_add(
     container = bootstrap(_settings(database_url))
     inbox_id = _run(
         container,
-        lambda tx: add_inbox(tx, channel=kind, name=name, address=address, config=settings),
+        lambda tx: add_inbox(
+            tx,
+            channel=kind,
+            name=name,
+            address=address,
+            config=settings,
+            secret=container.bus.cfg.secret_key,
+        ),
     )
     stored = container.db.read_sync(
         lambda c: c.execute(sa.select(inboxes.c.address).where(inboxes.c.id == inbox_id)).scalar()
     )
     container.db.close()
     console.print(f"Added {kind} inbox {stored} (inbox {inbox_id})")
+    if sandbox and not _settings(database_url).sandbox:
+        console.print(
+            "This inbox sends to the local sandbox: serve with THREADLINE_SANDBOX=1 "
+            "(never on a production server)"
+        )
     hint = _WEBHOOK_HINTS.get(kind)
     if hint:
         console.print(

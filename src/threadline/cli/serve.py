@@ -31,7 +31,10 @@ async def serve(container: Container, *, on_ready: str | None = None) -> None:
             port=settings.port,
             log_level="warning",
             access_log=False,
-            proxy_headers=True,
+            # X-Forwarded-* only from proxies we were told to trust: otherwise any
+            # client could pick its own address (and dodge the sign-in throttle).
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or None,
             lifespan="on",
         )
     )

@@ -96,6 +96,8 @@ users = sa.Table(
     sa.Column("on_duty", sa.Boolean(), nullable=False, server_default=sa.false()),
     # False: the user sees only the inboxes of their teams (queries/scope.py); admins see all.
     sa.Column("all_inboxes", sa.Boolean(), nullable=False, server_default=sa.true()),
+    # Set: the user can neither sign in nor use a token; sessions end at once.
+    sa.Column("deactivated_at", UTCDateTime(), nullable=True),
 )
 
 api_tokens = sa.Table(
@@ -382,4 +384,30 @@ team_inboxes = sa.Table(
         primary_key=True,
         index=True,
     ),
+)
+
+# A signed-in browser. The cookie holds a random id; only its hash is stored, so
+# a database leak hands out no sessions. Deleting the row ends every copy.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("csrf_hash", sa.String(64), nullable=False),  # the one CSRF token it accepts
+    _created(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
+)
+
+# Failed sign-ins, per account and per client address: the login throttle counts them.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    _id(),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    _created(),
+    sa.Index(None, "email", "created_at"),
+    sa.Index(None, "client", "created_at"),
 )

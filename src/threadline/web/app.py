@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Litestar, Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -28,8 +27,9 @@ from threadline.web.request_id import (
     internal_error,
 )
 from threadline.web.sandbox import SANDBOX
+from threadline.web.sessions import CSRF_COOKIE, SessionMiddleware, bind_csrf
 from threadline.web.simulator import ROUTES as SIMULATOR
-from threadline.web.ui import UI_ROUTES, session_secret, ui_template_config
+from threadline.web.ui import UI_ROUTES, ui_template_config
 from threadline.web.webhooks import WEBHOOKS
 
 __all__ = ["create_app"]
@@ -83,7 +83,16 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         await container.aclose()
 
     app = Litestar(
-        route_handlers=[api, *WEBHOOKS, *SANDBOX, *SIMULATOR, *UI_ROUTES, healthz, metrics],
+        route_handlers=[
+            api,
+            *WEBHOOKS,
+            # The provider stand-ins exist only in demo and sandbox mode.
+            *(SANDBOX if container.settings.sandbox else []),
+            *SIMULATOR,
+            *UI_ROUTES,
+            healthz,
+            metrics,
+        ],
         on_startup=[startup] if manage_lifecycle else [],
         on_shutdown=[shutdown] if manage_lifecycle else [],
         # Litestar's default config runs dictConfig: root at INFO, handlers replaced.
@@ -109,24 +118,16 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         ),
         csrf_config=CSRFConfig(
             secret=container.bus.cfg.secret_key,
-            cookie_name="tl_csrf",
+            cookie_name=CSRF_COOKIE,
             header_name="x-csrftoken",
+            cookie_secure=container.settings.secure_cookies(),
             # token-authenticated and provider-signed endpoints carry no cookies to forge
             exclude=["/api/", "/webhooks/", "/sandbox/"],
         ),
         template_config=ui_template_config(),
-        middleware=[
-            RequestIdMiddleware,
-            CookieBackendConfig(
-                secret=session_secret(container.bus.cfg.secret_key),
-                key="tl_session",
-                httponly=True,
-                samesite="lax",
-                max_age=12 * 3600,
-                # API clients and providers carry no session: skip the cookie crypto
-                exclude=["^/api/", "^/webhooks/", "^/sandbox/"],
-            ).middleware,
-        ],
+        # Server-side sessions (web/sessions.py); the CSRF token is bound to one.
+        middleware=[RequestIdMiddleware, SessionMiddleware()],
+        before_request=bind_csrf,
         request_max_body_size=2 * 1024 * 1024,
         before_send=[add_request_id_header],
         request_class=JSONCheckedRequest,

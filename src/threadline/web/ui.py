@@ -1,19 +1,14 @@
 """The agent UI's first pages: sign in, the inbox, a customer's timeline.
 
-Server-rendered (Jinja2); sessions live in a signed cookie so any web process
-can serve any request.
+Server-rendered (Jinja2); sessions live in the database (web/sessions.py), so
+any web process can serve any request and a logout ends every copy.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
-import anyio.to_thread
-import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
@@ -23,22 +18,20 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
+from threadline.actions.sessions import end_session
 from threadline.bootstrap import Container
+from threadline.passwords import Busy
 from threadline.queries.conversations import list_conversations
 from threadline.queries.customers import customer_detail
 from threadline.queries.timeline import customer_timeline
-from threadline.storage.tables import users
 from threadline.web.api.params import Id
+from threadline.web.login import Failed, Throttled, client_address, sign_in
 from threadline.web.scope import request_scope
+from threadline.web.sessions import SESSION_COOKIE, session_cookies
 
-__all__ = ["UI_ROUTES", "session_secret", "ui_template_config"]
+__all__ = ["UI_ROUTES", "ui_template_config"]
 
-_HASHER = PasswordHasher()
 Req = Request[Any, Any, State]
-
-
-def session_secret(secret_key: str) -> bytes:
-    return hashlib.sha256(b"session:" + secret_key.encode()).digest()
 
 
 def ui_template_config() -> TemplateConfig[JinjaTemplateEngine]:
@@ -70,27 +63,47 @@ async def login(
     request: Req,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template | Redirect:
-    email = data.get("email", "").strip().lower()
-    password = data.get("password", "")
-    row = await _container(request).db.read(
-        lambda c: c.execute(sa.select(users).where(users.c.email == email)).first()
-    )
-    ok = False
-    if row is not None and row.password_hash:
-        try:
-            ok = await anyio.to_thread.run_sync(_HASHER.verify, row.password_hash, password)
-        except (VerifyMismatchError, InvalidHashError):
-            ok = False
-    if not ok or row is None:
+    c = _container(request)
+    try:
+        outcome = await sign_in(
+            c,
+            email=str(data.get("email", "")),
+            password=str(data.get("password", "")),
+            client=client_address(request, c.settings.trusted_proxies),
+            previous=request.cookies.get(SESSION_COOKIE),
+        )
+    except Busy:
+        return Template(
+            "login.html",
+            context={"error": "Too many sign-ins at this moment. Try again in a few seconds."},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    if isinstance(outcome, Throttled):
+        minutes = max(1, round(outcome.retry_after / 60))
+        wait = (
+            f"{outcome.retry_after} seconds" if outcome.retry_after < 90 else f"{minutes} minutes"
+        )
+        return Template(
+            "login.html",
+            context={"error": f"Too many failed sign-ins. Try again in {wait}."},
+            status_code=429,
+            headers={"Retry-After": str(outcome.retry_after)},
+        )
+    if isinstance(outcome, Failed):
         return Template("login.html", context={"error": "Wrong email or password."})
-    request.set_session({"user": {"id": row.id, "name": row.name, "role": row.role}})
-    return Redirect("/inbox")
+    return Redirect(
+        "/inbox", cookies=session_cookies(c.settings, outcome.session_token, outcome.csrf_token)
+    )
 
 
 @post("/logout", include_in_schema=False, status_code=200)
 async def logout(request: Req) -> Redirect:
-    request.clear_session()
-    return Redirect("/login")
+    c = _container(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await c.bus.execute(lambda tx: end_session(tx, token=token))
+    return Redirect("/login", cookies=session_cookies(c.settings, None, None))
 
 
 @get("/inbox", include_in_schema=False)

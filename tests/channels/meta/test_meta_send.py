@@ -216,9 +216,10 @@ async def test_messenger_reply_and_delivery(container: Container, served: str) -
 async def test_senders_speak_graph_to_the_sandbox(container: Container, served: str) -> None:
     """The senders on their own, against the sandbox on a real port."""
     context = SenderContext(http=container.http, sandbox_base=f"{served}/sandbox")
-    wa_inbox = Inbox(1, "whatsapp", "Acme", PHONE_NUMBER_ID, {"sandbox": True, "access_token": "t"})
+    # The sandbox takes the access token of one of our sandbox inboxes.
+    wa_inbox = await container.bus.inbox(await make_meta_inbox(container, "whatsapp"))
     wamid = await WhatsAppSender(context).send(wa_inbox, outbound(Channel.WHATSAPP, WA_ID, "Hi"))
-    ig_inbox = Inbox(2, "instagram", "Acme", "17841405822304914", {"sandbox": True})
+    ig_inbox = await container.bus.inbox(await make_meta_inbox(container, "instagram"))
     mid = await InstagramSender(context).send(ig_inbox, outbound(Channel.INSTAGRAM, IGSID, "Hey"))
     rows = await container.db.read(
         lambda conn: conn.execute(sa.select(sandbox_outbox).order_by(sandbox_outbox.c.id)).all()
@@ -238,6 +239,7 @@ def outbound(channel: Channel, recipient: str, text: str) -> OutboundMessage:
 async def test_sandbox_answers_like_graph(container: Container) -> None:
     url = f"/sandbox/meta/v26.0/{PHONE_NUMBER_ID}/messages"
     auth = {"Authorization": f"Bearer {ACCESS_TOKEN}"}
+    await make_meta_inbox(container)
     async with api_client(container) as client:
         no_to = await client.post(
             url,

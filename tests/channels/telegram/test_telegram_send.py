@@ -115,6 +115,7 @@ async def test_sender_refuses_overlong_text_without_calling_telegram() -> None:
 
 async def test_python_telegram_bot_speaks_to_the_sandbox(container: Any, served: str) -> None:
     c = container
+    await make_telegram_inbox(c)  # the sandbox takes the bot token of a sandbox inbox
     bot = telegram.Bot(BOT_TOKEN, base_url=f"{served}/sandbox/telegram/bot")
     async with bot:  # initialize() calls getMe
         assert bot.bot.id == int(BOT_TOKEN.split(":")[0])
@@ -138,6 +139,7 @@ async def test_sandbox_answers_like_the_bot_api_when_it_refuses(
     container: Any, served: str
 ) -> None:
     base = f"{served}/sandbox/telegram"
+    await make_telegram_inbox(container)
     async with httpx.AsyncClient() as http:
         empty = await http.post(f"{base}/bot{BOT_TOKEN}/sendMessage", json={"chat_id": 1})
         no_chat = await http.post(f"{base}/bot{BOT_TOKEN}/sendMessage", data={"text": "hi"})
@@ -149,7 +151,7 @@ async def test_sandbox_answers_like_the_bot_api_when_it_refuses(
     assert no_chat.json()["description"] == "Bad Request: chat_id is empty"
     assert (bad_token.status_code, bad_token.json()["description"]) == (401, "Unauthorized")
     # PTB reads the same answers as the errors Telegram documents
-    bot = telegram.Bot("42:wrong", base_url=f"{base}/bot")
+    bot = telegram.Bot(BOT_TOKEN, base_url=f"{base}/bot")
     async with bot:
         with pytest.raises(telegram.error.BadRequest, match=r"(?i)message text is empty"):
             await bot.send_message(chat_id=1, text=" ")
@@ -158,6 +160,7 @@ async def test_sandbox_answers_like_the_bot_api_when_it_refuses(
 
 async def test_our_set_webhook_against_the_sandbox(container: Any, served: str) -> None:
     api_base = f"{served}/sandbox/telegram"
+    await make_telegram_inbox(container)
     async with httpx.AsyncClient() as http:
         description = await set_webhook(
             http, BOT_TOKEN, "https://support.acme.test/webhooks/telegram/1", SECRET, api_base

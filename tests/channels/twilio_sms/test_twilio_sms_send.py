@@ -166,6 +166,7 @@ async def test_sms_sender_against_the_sandbox(container: Any, served: str) -> No
 
 async def test_twilio_sdk_speaks_to_the_sandbox(container: Any, served: str) -> None:
     c = container
+    await make_sms_inbox(c)  # the sandbox takes the credentials of a sandbox inbox
     client = Client(ACCOUNT_SID, AUTH_TOKEN)
     client.api.base_url = f"{served}/sandbox/twilio"
 

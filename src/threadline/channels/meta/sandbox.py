@@ -18,6 +18,7 @@ from litestar import Request, Response, post
 from litestar.params import FromPath
 
 from threadline.bus import Bus
+from threadline.channels.sandbox_auth import same, sandbox_inbox
 from threadline.storage.db import Tx
 from threadline.storage.tables import sandbox_outbox
 
@@ -107,6 +108,13 @@ async def graph_send(
     token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if not token or not request.headers.get("authorization", "").startswith("Bearer "):
         return _error("An access token is required to request this resource.", 104)
+    held = await sandbox_inbox(
+        request,
+        ("whatsapp", "messenger", "instagram"),
+        lambda i: same(token, i.config.get("access_token")),
+    )
+    if held is None:
+        return _error("Invalid OAuth access token - Cannot parse access token", 190, 401)
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError:

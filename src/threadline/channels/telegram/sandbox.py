@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from litestar import Request, Response, route
 from litestar.params import FromPath
 
+from threadline.channels.sandbox_auth import same, sandbox_inbox
 from threadline.storage.db import Tx
 from threadline.storage.tables import sandbox_outbox
-from threadline.web.webhooks.common import container_of
 
 __all__ = ["ROUTES", "bot_user", "record_sent_message"]
 
@@ -53,11 +53,20 @@ def _refuse(error: _BotApiError) -> Response[dict[str, Any]]:
     )
 
 
-def _bot_id(segment: str) -> int:
+async def _bot_id(request: Req, segment: str) -> int:
+    """The bot's id, for a token that one of our sandbox Telegram inboxes holds."""
     if not segment.startswith("bot"):
         raise _BotApiError(404, "Not Found")
     found = _TOKEN.match(segment)
     if found is None:
+        raise _BotApiError(401, "Unauthorized")
+    token = segment.removeprefix("bot")
+    if (
+        await sandbox_inbox(
+            request, ("telegram",), lambda i: same(token, i.config.get("bot_token"))
+        )
+        is None
+    ):
         raise _BotApiError(401, "Unauthorized")
     return int(found.group(1))
 
@@ -135,7 +144,7 @@ def record_sent_message(tx: Tx, *, chat_id: int, text: str, request: dict[str, A
 )
 async def send_message(request: Req, bot: FromPath[str]) -> Response[dict[str, Any]]:
     try:
-        bot_id = _bot_id(bot)
+        bot_id = await _bot_id(request, bot)
         params = await _params(request)
         chat_id = _chat_id(params)
         text = str(params.get("text") or "")
@@ -145,7 +154,8 @@ async def send_message(request: Req, bot: FromPath[str]) -> Response[dict[str, A
             raise _BotApiError(400, "Bad Request: message is too long")
     except _BotApiError as exc:
         return _refuse(exc)
-    container = container_of(request)
+    # The container lives in the app's state (web.app): no import of the web layer.
+    container = request.app.state.container
     message_id = await container.bus.execute(
         lambda tx: record_sent_message(tx, chat_id=chat_id, text=text, request=params)
     )
@@ -161,9 +171,9 @@ async def send_message(request: Req, bot: FromPath[str]) -> Response[dict[str, A
 
 
 @route("/sandbox/telegram/{bot:str}/getMe", http_method=["GET", "POST"], include_in_schema=False)
-async def get_me(bot: FromPath[str]) -> Response[dict[str, Any]]:
+async def get_me(request: Req, bot: FromPath[str]) -> Response[dict[str, Any]]:
     try:
-        return _answer(bot_user(_bot_id(bot)))
+        return _answer(bot_user(await _bot_id(request, bot)))
     except _BotApiError as exc:
         return _refuse(exc)
 
@@ -174,7 +184,7 @@ async def get_me(bot: FromPath[str]) -> Response[dict[str, Any]]:
 async def set_webhook(request: Req, bot: FromPath[str]) -> Response[dict[str, Any]]:
     """Checks what Telegram checks before it accepts a webhook; remembers nothing."""
     try:
-        _bot_id(bot)
+        await _bot_id(request, bot)
         params = await _params(request)
         if not str(params.get("url") or "").startswith("https://"):
             raise _BotApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")

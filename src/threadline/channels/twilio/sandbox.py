@@ -18,6 +18,7 @@ from typing import Any
 from litestar import Request, Response, post
 from litestar.params import FromPath
 
+from threadline.channels.sandbox_auth import same, sandbox_inbox
 from threadline.channels.twilio.sms import form_params
 from threadline.core.capabilities import sms_segments
 from threadline.core.identity import InvalidIdentity, normalize_phone
@@ -61,7 +62,7 @@ def _error(status: int, code: int, message: str) -> Response[dict[str, Any]]:
     )
 
 
-def _basic_user(header: str) -> str | None:
+def _basic_auth(header: str) -> tuple[str, str] | None:
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -69,7 +70,19 @@ def _basic_user(header: str) -> str | None:
         user, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    return user if sep and user and password else None
+    return (user, password) if sep and user and password else None
+
+
+def _holds(inbox: Any, account_sid: str, user: str, password: str) -> bool:
+    """The account's own SID and auth token, or one of its API keys (SK…) and secret."""
+    config = inbox.config
+    if not same(account_sid, config.get("account_sid")):
+        return False
+    if user.startswith("SK"):
+        return same(user, config.get("api_key_sid")) and same(
+            password, config.get("api_key_secret")
+        )
+    return same(user, config.get("account_sid")) and same(password, config.get("auth_token"))
 
 
 def _first(form: dict[str, list[str]], name: str) -> str | None:
@@ -104,10 +117,16 @@ def _check(form: dict[str, list[str]]) -> tuple[int, str] | None:
 async def create_message(
     request: Request[Any, Any, Any], account_sid: FromPath[str]
 ) -> Response[dict[str, Any]]:
-    user = _basic_user(request.headers.get("authorization", ""))
-    if user is None:
+    credentials = _basic_auth(request.headers.get("authorization", ""))
+    if credentials is None:
         return _error(401, 20003, "Authentication Error - No credentials provided")
-    if user != account_sid and not user.startswith("SK"):  # SK…: an API key
+    user, password = credentials
+    if (
+        await sandbox_inbox(
+            request, ("sms", "voice"), lambda i: _holds(i, account_sid, user, password)
+        )
+        is None
+    ):
         return _error(401, 20003, "Authenticate")
     form: dict[str, list[str]] = {}
     for name, value in form_params(await request.body()):
@@ -117,8 +136,6 @@ async def create_message(
         return _error(400, *problem)
     to, body = form["To"][0], _first(form, "Body") or ""
     params = {k: v[0] if len(v) == 1 else v for k, v in form.items()}
-    # The app keeps its container in state (web.app); reading it from there
-    # keeps this adapter free of imports from the web layer above it.
     bus = request.app.state.container.bus
     sid, created = await bus.execute(
         lambda tx: record_message(tx, account_sid=account_sid, params=params, to=to, body=body)

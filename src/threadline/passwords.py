@@ -1,0 +1,96 @@
+"""argon2id for agents' passwords, with a bound on what it may cost at once.
+
+Each hash or check holds ``memory_kib`` of RAM for its whole run (64 MiB by
+default), so 40 parallel sign-ins once took a server to 3 GB. At most
+``concurrency`` run at once, in threads; at most ``queue`` more wait, and
+anyone beyond is told to come back (``Busy``) at once, without costing memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from threadline.settings import Settings
+
+__all__ = ["Busy", "Passwords"]
+
+T = TypeVar("T")
+
+
+class Busy(Exception):
+    """Too many password checks are already running or waiting."""
+
+
+class Passwords:
+    def __init__(
+        self,
+        *,
+        time_cost: int = 3,
+        memory_kib: int = 65536,
+        parallelism: int = 4,
+        concurrency: int = 2,
+        queue: int = 16,
+    ) -> None:
+        self.hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
+        )
+        self.concurrency = concurrency
+        self.queue = queue
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._waiting = 0
+        self._dummy: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Passwords:
+        return cls(
+            time_cost=settings.password_time_cost,
+            memory_kib=settings.password_memory_kib,
+            parallelism=settings.password_parallelism,
+            concurrency=settings.password_hash_concurrency,
+            queue=settings.password_hash_queue,
+        )
+
+    def hash_sync(self, password: str) -> str:
+        """For the CLI, which runs one at a time."""
+        return self.hasher.hash(password)
+
+    async def hash(self, password: str) -> str:
+        return await self._run(self.hasher.hash, password)
+
+    async def verify(self, stored_hash: str | None, password: str) -> bool:
+        """True when ``password`` matches. With no stored hash (an unknown email, a
+        token-only user) it checks against a dummy hash made with the same
+        parameters, so the answer costs the same and tells nobody who has an account."""
+        if stored_hash is None:
+            if self._dummy is None:
+                self._dummy = await self._run(self.hasher.hash, "threadline: no such account")
+            await self._run(self._check, self._dummy, password)
+            return False
+        return await self._run(self._check, stored_hash, password)
+
+    def _check(self, stored_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(stored_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def _run(self, fn: Callable[[str, str], T] | Callable[[str], T], *args: str) -> T:
+        if self._limiter is None:  # made on the event loop that first needs it
+            self._limiter = anyio.CapacityLimiter(self.concurrency)
+        if self._limiter.borrowed_tokens >= self.concurrency and self._waiting >= self.queue:
+            raise Busy("too many sign-ins at once; try again in a few seconds")
+        self._waiting += 1
+        try:
+            await self._limiter.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            return await anyio.to_thread.run_sync(fn, *args)  # type: ignore[arg-type]
+        finally:
+            self._limiter.release()

@@ -1,0 +1,114 @@
+"""Signing in: throttle, check the password under the hashing bound, open a session.
+
+The answer costs the same for an unknown email, a deactivated user and a wrong
+password (each runs one argon2 check), so timing tells nobody who has an account.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from litestar import Request
+from litestar.middleware.csrf import generate_csrf_token
+
+from threadline.actions.logins import clear_failures, recent_failures, record_failure
+from threadline.actions.sessions import end_session, open_session
+from threadline.bootstrap import Container
+from threadline.core.throttle import ThrottlePolicy, wait_before_next_try
+from threadline.settings import Settings
+from threadline.storage.tables import users
+
+__all__ = ["Failed", "SignedIn", "Throttled", "client_address", "sign_in"]
+
+MAX_PASSWORD = 1024  # argon2 hashes any length; nobody's password is longer
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    session_token: str
+    csrf_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    retry_after: int  # seconds
+
+
+def client_address(request: Request[Any, Any, Any], trusted_proxies: list[str]) -> str:
+    """The socket peer; through a trusted proxy, the nearest untrusted X-Forwarded-For hop."""
+    client = request.scope.get("client")
+    peer = str(client[0]) if client else "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed(hops):
+        if hop and hop not in trusted_proxies:
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a proxy we trust would not write this
+    return peer
+
+
+def _policies(settings: Settings) -> tuple[ThrottlePolicy, ThrottlePolicy]:
+    window = timedelta(minutes=settings.login_window_minutes)
+    backoff = timedelta(seconds=settings.login_backoff_seconds)
+    return (
+        ThrottlePolicy(window, settings.login_max_failures_per_account, backoff),
+        ThrottlePolicy(window, settings.login_max_failures_per_client, backoff),
+    )
+
+
+async def sign_in(
+    c: Container, *, email: str, password: str, client: str, previous: str | None = None
+) -> SignedIn | Failed | Throttled:
+    """SignedIn, Failed or Throttled; raises passwords.Busy when hashing is saturated.
+    ``previous`` is the session id the browser already holds, if any."""
+    email = email.strip().lower()
+    account_policy, client_policy = _policies(c.settings)
+    now = c.clock.now()
+    since = now - account_policy.window
+    account, address = await c.db.read(
+        lambda conn: recent_failures(conn, email=email, client=client, since=since)
+    )
+    wait = max(
+        wait_before_next_try(account.count, account.latest, now, account_policy),
+        wait_before_next_try(address.count, address.latest, now, client_policy),
+    )
+    if wait > timedelta(0):
+        return Throttled(max(1, math.ceil(wait.total_seconds())))
+    row = await c.db.read(
+        lambda conn: conn.execute(
+            sa.select(users.c.id, users.c.password_hash, users.c.deactivated_at).where(
+                users.c.email == email
+            )
+        ).first()
+    )
+    usable = row is not None and row.deactivated_at is None and len(password) <= MAX_PASSWORD
+    stored = row.password_hash if usable and row is not None else None
+    ok = await c.passwords.verify(stored, password[:MAX_PASSWORD])
+    if not ok or row is None:
+        await c.bus.execute(lambda tx: record_failure(tx, email=email, client=client))
+        return Failed()
+    csrf = generate_csrf_token(c.bus.cfg.secret_key)
+    lifetime = timedelta(hours=c.settings.session_hours)
+    user_id = int(row.id)
+
+    def start(tx: Any) -> str:
+        clear_failures(tx, email=email)
+        if previous:  # a fresh id at every sign-in; the browser's old one ends
+            end_session(tx, token=previous)
+        return open_session(tx, user_id=user_id, csrf_token=csrf, lifetime=lifetime)
+
+    token = await c.bus.execute(start)
+    return SignedIn(token, csrf)
