@@ -263,8 +263,12 @@ def _dkim(raw: bytes, resolver: Resolver) -> tuple[str, tuple[str, ...]]:
 
 # -- DMARC ------------------------------------------------------------------------
 def _from_domains(raw: bytes) -> list[str]:
+    end = raw.find(b"\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
     try:
-        headers = BytesHeaderParser(policy=INBOUND).parsebytes(raw)
+        # Only the header block: feeding a 36 MB body to the parser costs ~0.3 s.
+        headers = BytesHeaderParser(policy=INBOUND).parsebytes(raw[: end + 1] if end >= 0 else raw)
         values = header_all(headers, "From")
         pairs = getaddresses(values)
     except HEADER_ERRORS:
