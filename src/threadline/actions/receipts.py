@@ -201,6 +201,10 @@ def reprocess_receipt(
     key = _result_key(parsed, new_body)
     if key != row.provider_message_id:
         twin = store.find_receipt(tx, row.inbox_id, key)
+        payload = Payload(row.inbox_id, row.source, new_body)
+        if twin is not None and _reused_message_id(tx, payload, parsed, twin[0]):
+            key = _content_key(key, new_body)
+            twin = store.find_receipt(tx, row.inbox_id, key)
         if twin is not None:
             cols: dict[str, Any] = {
                 "status": "ignored",

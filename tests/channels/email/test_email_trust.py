@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import smtplib
+import sysconfig
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -323,3 +325,35 @@ async def test_an_api_conversation_id_is_honoured_only_for_its_own_customer(cont
         },
     )
     assert again.conversation_id == ana.conversation_id
+
+
+async def test_a_replayed_mail_reusing_a_message_id_is_stored(container) -> None:  # type: ignore[no-untyped-def]
+    c = container
+    inbox = await make_email_inbox(c)
+    first, _ = make_email(body="First mail.", message_id="<reused@example.com>")
+    assert (await deliver_email(c, inbox, first)).status == "processed"
+    fixed, _ = make_email(body="Second mail.", message_id="<reused@example.com>")
+    broken = fixed.replace(b"From: Ana Souza <ana@example.com>\n", b"")
+    held = await deliver_email(c, inbox, broken)
+    assert held.status == "quarantined"
+    replayed = await c.bus.replay(held.receipt_id, fixed)
+    assert replayed.status == "processed"
+    stored = await rows(c, sa.select(messages.c.text).order_by(messages.c.id))
+    assert [m.text for m in stored] == ["First mail.", "Second mail."]
+
+
+CPYTHON_EMAIL_DATA = Path(sysconfig.get_paths()["stdlib"]) / "test" / "test_email" / "data"
+
+
+async def test_cpythons_email_test_data_is_stored_once_each(container) -> None:  # type: ignore[no-untyped-def]
+    # Found in the wild: msg_01, 03, 14, 20 and 29 share one Message-ID, msg_04 and 44 another.
+    files = sorted(CPYTHON_EMAIL_DATA.glob("msg_*.txt"))
+    if not files:
+        pytest.skip("this Python was installed without its test package")
+    c = container
+    inbox = await make_email_inbox(c)
+    first = [await deliver_email(c, inbox, f.read_bytes()) for f in files]
+    assert [o.status for o in first if o.status == "duplicate"] == []
+    retries = [await deliver_email(c, inbox, f.read_bytes()) for f in files]
+    assert {o.status for o in retries} == {"duplicate"}
+    assert [o.receipt_id for o in retries] == [o.receipt_id for o in first]
