@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import base64
 import functools
+import socket
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dkim  # type: ignore[import-untyped]
+import dns.message
+import dns.rcode
+import dns.rrset
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from threadline.channels.email.authn import DnsError
 
-__all__ = ["FakeResolver", "dkim_key", "dkim_sign"]
+__all__ = ["FakeResolver", "dkim_key", "dkim_sign", "dns_server"]
 
 
 class FakeResolver:
@@ -73,3 +80,52 @@ def dkim_sign(raw: bytes, domain: str, selector: str = "s1") -> bytes:
         include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
     )
     return bytes(signature) + raw
+
+
+@contextmanager
+def dns_server(zone: FakeResolver) -> Iterator[int]:
+    """A real DNS server on UDP 127.0.0.1 answering from ``zone``; yields its port.
+
+    For testing the resolver that talks to the system's DNS: the same questions,
+    over the wire, without the internet. Unknown names get NXDOMAIN.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                wire, peer = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            query = dns.message.from_wire(wire)
+            question = query.question[0]
+            name = question.name.to_text(True).lower()
+            rtype = dns.rdatatype.to_text(question.rdtype)
+            reply = dns.message.make_response(query)
+            values = zone.records.get((name, rtype), [])
+            if not any(n == name for n, _ in zone.records):
+                reply.set_rcode(dns.rcode.NXDOMAIN)
+            elif values:
+                texts = [_zone_text(rtype, v) for v in values]
+                reply.answer.append(dns.rrset.from_text_list(name + ".", 300, "IN", rtype, texts))
+            sock.sendto(reply.to_wire(), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(sock.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+def _zone_text(rtype: str, value: str) -> str:
+    if rtype != "TXT":
+        return value if rtype != "MX" else value + "."
+    # One TXT record may hold several strings of at most 255 bytes each.
+    chunks = [value[i : i + 200] for i in range(0, len(value), 200)] or [""]
+    return " ".join('"' + c.replace('"', '\\"') + '"' for c in chunks)

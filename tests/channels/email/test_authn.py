@@ -4,10 +4,11 @@ mail signed by dkimpy as the sender's own server would sign it."""
 from __future__ import annotations
 
 import pytest
-from tests.support.dns import FakeResolver, dkim_sign
+from tests.support.dns import FakeResolver, dkim_key, dkim_sign, dns_server
 from tests.support.factories import make_email
+from tests.support.servers import free_port
 
-from threadline.channels.email.authn import Verdict, authenticate
+from threadline.channels.email.authn import DnsError, DnsResolver, Verdict, authenticate
 
 SENDER_IP = "192.0.2.10"  # inside example.com's SPF range
 OTHER_IP = "203.0.113.9"
@@ -129,3 +130,30 @@ def test_a_verdict_survives_the_receipt_context_and_rejects_junk() -> None:
     assert Verdict.from_context(v.as_context()) == v
     for junk in (None, "fail", {"spf": "pass"}, {"spf": "x", "dkim": "pass", "dmarc": "fail"}, []):
         assert Verdict.from_context(junk) is None
+
+
+def test_the_dns_resolver_asks_a_real_server() -> None:
+    zone = FakeResolver()
+    zone.publish_dkim("example.com")  # longer than one 255-byte TXT string
+    zone.add("example.com", "MX", "10 mx.example.com").add("mx.example.com", "A", "192.0.2.25")
+    with dns_server(zone) as port:
+        resolver = DnsResolver(timeout=2, nameservers=["127.0.0.1"], port=port)
+        assert resolver.lookup("s1._domainkey.example.com", "TXT") == [dkim_key()[1]]
+        assert resolver.lookup("example.com", "MX") == ["10 mx.example.com"]
+        assert resolver.lookup("mx.example.com", "A") == ["192.0.2.25"]
+        assert resolver.lookup("example.com", "TXT") == []  # the name exists, no TXT
+        assert resolver.lookup("nowhere.example.com", "TXT") == []  # NXDOMAIN
+        signed = dkim_sign(RAW, "example.com")
+        assert check(signed, FakeResolver()).dkim == "fail"
+        assert (
+            authenticate(
+                signed, ip=OTHER_IP, mail_from="x@evil.test", helo="h", resolver=resolver
+            ).dkim
+            == "pass"
+        )
+
+
+def test_an_unreachable_dns_server_is_a_dns_error() -> None:
+    resolver = DnsResolver(timeout=0.5, nameservers=["127.0.0.1"], port=free_port())
+    with pytest.raises(DnsError):
+        resolver.lookup("example.com", "TXT")

@@ -61,15 +61,21 @@ class Resolver(Protocol):
 class DnsResolver:
     """The system's DNS, through dnspython, with a short per-question budget."""
 
-    def __init__(self, timeout: float = 3.0) -> None:
+    def __init__(
+        self, timeout: float = 3.0, nameservers: list[str] | None = None, port: int = 53
+    ) -> None:
         self.timeout = timeout
+        self._resolver = dns.resolver.Resolver(configure=nameservers is None)
+        if nameservers is not None:
+            self._resolver.nameservers = list(nameservers)
+            self._resolver.port = port
 
     def lookup(self, name: str, rtype: str) -> list[str]:
         if rtype not in _RTYPES:
             raise ValueError(f"unsupported record type {rtype}")
         try:
-            answer = dns.resolver.resolve(
-                name, rtype, lifetime=self.timeout, raise_on_no_answer=False
+            answer = self._resolver.resolve(
+                name, rtype, lifetime=self.timeout, raise_on_no_answer=False, search=False
             )
         except dns.resolver.NXDOMAIN:
             return []
