@@ -50,10 +50,17 @@ async def _check_sender(
     check = functools.partial(
         authenticate, raw, ip=ip, mail_from=mail_from, helo=helo, resolver=resolver
     )
-    if len(raw) <= PROCESS_BYTES:
-        # DNS lookups block; a slow zone must not stall every other request.
-        return await anyio.to_thread.run_sync(check)
-    return await asyncio.get_running_loop().run_in_executor(_checker(), check)
+    try:
+        if len(raw) <= PROCESS_BYTES:
+            # DNS lookups block; a slow zone must not stall every other request.
+            return await anyio.to_thread.run_sync(check)
+        return await asyncio.get_running_loop().run_in_executor(_checker(), check)
+    except Exception:
+        # The checks must never cost us the mail (a 451 would repeat for ever):
+        # store it unjudged, and start a fresh worker next time.
+        log.exception("smtp.sender_check_failed")
+        _checker.cache_clear()
+        return Verdict("temperror", "temperror", "temperror")
 
 
 def _split(address: str) -> tuple[str, str]:
@@ -119,14 +126,12 @@ class InboundSmtpHandler:
             "rcpt_tos": list(envelope.rcpt_tos),
             "peer": peer,
         }
+        if self.resolver is not None:
+            context["helo"] = session.host_name
+            verdict = await _check_sender(raw, peer, mail_from, session.host_name, self.resolver)
+            context["auth"] = verdict.as_context()
         seen: set[int] = set()
         try:
-            if self.resolver is not None:
-                context["helo"] = session.host_name
-                verdict = await _check_sender(
-                    raw, peer, mail_from, session.host_name, self.resolver
-                )
-                context["auth"] = verdict.as_context()
             for rcpt in envelope.rcpt_tos:
                 inbox = await self._inbox_for(rcpt)
                 if inbox is None or inbox.id in seen:
