@@ -81,6 +81,14 @@ def test_a_signature_broken_in_transit_fails() -> None:
     assert (v.dkim, v.dmarc) == ("fail", "fail")
 
 
+def test_a_second_author_does_not_hide_a_forged_first() -> None:
+    raw, _ = make_email(sender="ana@example.com")
+    raw = raw.replace(b"From: Ana Souza <ana@example.com>", b"From: ana@example.com, me@evil.test")
+    dns = zone().add("_dmarc.evil.test", "TXT", "v=DMARC1; p=none")
+    v = check(dkim_sign(raw, "evil.test"), dns)
+    assert (v.dmarc, v.from_domain, v.forged) == ("fail", "example.com", True)
+
+
 def test_policy_none_still_fails_but_says_so() -> None:
     v = check(RAW, zone("v=DMARC1; p=none"))
     assert (v.dmarc, v.policy, v.forged) == ("fail", "none", True)
