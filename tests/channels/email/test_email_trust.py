@@ -25,7 +25,9 @@ from tests.support.servers import free_port
 
 from threadline.actions.inboxes import add_inbox
 from threadline.actions.replies import send_reply
+from threadline.channels.email.parse import parse_email
 from threadline.channels.email.smtp import PROCESS_BYTES, RELOAD_INTERVAL, start_smtp_server
+from threadline.core.model import DeliveryStatus, Ignored, StatusUpdate
 from threadline.storage.tables import conversations, identities, inbound_receipts, messages
 
 pytestmark = pytest.mark.anyio
@@ -233,6 +235,28 @@ async def test_a_plain_bounce_to_the_bounce_address_still_fails_the_reply(
     await smtp_send(smtp, notice, to=bounce_address, mail_from="")
     row = (await rows(c, sa.select(messages).where(messages.c.id == out.id)))[0]
     assert row.status == "failed"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ("From: Mail Delivery System <Mailer-Daemon@mx.exim.example>", "failed"),
+        ("From: root@mx.exim.example\r\nX-Failed-Recipients: ana@example.com", "failed"),
+        ("From: Ana Souza <ana@example.com>", "auto-reply"),
+    ],
+)
+def test_auto_submitted_mail_to_the_bounce_address(headers: str, expected: str) -> None:
+    # Exim's plain-text bounces say Auto-Submitted: auto-replied, as out-of-offices do.
+    raw = (
+        f"{headers}\r\nTo: bounce+m7.Q@acme.test\r\nSubject: Mail delivery failed\r\n"
+        "Auto-Submitted: auto-replied\r\n\r\nA message that you sent could not be delivered.\r\n"
+    ).encode()
+    result = parse_email(raw, rcpt_tos=["bounce+m7.Q@acme.test"], mail_from="")
+    if expected == "failed":
+        assert isinstance(result, StatusUpdate)
+        assert result.status is DeliveryStatus.FAILED
+    else:
+        assert result == Ignored("auto-reply to our mail (auto-submitted: auto-replied)")
 
 
 # -- inboxes and size -----------------------------------------------------------
