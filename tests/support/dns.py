@@ -104,6 +104,7 @@ def dns_server(zone: FakeResolver) -> Iterator[int]:
             question = query.question[0]
             name = question.name.to_text(True).lower()
             rtype = dns.rdatatype.to_text(question.rdtype)
+            zone.asked.append((name, rtype))
             reply = dns.message.make_response(query)
             values = zone.records.get((name, rtype), [])
             if not any(n == name for n, _ in zone.records):

@@ -3,6 +3,8 @@ mail signed by dkimpy as the sender's own server would sign it."""
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from tests.support.dns import FakeResolver, dkim_key, dkim_sign, dns_server
 from tests.support.factories import make_email
@@ -159,6 +161,18 @@ def test_the_dns_resolver_asks_a_real_server() -> None:
             ).dkim
             == "pass"
         )
+
+
+def test_the_dns_resolver_caches_answers_and_pickles_without_them() -> None:
+    zone = FakeResolver().add("_dmarc.example.com", "TXT", "v=DMARC1; p=reject")
+    with dns_server(zone) as port:
+        resolver = DnsResolver(timeout=2, nameservers=["127.0.0.1"], port=port)
+        for _ in range(3):
+            assert resolver.lookup("_dmarc.example.com", "TXT") == ["v=DMARC1; p=reject"]
+        assert zone.asked == [("_dmarc.example.com", "TXT")]
+        copy = pickle.loads(pickle.dumps(resolver))  # as sent to the worker process
+        assert copy.lookup("_dmarc.example.com", "TXT") == ["v=DMARC1; p=reject"]
+        assert len(zone.asked) == 2
 
 
 def test_an_unreachable_dns_server_is_a_dns_error() -> None:

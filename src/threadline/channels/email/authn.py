@@ -62,22 +62,45 @@ class Resolver(Protocol):
 
 
 class DnsResolver:
-    """The system's DNS, through dnspython, with a short per-question budget."""
+    """The system's DNS, through dnspython, with a short per-question budget.
+
+    Answers are cached for their TTL: a busy sender's SPF and DMARC records are
+    asked once, not for every mail. Pickles without its cache, for the worker
+    process that checks large mail.
+    """
 
     def __init__(
         self, timeout: float = 3.0, nameservers: list[str] | None = None, port: int = 53
     ) -> None:
         self.timeout = timeout
-        self._resolver = dns.resolver.Resolver(configure=nameservers is None)
-        if nameservers is not None:
-            self._resolver.nameservers = list(nameservers)
-            self._resolver.port = port
+        self.nameservers = nameservers
+        self.port = port
+        self._resolver: dns.resolver.Resolver | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"timeout": self.timeout, "nameservers": self.nameservers, "port": self.port}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.timeout = state["timeout"]
+        self.nameservers = state["nameservers"]
+        self.port = state["port"]
+        self._resolver = None
+
+    def _client(self) -> dns.resolver.Resolver:
+        if self._resolver is None:
+            resolver = dns.resolver.Resolver(configure=self.nameservers is None)
+            if self.nameservers is not None:
+                resolver.nameservers = list(self.nameservers)
+                resolver.port = self.port
+            resolver.cache = dns.resolver.LRUCache(10_000)
+            self._resolver = resolver
+        return self._resolver
 
     def lookup(self, name: str, rtype: str) -> list[str]:
         if rtype not in _RTYPES:
             raise ValueError(f"unsupported record type {rtype}")
         try:
-            answer = self._resolver.resolve(
+            answer = self._client().resolve(
                 name, rtype, lifetime=self.timeout, raise_on_no_answer=False, search=False
             )
         except dns.resolver.NXDOMAIN:
