@@ -6,6 +6,8 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.support.dns import FakeResolver, dkim_key, dkim_sign, dns_server
 from tests.support.factories import make_email
 from tests.support.servers import free_port
@@ -179,3 +181,20 @@ def test_an_unreachable_dns_server_is_a_dns_error() -> None:
     resolver = DnsResolver(timeout=0.5, nameservers=["127.0.0.1"], port=free_port())
     with pytest.raises(DnsError):
         resolver.lookup("example.com", "TXT")
+
+
+SIGNED = dkim_sign(RAW, "example.com")
+
+
+@given(
+    cut=st.integers(0, len(SIGNED)),
+    junk=st.binary(max_size=64),
+    keep=st.integers(0, len(SIGNED)),
+)
+def test_a_mangled_signed_mail_never_raises(cut: int, junk: bytes, keep: int) -> None:
+    # The checks run on whatever a stranger's MTA sends: a bad byte anywhere,
+    # in the signature or the From header, yields a verdict and nothing else.
+    raw = SIGNED[:cut] + junk + SIGNED[cut:][:keep]
+    v = check(raw, zone())
+    assert isinstance(v, Verdict)
+    assert v.dmarc in {"pass", "fail", "none", "permerror", "temperror"}
