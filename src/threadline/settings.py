@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # Inbound email size cap, over SMTP, the email webhook and IMAP. Gmail and
     # Microsoft 365 accept 25 MB of attachments, which base64 makes about 35 MB.
     email_max_bytes: int = 36 * 1024 * 1024
+    # The SMTP server checks SPF, DKIM and DMARC itself (it is the MX). Turn off
+    # behind a relay: SPF would judge the relay, and the relay's own
+    # Authentication-Results are read instead.
+    smtp_check_senders: bool = True
     run_jobs: bool = True
     log_level: str = "info"
     # The local stand-ins for Twilio, Meta and Telegram under /sandbox/ (demo and

@@ -126,6 +126,49 @@ CASES = [
         False,
     ),
     (
+        "a Message-ID in References from someone else's sender is ignored, like [#n]",
+        dict(
+            channel=Channel.EMAIL,
+            subject="Re: order late",
+            candidates=[],
+            hinted=[Hinted(HintKind.MESSAGE_ID, conv(32, customer=BOB))],
+        ),
+        None,
+        False,
+    ),
+    (
+        "a Message-ID hint from the conversation's own customer threads",
+        dict(
+            channel=Channel.EMAIL,
+            subject="something else",
+            candidates=[conv(33)],
+            hinted=[Hinted(HintKind.MESSAGE_ID, conv(33))],
+        ),
+        33,
+        False,
+    ),
+    (
+        "an API conversation_id of someone else's conversation is not honoured",
+        dict(
+            channel=Channel.API,
+            candidates=[conv(34)],
+            hinted=[Hinted(HintKind.SESSION, conv(35, customer=BOB))],
+        ),
+        34,
+        False,
+    ),
+    (
+        "a reply token from a claimed sender does not join someone else's conversation",
+        dict(
+            channel=Channel.EMAIL,
+            verified=False,
+            candidates=[],
+            hinted=[Hinted(HintKind.REPLY_TOKEN, conv(36, customer=BOB))],
+        ),
+        None,
+        False,
+    ),
+    (
         "a claimed identity never pulls a message into someone else's conversation",
         dict(
             channel=Channel.EMAIL,

@@ -19,7 +19,7 @@ from threadline.core.capabilities import ReplyRefused, check_reply
 from threadline.core.channels import REPLY_IDENTITY
 from threadline.core.events import ReplyQueued
 from threadline.core.model import AuthorType, Channel, ConversationStatus, DeliveryStatus, Direction
-from threadline.core.tokens import message_id_for
+from threadline.core.tokens import new_message_id
 from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
 from threadline.storage.tables import conversations, identities, inboxes, messages
@@ -176,7 +176,7 @@ def send_reply(
         tx.conn.execute(
             messages.update()
             .where(messages.c.id == message_id)
-            .values(provider_message_id=message_id_for(conversation_id, message_id, domain))
+            .values(provider_message_id=new_message_id(domain))
         )
     add_entry(
         tx,

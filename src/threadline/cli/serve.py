@@ -40,7 +40,13 @@ async def serve(container: Container, *, on_ready: str | None = None) -> None:
     )
     smtp = None
     if settings.smtp_port:
-        smtp = await start_smtp_server(container.bus, settings.smtp_host, settings.smtp_port)
+        smtp = await start_smtp_server(
+            container.bus,
+            settings.smtp_host,
+            settings.smtp_port,
+            max_bytes=settings.email_max_bytes,
+            check_senders=settings.smtp_check_senders,
+        )
     # Everything built so far (the app, the schema, the adapters) lives as long as
     # the process; keeping it out of the collector's sight cut the API's p99 from
     # ~105 ms to ~35 ms (bench/ingest.py), because full collections stop walking it.

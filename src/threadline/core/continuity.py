@@ -75,11 +75,14 @@ class Decision:
     reason: str
 
 
-# Hints that carry a secret we issued (a Message-ID we generated, a signed
-# token, a session) are trusted from any verified sender: a colleague on CC
-# replying to our mail belongs in the thread. A bare "[#123]" is guessable, so
-# it counts only from the conversation's own customer.
-_SECRET_HINTS = (HintKind.SESSION, HintKind.REPLY_TOKEN, HintKind.MESSAGE_ID)
+# Only a signed reply+<token>@ address proves, on its own, that the sender was
+# given the thread: a colleague who answers our mail ("reply all" goes to that
+# address) belongs in it. Every other hint counts only from the conversation's
+# own customer: "[#123]" is guessable; a Message-ID in References may be one the
+# customer's mail client chose (guessable, and seen by everyone on CC), and an
+# API caller naming a conversation_id has proved nothing about who owns it.
+_HINT_ORDER = (HintKind.SESSION, HintKind.REPLY_TOKEN, HintKind.MESSAGE_ID, HintKind.TICKET_NUMBER)
+_SECRET_HINTS = frozenset({HintKind.REPLY_TOKEN})
 
 
 def _still_open(c: Candidate) -> bool:
@@ -116,12 +119,12 @@ def pick_conversation(
     someone else. ``customer_id`` is None for a customer created by this message.
     """
     policy = policy or Policy()
-    for kind in (*_SECRET_HINTS, HintKind.TICKET_NUMBER):
+    for kind in _HINT_ORDER:
         for h in hinted:
             if h.kind is not kind:
                 continue
             own = customer_id is not None and h.conversation.customer_id == customer_id
-            if not own and (kind is HintKind.TICKET_NUMBER or not sender_verified):
+            if not own and (kind not in _SECRET_HINTS or not sender_verified):
                 continue
             decided = _continue(h.conversation, now, policy, f"thread hint: {kind.value}")
             if decided is not None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 
-__all__ = ["message_id_for", "sign_id", "verify_id"]
+__all__ = ["new_message_id", "sign_id", "verify_id"]
 
 _MAC_HEX = 12  # 48 bits: enough against guessing, short enough for an address
 
@@ -37,11 +38,15 @@ def verify_id(purpose: str, token: str, secret: str) -> int | None:
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
-def message_id_for(conversation_id: int, message_id: int, domain: str) -> str:
-    """Our email Message-ID (without brackets). It names the conversation, so a reply
-    whose client kept only In-Reply-To still finds its thread, and channels/email/loops
-    recognizes our own mail coming back by this shape."""
+def new_message_id(domain: str) -> str:
+    """A fresh email Message-ID for our outbound mail (without brackets).
+
+    128 random bits: a Message-ID in References is a thread hint, so nobody may
+    guess one of ours. It names nothing; the conversation is found by looking the
+    id up among stored messages. channels/email/loops recognizes our own mail
+    coming back by the "tl." shape.
+    """
     domain = domain.strip().lower()
     if not _DOMAIN.fullmatch(domain):
         raise ValueError(f"not a domain: {domain!r}")
-    return f"ticket-{conversation_id}.msg-{message_id}@{domain}"
+    return f"tl.{secrets.token_hex(16)}@{domain}"

@@ -31,6 +31,7 @@ __all__ = [
     "insert_receipt",
     "insert_timeline_entry",
     "name_customer",
+    "same_payload",
     "touch_conversation",
 ]
 
@@ -60,6 +61,15 @@ _FIND_RECEIPT = Statement(
 def find_receipt(tx: Tx, inbox_id: int, key: str) -> tuple[int, str, int | None] | None:
     row = run(tx, _FIND_RECEIPT, {"inbox_id": inbox_id, "key": key}).fetchone()
     return None if row is None else (row[0], row[1], row[2])
+
+
+_SAME_PAYLOAD = Statement("SELECT 1 FROM inbound_receipts WHERE id = :id AND payload = :payload")
+
+
+def same_payload(tx: Tx, receipt_id: int, payload: bytes) -> bool:
+    """Whether the receipt holds exactly these bytes (compared in the database:
+    no need to fetch a stored mail of tens of MB to learn it is another one)."""
+    return run(tx, _SAME_PAYLOAD, {"id": receipt_id, "payload": payload}).fetchone() is not None
 
 
 _INSERT_RECEIPT = Statement(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage, MIMEPart
@@ -11,11 +12,13 @@ from email.message import EmailMessage, MIMEPart
 import pytest
 
 from threadline.channels.email.compose import compose_reply, normalize_subject
+from threadline.channels.email.loops import is_ours
 from threadline.channels.email.parse import parse_email
 from threadline.core.model import Ignored, InboundMessage
-from threadline.core.tokens import message_id_for
+from threadline.core.tokens import new_message_id
 
 PARENT = "CAJx9fPq3Rk+Lm2vC8Hc_T0dZ4y=8Q7sVb1nP5wX@mail.gmail.com"
+OURS = "tl.5f0c1d6a9be24b7e8f3a6c2d1e0b9a87@support.example"
 CET = timezone(timedelta(hours=1))
 
 
@@ -37,7 +40,7 @@ def reply(
         subject=subject,
         text=text,
         html=html,
-        message_id=message_id_for(1042, 11, "support.example"),
+        message_id=OURS,
         in_reply_to=in_reply_to,
         references=references,
         reply_to=reply_to,
@@ -70,7 +73,7 @@ def test_threading_headers() -> None:
     assert str(msg["Reply-To"]) == "reply+Yn7kQ2xv.9Zs_abc@support.example"
     assert str(msg["Subject"]) == "Re: [#1042] Order never arrived"
     assert str(msg["Date"]) == "Mon, 03 Nov 2025 10:12:00 +0100"
-    assert str(msg["Message-ID"]) == "<ticket-1042.msg-11@support.example>"
+    assert str(msg["Message-ID"]) == f"<{OURS}>"
     assert str(msg["In-Reply-To"]) == f"<{PARENT}>"
     assert str(msg["References"]) == f"<ticket-1042.msg-7@support.example> <{PARENT}>"
     assert "Auto-Submitted" not in msg
@@ -180,7 +183,7 @@ def test_naive_date_is_refused() -> None:
 def test_reply_parsed_back_threads_under_the_parent() -> None:
     parsed = parse_email(wire(reply()))
     assert isinstance(parsed, InboundMessage)
-    assert parsed.provider_message_id == "ticket-1042.msg-11@support.example"
+    assert parsed.provider_message_id == OURS
     assert parsed.hints.message_ids == ("ticket-1042.msg-7@support.example", PARENT)
     assert parsed.hints.ticket_number == 1042
     assert parsed.text == "Hello Ana,\n\nyour parcel is on its way."
@@ -202,16 +205,26 @@ def test_our_own_message_coming_back_is_ignored() -> None:
 # --- ids and subjects --------------------------------------------------------
 
 
-def test_message_id_for() -> None:
-    assert message_id_for(1042, 8, "Support.Example") == "ticket-1042.msg-8@support.example"
+def test_new_message_ids_are_random_and_name_no_conversation() -> None:
+    ids = {new_message_id("Support.Example") for _ in range(1000)}
+    assert len(ids) == 1000
+    for mid in ids:
+        local, _, domain = mid.partition("@")
+        assert domain == "support.example"
+        assert re.fullmatch(r"tl\.[0-9a-f]{32}", local)  # 128 random bits
+
+
+def test_a_new_message_id_comes_back_as_our_own() -> None:
+    assert is_ours(new_message_id("support.example"), ["support.example"])
+    assert not is_ours(new_message_id("support.example"), ["other.example"])
 
 
 @pytest.mark.parametrize(
     "domain", ["", "support example", "a@support.example", "<support.example>"]
 )
-def test_message_id_for_refuses_a_bad_domain(domain: str) -> None:
+def test_new_message_id_refuses_a_bad_domain(domain: str) -> None:
     with pytest.raises(ValueError, match="not a domain"):
-        message_id_for(1, 2, domain)
+        new_message_id(domain)
 
 
 @pytest.mark.parametrize(

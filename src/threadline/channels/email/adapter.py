@@ -11,6 +11,7 @@ from typing import Any
 
 import aiosmtplib
 
+from threadline.channels.email.authn import Verdict
 from threadline.channels.email.compose import compose_reply
 from threadline.channels.email.parse import parse_email
 from threadline.core.model import DeliveryError, OutboundMessage, ParseResult
@@ -38,6 +39,8 @@ class EmailParser:
             max_attachment_bytes=int(
                 inbox.config.get("max_attachment_bytes", MAX_ATTACHMENT_BYTES)
             ),
+            # Stored with the receipt, so a replay judges the sender as we did then.
+            auth=Verdict.from_context(context.get("auth")),
         )
 
 

@@ -96,10 +96,16 @@ def bounce_address_mail(
     """What mail to our VERP address means when it is not a RFC 3464 report."""
     # Mail to a VERP address is never a customer message. Mailer daemons that
     # ignore RFC 3464 still send from the null sender or postmaster; anything
-    # else there is an auto-reply that went to our Return-Path.
+    # else there is an auto-reply that went to our Return-Path. RFC 3834 asks
+    # auto-replies (an out-of-office) to use the null sender too, but they say
+    # Auto-Submitted; Exim's plain bounces say it as well, and X-Failed-Recipients.
     from_local = parseaddr(header(msg, "From"))[1].partition("@")[0].lower()
+    daemon = from_local in {"mailer-daemon", "postmaster"} or "X-Failed-Recipients" in msg
+    auto = header(msg, "Auto-Submitted").split(";")[0].strip().lower()
+    if auto and auto != "no" and not daemon:
+        return Ignored(f"auto-reply to our mail (auto-submitted: {auto})")
     null = mail_from == "" or "".join(header(msg, "Return-Path").split()) == "<>"
-    if null or from_local in {"mailer-daemon", "postmaster"}:
+    if null or daemon:
         return StatusUpdate(
             status=DeliveryStatus.FAILED,
             provider_message_ids=(f"verp:{verp}",),

@@ -15,8 +15,9 @@ from threadline.channels.email.headers import header
 
 __all__ = ["automatic", "is_ours"]
 
-# Mirrors core.tokens.message_id_for: only a Message-ID we minted can be our echo.
-_OWN_ID = re.compile(r"ticket-\d+\.msg-\d+@(?P<domain>.+)", re.IGNORECASE)
+# Mirrors core.tokens.new_message_id: only a Message-ID we minted can be our echo.
+# The ticket- shape is what we minted before the ids became random.
+_OWN_ID = re.compile(r"(?:tl\.[0-9a-f]{32}|ticket-\d+\.msg-\d+)@(?P<domain>.+)", re.IGNORECASE)
 
 
 def is_ours(message_id: str, our_domains: Sequence[str]) -> bool:

@@ -19,6 +19,7 @@ from email.headerregistry import AddressHeader, DateHeader
 from email.message import Message
 from email.utils import getaddresses
 
+from threadline.channels.email.authn import Verdict
 from threadline.channels.email.body import attachments, bodies
 from threadline.channels.email.bounces import bounce_address_mail, delivery_report, verp_token
 from threadline.channels.email.headers import (
@@ -61,12 +62,14 @@ def parse_email(
     mail_from: str | None = None,
     our_domains: Sequence[str] = (),
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+    auth: Verdict | None = None,
 ) -> ParseResult:
     """Parse ``raw`` as received.
 
     ``mail_from`` is the SMTP envelope sender ("" for the null sender, None when
     unknown, as with IMAP). ``our_domains``, when given, limits reply+/bounce+
     tokens to our own addresses and lets us recognise our own mail coming back.
+    ``auth`` is our own SPF/DKIM/DMARC verdict, when our SMTP server took the mail.
     """
     msg = message_from_bytes(raw, policy=INBOUND)
     if not msg.keys():
@@ -90,7 +93,7 @@ def parse_email(
     sender_name, sender_addr = _sender(msg)
     warnings: list[str] = []
     verified = True
-    failed = _auth_failures(msg)
+    failed = _auth_failures(msg) or ("DMARC" if auth is not None and auth.forged else None)
     if failed:
         verified = False
         warnings.append(f"{failed} failed: the sender may be forged")
