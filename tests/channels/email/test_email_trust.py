@@ -266,7 +266,12 @@ async def test_an_inbox_added_while_running_gets_mail_at_once(container, smtp) -
     # Added as the admin UI does it, without telling the SMTP server.
     await c.bus.execute(
         lambda tx: add_inbox(
-            tx, channel="email", name="Sales", address="sales@acme.test", config={}
+            tx,
+            channel="email",
+            name="Sales",
+            address="sales@acme.test",
+            config={},
+            secret=c.bus.cfg.secret_key,
         )
     )
     raw, mid = make_email(to="sales@acme.test")
@@ -293,7 +298,12 @@ async def test_unknown_recipients_reload_the_inboxes_at_most_once_per_interval(c
             await smtp_send(port, raw, to="sales@acme.test")
         await c.bus.execute(
             lambda tx: add_inbox(
-                tx, channel="email", name="Sales", address="sales@acme.test", config={}
+                tx,
+                channel="email",
+                name="Sales",
+                address="sales@acme.test",
+                config={},
+                secret=c.bus.cfg.secret_key,
             )
         )
         # A spammer's next guess, a moment later, costs no database read.
