@@ -59,7 +59,10 @@ async def test_sandboxes_are_absent_in_production_mode(
         await make_telegram_inbox(c)
         async with api_client(c) as api:
             statuses = await send_all(api, (ACCOUNT_SID, AUTH_TOKEN), ACCESS_TOKEN, BOT_TOKEN)
+            # Nor the simulator, which plays customers through them.
+            simulator = await api.get("/simulator")
         assert statuses == [404, 404, 404]
+        assert simulator.status_code == 404
         assert await written(c) == []
     finally:
         await c.aclose()

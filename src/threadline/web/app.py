@@ -86,9 +86,9 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         route_handlers=[
             api,
             *WEBHOOKS,
-            # The provider stand-ins exist only in demo and sandbox mode.
-            *(SANDBOX if container.settings.sandbox else []),
-            *SIMULATOR,
+            # The provider stand-ins, and the simulator that plays customers through
+            # them, exist only in demo and sandbox mode.
+            *([*SANDBOX, *SIMULATOR] if container.settings.sandbox else []),
             *UI_ROUTES,
             healthz,
             metrics,
