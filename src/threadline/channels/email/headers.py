@@ -10,7 +10,8 @@ from __future__ import annotations
 import email.policy
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from email.headerregistry import BaseHeader, UnstructuredHeader
 from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
@@ -29,7 +30,20 @@ __all__ = [
 ]
 
 _ID = re.compile(r"<([^<>\s]+)>")
-HEADER_ERRORS = (ValueError, IndexError, TypeError, AttributeError)
+# What the stdlib's header parsers raise on malformed input (a Date: in year
+# 10**12 overflows, an empty encoded word indexes past its end); RecursionError
+# for deeply nested comments and groups.
+HEADER_ERRORS = (
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
+# Parsed headers are cached by value; a long value's parse tree is large and
+# rarely repeats, so only short ones (every Content-Type we have seen) are kept.
+_CACHED_CHARS = 1024
 
 
 def decode_8bit(value: str) -> str:
@@ -58,13 +72,39 @@ else:
 
 
 class _InboundPolicy(_EmailPolicy):
+    # Told the size of every header field as the parser meets it, so that the
+    # caller can stop a parse that has read too much (see limits.py). A class
+    # attribute, so that clone(header_budget=...) accepts it.
+    header_budget: Callable[[int], None] | None = None
+
+    def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
+        if self.header_budget is not None:
+            self.header_budget(sum(len(line) for line in sourcelines))
+        name, value = super().header_source_parse(sourcelines)
+        return name, value
+
     # Every header read (msg[...], get_all, get_param, get_filename, addresses)
     # passes through here, so decoding once here covers them all. The stored raw
     # value stays as it came, so an attached mail is re-serialized byte for byte.
     def header_fetch_parse(self, name: str, value: Any) -> Any:
-        if isinstance(value, str):
-            return _parsed_header(name, decode_8bit(value))
-        return super().header_fetch_parse(name, value)
+        if not isinstance(value, str):
+            return super().header_fetch_parse(name, value)
+        value = decode_8bit(value)
+        try:
+            if len(value) <= _CACHED_CHARS:
+                return _parsed_header(name, value)
+            return _DEFAULT.header_fetch_parse(name, value)
+        except HEADER_ERRORS:
+            # A structured header the stdlib cannot parse: read it as text, so
+            # every reader gets a value and no reader loses the mail to it.
+            return _unstructured(name, value)
+
+
+def _unstructured(name: str, value: str) -> Any:
+    try:
+        return _UNSTRUCTURED(name, value)
+    except HEADER_ERRORS:  # even its encoded words are broken: the text as it came
+        return value
 
 
 @functools.lru_cache(maxsize=4096)
@@ -77,6 +117,7 @@ def _parsed_header(name: str, value: str) -> Any:
 
 
 _DEFAULT = email.policy.default
+_UNSTRUCTURED = type("UnparsableHeader", (UnstructuredHeader, BaseHeader), {})
 
 
 INBOUND = _InboundPolicy()

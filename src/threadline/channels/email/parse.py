@@ -2,7 +2,8 @@
 
 Pure: the caller has already stored the raw bytes and hands them over with the
 SMTP envelope when there was one (IMAP has none). A mail we cannot use raises
-MalformedEmail, so the caller quarantines the raw bytes instead of losing them.
+PayloadError (MalformedEmail, or EmailTooComplex past a bound of limits.py) and
+nothing else, so the caller quarantines the raw bytes with the reason.
 
 This module holds the order of the decisions (bounce, echo, machine, customer)
 and the sender; headers, bounces, loops and body hold the details of each.
@@ -14,16 +15,14 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email import message_from_bytes
 from email.headerregistry import AddressHeader, DateHeader
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.utils import getaddresses
 
 from threadline.channels.email.body import attachments, bodies
 from threadline.channels.email.bounces import bounce_address_mail, delivery_report, verp_token
 from threadline.channels.email.headers import (
     HEADER_ERRORS,
-    INBOUND,
     decode_8bit,
     header,
     header_all,
@@ -32,6 +31,7 @@ from threadline.channels.email.headers import (
     recipients,
     thread_ids,
 )
+from threadline.channels.email.limits import read_message
 from threadline.channels.email.loops import automatic, is_ours
 from threadline.core.identity import InvalidIdentity, normalize_email
 from threadline.core.model import (
@@ -40,6 +40,7 @@ from threadline.core.model import (
     Ignored,
     InboundMessage,
     ParseResult,
+    PayloadError,
     ThreadHints,
 )
 
@@ -50,7 +51,7 @@ _TICKET = re.compile(r"\[#(\d+)\]")
 _AUTH_FAIL = re.compile(r"\b(dmarc|dkim)\s*=\s*fail\b", re.IGNORECASE)
 
 
-class MalformedEmail(ValueError):
+class MalformedEmail(PayloadError):
     """The bytes are not a mail we can turn into a message; quarantine them."""
 
 
@@ -68,7 +69,26 @@ def parse_email(
     unknown, as with IMAP). ``our_domains``, when given, limits reply+/bounce+
     tokens to our own addresses and lets us recognise our own mail coming back.
     """
-    msg = message_from_bytes(raw, policy=INBOUND)
+    msg = read_message(raw)
+    try:
+        return _interpret(msg, raw, rcpt_tos, mail_from, our_domains, max_attachment_bytes)
+    except PayloadError:
+        raise
+    except (*HEADER_ERRORS, ArithmeticError, UnicodeError, LookupError) as exc:
+        # Each reader degrades on the malformed input we know of (headers.py,
+        # body.py); this is the net under the stdlib paths we have not met yet,
+        # so that no mail stops ingest: it is quarantined with what went wrong.
+        raise MalformedEmail(f"unreadable email: {type(exc).__name__}: {exc}") from exc
+
+
+def _interpret(
+    msg: EmailMessage,
+    raw: bytes,
+    rcpt_tos: Sequence[str],
+    mail_from: str | None,
+    our_domains: Sequence[str],
+    max_attachment_bytes: int,
+) -> ParseResult:
     if not msg.keys():
         raise MalformedEmail("no headers: this is not an email")
     subject = header(msg, "Subject")
