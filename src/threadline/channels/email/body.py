@@ -194,7 +194,13 @@ def _decode(data: bytes, charset: str | None) -> str:
         # Outlook labels windows-1252 text (€, curly quotes) as ISO-8859-1;
         # browsers read the label as windows-1252 for the same reason (WHATWG).
         return data.decode("cp1252", errors="replace")
-    return data.decode(codec.name, errors="replace")
+    try:
+        return data.decode(codec.name, errors="replace")
+    except (UnicodeError, LookupError):
+        # The label names a codec that is no charset: bytes.decode refuses
+        # "rot13", "base64" or "zlib", and idna, punycode and "undefined"
+        # refuse errors="replace".
+        return data.decode("utf-8", errors="replace")
 
 
 # --- attachments ------------------------------------------------------------
@@ -241,6 +247,9 @@ def attachments(msg: EmailMessage, limit: int) -> tuple[tuple[Attachment, ...], 
 
 def children(part: Message) -> list[Message]:
     """The direct subparts of ``part``; none when its payload is not a list."""
+    if not part.is_multipart():
+        # get_payload() of a leaf would decode (and copy) its text only to be dropped.
+        return []
     payload = part.get_payload()
     return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
 
@@ -258,7 +267,12 @@ def _part_bytes(part: Message) -> bytes:
     if part.get_content_type() in MESSAGE_PARTS and part.is_multipart():
         inner = children(part)
         return inner[0].as_bytes() if inner else b""
-    raw = part.get_payload()
+    try:
+        # A payload holding raw 8-bit bytes is decoded with the part's charset
+        # here, which can be a codec that refuses (idna) or no codec at all.
+        raw = part.get_payload()
+    except ValueError:
+        raw = None
     if isinstance(raw, str) and str(part.get("content-transfer-encoding", "")).lower() == "base64":
         # get_payload(decode=True) encodes the text, splits it into lines and
         # joins them again before decoding: three transient copies of what is,

@@ -63,9 +63,8 @@ def delivery_report(msg: Message, verp: str | None) -> ParseResult | None:
 
 
 def _dsn_blocks(part: Message) -> list[Message]:
-    payload = part.get_payload()
-    if isinstance(payload, list):  # the stdlib splits message/delivery-status itself
-        return [p for p in payload if isinstance(p, Message)]
+    if part.is_multipart():  # the stdlib splits message/delivery-status itself
+        return children(part)
     parser = HeaderParser(policy=policy.default)
     return [parser.parsestr(b) for b in re.split(r"\r?\n[ \t]*\r?\n", part_text(part))]
 

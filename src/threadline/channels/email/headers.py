@@ -11,6 +11,7 @@ import email.policy
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
+from email.errors import MessageError
 from email.headerregistry import BaseHeader, UnstructuredHeader
 from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
@@ -34,6 +35,7 @@ _ID = re.compile(r"<([^<>\s]+)>")
 # 10**12 overflows, an empty encoded word indexes past its end); RecursionError
 # for deeply nested comments and groups.
 HEADER_ERRORS = (
+    MessageError,  # HeaderParseError is not a ValueError
     ValueError,
     LookupError,
     TypeError,

@@ -14,6 +14,7 @@ from email.feedparser import BytesFeedParser
 from email.message import EmailMessage, Message
 from typing import Any
 
+from threadline.channels.email.body import children
 from threadline.channels.email.headers import INBOUND
 from threadline.core.model import PayloadError
 
@@ -108,6 +109,5 @@ def _check_depth(msg: Message) -> None:
         part, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise EmailTooComplex(f"MIME parts nested deeper than {MAX_DEPTH}")
-        payload = part.get_payload()
-        if isinstance(payload, list):
-            stack.extend((p, depth + 1) for p in payload if isinstance(p, Message))
+        if part.is_multipart():  # a leaf's get_payload() would decode its text
+            stack.extend((p, depth + 1) for p in children(part))

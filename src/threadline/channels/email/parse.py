@@ -163,7 +163,7 @@ def _sender(msg: Message) -> tuple[str | None, str]:
             # An encoded word in a charset it does not hold (=?utf-8?q?Andr=E9?=)
             # leaves surrogates in the display name even after INBOUND's decoding.
             return (decode_8bit(name) or None), normalize_email(addr)
-        except InvalidIdentity:
+        except (InvalidIdentity, *HEADER_ERRORS):  # normalize_email lets HeaderParseError out
             continue
     raise MalformedEmail(f"no usable From address: {header(msg, 'From')!r}")
 
