@@ -49,10 +49,8 @@ REPLY_SCAN_CHARS = 64 * 1024
 # html2text is pure Python, about 1 s a MB of HTML. Past this size the text
 # comes from lexbor's C extraction instead: plainer (no Markdown), but linear.
 HTML2TEXT_CHARS = 256 * 1024
-# Each line's trailing whitespace, as str.rstrip() sees it. Without the lookbehind
-# and the possessive run, a long run of spaces mid-line would cost quadratic time;
-# splitting into lines instead costs ~90 bytes a line (80 MB for a 35 MB body).
-_TRAILING_SPACE = re.compile(r"(?<![^\S\n])[^\S\n]++(?=\n|\Z)")
+_TIDY_SLICE = 256 * 1024
+_NEWLINES = re.compile(r"\n+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _BLOCKS = "p, div, br, tr, li, h1, h2, h3, h4, h5, h6, blockquote, pre, hr, table"
 
@@ -167,8 +165,28 @@ def sanitize_html(html: str) -> str:
 
 def _tidy(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\ufeff", "").replace("\xa0", " ")
-    text = _TRAILING_SPACE.sub("", text)
-    return _BLANK_LINES.sub("\n\n", text).strip("\n").rstrip()
+    # In slices that end after a run of newlines, so no line and no blank run
+    # is cut in two: one regex call over a whole 18 MB body held the GIL for
+    # half a second (the event loop stalled with it), and one split() of it
+    # cost ~90 bytes a line.
+    pieces: list[str] = []
+    start = trailing = 0
+    while start < len(text):
+        cut = text.find("\n", start + _TIDY_SLICE)
+        found = _NEWLINES.match(text, cut) if cut >= 0 else None
+        end = found.end() if found else len(text)
+        piece = "\n".join(line.rstrip() for line in text[start:end].split("\n"))
+        piece = _BLANK_LINES.sub("\n\n", piece)
+        lead = len(piece) - len(piece.lstrip("\n"))
+        if trailing + lead > 2:
+            # Lines of spaces at the end of the last slice became a blank run
+            # that continues into this one.
+            piece = piece[lead - max(0, 2 - trailing) :]
+        body = piece.rstrip("\n")
+        trailing = trailing + len(piece) if not body else len(piece) - len(body)
+        pieces.append(piece)
+        start = end
+    return "".join(pieces).strip("\n").rstrip()
 
 
 def part_text(part: Message) -> str:

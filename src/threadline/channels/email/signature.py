@@ -56,6 +56,11 @@ class SignedEmailBody:
         given = header.strip().removeprefix("sha256=")
         return bool(self._secret) and hmac.compare_digest(given, self._mac.hexdigest())
 
+    @property
+    def spooled_to_disk(self) -> bool:
+        """Whether the body outgrew memory and now lives in a temporary file."""
+        return bool(getattr(self._spool, "_rolled", False))
+
     def read(self) -> bytes:
         """The whole body, in one allocation (call once the signature holds)."""
         self._spool.seek(0)
