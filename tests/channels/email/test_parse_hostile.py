@@ -143,3 +143,12 @@ def test_large_html_is_read_without_html2text() -> None:
     html = "<p>Hello <b>there</b></p>" * (body.HTML2TEXT_CHARS // 20)
     text = html_to_text(html)
     assert text.startswith("Hello there\nHello there\n")
+
+
+def test_a_long_address_field_is_read_as_text_and_still_gives_its_addresses() -> None:
+    # Over 4 KiB a field skips the stdlib's quadratic address parser.
+    others = ", ".join(f"Person {i} <p{i}@example.com>" for i in range(300))
+    raw = mail(f"Cc: {others}, reply+tok3n@support.example")
+    msg = inbound(raw, our_domains=("support.example",))
+    assert msg.hints.reply_token == "tok3n"
+    assert msg.meta["cc"].startswith("Person 0 <p0@example.com>, ")
