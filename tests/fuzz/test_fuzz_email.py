@@ -5,7 +5,7 @@ a fuzzed mail is stored or quarantined (a receipt exists), never answered 5xx.
 Each example starts from a real mail and applies a few mutations aimed at what
 broke before: absurd dates, broken encoded words, huge or many headers, deep
 nesting and many parts, broken boundaries, odd charsets and transfer
-encodings, and raw byte damage.
+encodings, hostile HTML, and raw byte damage.
 """
 
 from __future__ import annotations
@@ -123,7 +123,17 @@ def _mutate(raw: bytes, data: st.DataObject) -> bytes:
     for _ in range(data.draw(st.integers(1, 4), label="mutations")):
         kind = data.draw(
             st.sampled_from(
-                ["header", "many_headers", "nest", "parts", "boundary", "charset", "cte", "bytes"]
+                [
+                    "header",
+                    "many_headers",
+                    "nest",
+                    "parts",
+                    "boundary",
+                    "charset",
+                    "cte",
+                    "bytes",
+                    "html",
+                ]
             ),
             label="kind",
         )
@@ -212,7 +222,43 @@ def _bytes(raw: bytes, data: st.DataObject) -> bytes:
     return bytes(buf)
 
 
+HTML_TAGS = ["div", "p", "td", "table", "tr", "ol", "li", "a", "blockquote", "html", "body", "br"]
+HTML_ATTRS = [
+    'class="gmail_quote"',
+    'id="appendonsend"',
+    'id="divRplyFwdMsg"',
+    'type="cite"',
+    'start="x"',
+    'start="99999999999999999999"',
+    "href",
+    'style="margin-left:1e9px"',
+    "",
+]
+html_snippets = st.lists(
+    st.one_of(
+        st.builds("<{} {}>".format, st.sampled_from(HTML_TAGS), st.sampled_from(HTML_ATTRS)),
+        st.builds("</{}>".format, st.sampled_from(HTML_TAGS)),
+        st.sampled_from(["&#99999999;", "&#0;", "&amp", "x", "<!--", "<![CDATA[", "\x00"]),
+        st.integers(1, 5000).map(lambda n: "<div>" * n),
+    ),
+    max_size=12,
+).map("".join)
+
+
+def _html(raw: bytes, data: st.DataObject) -> bytes:
+    # Into the HTML body where there is one (most fixtures carry one), else as a
+    # new text/html body.
+    snippet = data.draw(html_snippets, label="html").encode()
+    for marker in (b"<body", b"<html", b"<div", b"<p"):
+        at = raw.lower().find(marker)
+        if at >= 0:
+            return raw[:at] + snippet + raw[at:]
+    head, _, _ = raw.partition(b"\r\n\r\n")
+    return _header_line("Content-Type", "text/html") + head + b"\r\n\r\n" + snippet
+
+
 MUTATIONS: dict[str, Any] = {
+    "html": _html,
     "header": _header,
     "many_headers": _many_headers,
     "nest": _nest,
