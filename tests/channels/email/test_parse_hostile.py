@@ -11,8 +11,10 @@ from threadline.channels.email import body
 from threadline.channels.email.body import html_to_text, latest_reply
 from threadline.channels.email.limits import (
     MAX_DEPTH,
+    MAX_HEADER_BYTES,
     MAX_HEADER_FIELD_BYTES,
     MAX_HEADERS,
+    MAX_MIME_FIELD_BYTES,
     MAX_PARTS,
     EmailTooComplex,
 )
@@ -152,3 +154,17 @@ def test_a_long_address_field_is_read_as_text_and_still_gives_its_addresses() ->
     msg = inbound(raw, our_domains=("support.example",))
     assert msg.hints.reply_token == "tok3n"
     assert msg.meta["cc"].startswith("Person 0 <p0@example.com>, ")
+
+
+def test_an_oversized_mime_field_is_quarantined_with_the_reason() -> None:
+    # Read ~9 times a part by stdlib code quadratic in its parameters.
+    params = "; ".join(f"p{i}=v{i}" for i in range(MAX_MIME_FIELD_BYTES // 8))
+    with pytest.raises(EmailTooComplex, match="Content-Type field of"):
+        parse_email(mail(content_type=f"text/plain; {params}"))
+
+
+def test_more_header_bytes_than_the_bound_are_quarantined() -> None:
+    field = "X-Padding: " + "x" * 4000
+    raw = mail(*[field] * (MAX_HEADER_BYTES // 4000 + 1))
+    with pytest.raises(EmailTooComplex, match="bytes of headers"):
+        parse_email(raw)

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_HEADERS",
     "MAX_HEADER_BYTES",
     "MAX_HEADER_FIELD_BYTES",
+    "MAX_MIME_FIELD_BYTES",
     "MAX_PARTS",
     "EmailTooComplex",
     "read_message",
@@ -40,10 +41,15 @@ MAX_PARTS = 1000
 MAX_HEADERS = 10_000
 # The stdlib parses a structured header in time quadratic in its length (a 440 KB
 # To: takes 14 s). The longest real fields are a Cc: of several hundred people or
-# the References of a long thread, about 25 KB; the total bounds the sum over
-# every field we might read.
+# the References of a long thread, about 25 KB. The total bounds the sum over
+# every field we might read: hostile headers cost up to ~5 s a MB to read, real
+# mail carries ~50 KB at the top and ~250 bytes a part (250 KB at MAX_PARTS).
 MAX_HEADER_FIELD_BYTES = 32 * 1024
-MAX_HEADER_BYTES = 1024 * 1024
+MAX_HEADER_BYTES = 512 * 1024
+# Content-Type and Content-Disposition are read about nine times per part, by
+# stdlib code quadratic in their parameters. Real ones are under 1 KB; a long
+# RFC 2231 filename (255 characters, percent-encoded UTF-8) stays under 3 KB.
+MAX_MIME_FIELD_BYTES = 8 * 1024
 
 # Feeding the parser in slices avoids the whole-message str (and the StringIO
 # copy, four bytes a character) that message_from_bytes builds: for a 35 MB mail
@@ -66,11 +72,13 @@ class _Budget:
         if self.parts > MAX_PARTS:
             raise EmailTooComplex(f"more than {MAX_PARTS} MIME parts")
 
-    def header(self, size: int) -> None:
+    def header(self, name: str, size: int) -> None:
         self.headers += 1
         self.header_bytes += size
         if size > MAX_HEADER_FIELD_BYTES:
             raise EmailTooComplex(f"a header field of {size} bytes, over {MAX_HEADER_FIELD_BYTES}")
+        if size > MAX_MIME_FIELD_BYTES and name.lower().startswith("content-"):
+            raise EmailTooComplex(f"a {name} field of {size} bytes, over {MAX_MIME_FIELD_BYTES}")
         if self.headers > MAX_HEADERS:
             raise EmailTooComplex(f"more than {MAX_HEADERS} header fields")
         if self.header_bytes > MAX_HEADER_BYTES:

@@ -28,6 +28,7 @@ from threadline.channels.email.headers import (
     header_all,
     message_ids,
     plus_token,
+    raw_fields,
     recipients,
     thread_ids,
 )
@@ -148,7 +149,7 @@ def _interpret(
 
 def _sender(msg: Message) -> tuple[str | None, str]:
     try:
-        headers = msg.get_all("From", [])
+        headers = [msg.policy.header_fetch_parse("From", v) for v in raw_fields(msg, "From")]
         pairs = [
             (a.display_name, a.addr_spec)
             for h in headers
