@@ -8,7 +8,6 @@ together with the address and Message-ID rules that threading depends on.
 from __future__ import annotations
 
 import email.policy
-import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from email.errors import MessageError
@@ -45,13 +44,14 @@ HEADER_ERRORS = (
     OverflowError,
     RecursionError,
 )
-# Parsed headers are cached by value; a long value's parse tree is large, so
-# the cache for those holds only a few (see _parsed_long_header).
-_CACHED_CHARS = 1024
 # The stdlib's structured parsers are quadratic in a field's length (a 17 KB To:
-# costs 0.2 s, 5x its parse as text). A longer field is read as text: its
-# readers (recipients, Message-IDs) take addresses and ids from text anyway.
-_STRUCTURED_CHARS = 4096
+# costs 0.2 s, 5x its parse as text) and build ~2 KB of objects a character of
+# a hostile address list. A longer field is read as text: its readers take
+# addresses, ids and MIME parameters from text anyway.
+_STRUCTURED_CHARS = 1024
+# Header objects keep a few defects each at most: a hostile field makes one per
+# character, and nothing here reads more than whether there are any.
+_KEPT_DEFECTS = 8
 # Every field we read appears once or a few times in real mail (To, Cc, From
 # once; Delivered-To and Authentication-Results once per hop). Reading past the
 # first few would let a small mail buy seconds of parsing with repeats.
@@ -84,10 +84,14 @@ else:
 
 
 class _InboundPolicy(_EmailPolicy):
-    # Told the size of every header field as the parser meets it, so that the
-    # caller can stop a parse that has read too much (see limits.py). A class
-    # attribute, so that clone(header_budget=...) accepts it.
+    # Told the name and size of every header field as the parser meets it, so
+    # that the caller can stop a parse that has read too much (see limits.py).
+    # Class attributes, so that clone(header_budget=..., header_cache=...) accepts them.
     header_budget: Callable[[str, int], None] | None = None
+    # One parse per (name, value) for the life of one message: the stdlib parses
+    # on every read, and reads Content-Type about nine times a part. Kept per
+    # message so it goes with it; a global cache kept hostile parses alive.
+    header_cache: dict[tuple[str, str], Any] | None = None
 
     def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
         name, value = super().header_source_parse(sourcelines)
@@ -102,9 +106,14 @@ class _InboundPolicy(_EmailPolicy):
         if not isinstance(value, str):
             return super().header_fetch_parse(name, value)
         value = decode_8bit(value)
-        if len(value) <= _CACHED_CHARS:
-            return _parsed_header(name, value)
-        return _parsed_long_header(name, value)
+        cache = self.header_cache
+        if cache is None:
+            return _parse(name, value)
+        key = (name.lower(), value)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = _slim(_parse(name, value))
+        return found
 
 
 def _parse(name: str, value: str) -> Any:
@@ -125,20 +134,17 @@ def _unstructured(name: str, value: str) -> Any:
         return value
 
 
-@functools.lru_cache(maxsize=4096)
-def _parsed_header(name: str, value: str) -> Any:
-    """Parsing a header is ~100 µs and the stdlib does it on every read: Content-Type
-    alone is parsed about nine times per message. Header objects are immutable
-    str subclasses, so one parse can serve every read (and every message that
-    carries the same value)."""
-    return _parse(name, value)
-
-
-@functools.lru_cache(maxsize=8)
-def _parsed_long_header(name: str, value: str) -> Any:
-    """The same for long values, few of them: a part's Content-Type is read about
-    nine times in a row, and an 8 KB one costs 15 ms a parse."""
-    return _parse(name, value)
+def _slim(parsed: Any) -> Any:
+    # A header object keeps its whole parse tree, only to refold itself; inbound
+    # headers are never refolded (an attached mail is re-serialized from the raw
+    # values), and the tree is most of the object's weight.
+    attrs = getattr(parsed, "__dict__", None)
+    if attrs is not None:
+        attrs.pop("_parse_tree", None)
+        defects = attrs.get("_defects")
+        if defects is not None and len(defects) > _KEPT_DEFECTS:
+            attrs["_defects"] = tuple(defects[:_KEPT_DEFECTS])
+    return parsed
 
 
 _DEFAULT = email.policy.default

@@ -89,7 +89,7 @@ def read_message(raw: bytes) -> EmailMessage:
     """The message tree of ``raw``, or EmailTooComplex past any bound above."""
     budget = _Budget()
     # Each parse gets its own policy object, shared by every part of the tree.
-    policy = INBOUND.clone(header_budget=budget.header)  # type: ignore[call-arg]
+    policy = INBOUND.clone(header_budget=budget.header, header_cache={})  # type: ignore[call-arg]
 
     def new_part(policy: Any = policy) -> EmailMessage:
         budget.part()
