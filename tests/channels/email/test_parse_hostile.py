@@ -4,6 +4,9 @@ returns a result or raises PayloadError, and nothing else."""
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+
 import pytest
 from tests.channels.email.support import inbound, load, mail
 
@@ -168,3 +171,21 @@ def test_more_header_bytes_than_the_bound_are_quarantined() -> None:
     raw = mail(*[field] * (MAX_HEADER_BYTES // 4000 + 1))
     with pytest.raises(EmailTooComplex, match="bytes of headers"):
         parse_email(raw)
+
+
+def test_parsed_headers_are_not_kept_after_the_parse() -> None:
+    # A global cache of parsed headers kept ~2 MB of parse tree alive for each
+    # hostile 1 KB To: it had seen, 4,096 of them: gigabytes over a stream of mail.
+    mails = [mail(f"To: {'a,' * 500}{i}@example.com", drop=("To",)) for i in range(20)]
+    parse_email(mails[0])
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for raw in mails[1:]:
+            parse_email(raw)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 2 * 1024 * 1024, kept
