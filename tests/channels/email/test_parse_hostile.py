@@ -12,6 +12,7 @@ from tests.channels.email.support import inbound, load, mail
 
 from threadline.channels.email import body
 from threadline.channels.email.body import html_to_text, latest_reply
+from threadline.channels.email.headers import MAX_FIELDS_READ
 from threadline.channels.email.limits import (
     MAX_DEPTH,
     MAX_HEADER_BYTES,
@@ -189,3 +190,12 @@ def test_parsed_headers_are_not_kept_after_the_parse() -> None:
     finally:
         tracemalloc.stop()
     assert kept < 2 * 1024 * 1024, kept
+
+
+def test_only_the_first_few_fields_of_a_name_are_read() -> None:
+    # Real mail has one To:; reading thousands of repeats cost seconds a mail.
+    repeats = [f"To: person{i}@example.com" for i in range(MAX_FIELDS_READ)]
+    raw = mail(*repeats, "To: reply+tok3n@support.example", drop=("To",))
+    assert inbound(raw, our_domains=("support.example",)).hints.reply_token is None
+    raw = mail(*repeats[1:], "To: reply+tok3n@support.example", drop=("To",))
+    assert inbound(raw, our_domains=("support.example",)).hints.reply_token == "tok3n"
