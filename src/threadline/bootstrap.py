@@ -58,7 +58,9 @@ class Container:
             for inbox in await self.bus.all_inboxes():
                 config = imap_config(inbox) if inbox.channel == "email" else None
                 if config is not None:
-                    poller = mailbox_poller(self.bus, inbox, config)
+                    poller = mailbox_poller(
+                        self.bus, inbox, config, max_bytes=self.settings.email_max_bytes
+                    )
                     self._tasks.append(asyncio.create_task(poller.run(self._stop)))
 
     async def aclose(self) -> None:

@@ -7,6 +7,7 @@ parse only asks for "the text", "the newest reply" and "the attachments".
 
 from __future__ import annotations
 
+import binascii
 import codecs
 import re
 from collections.abc import Iterator
@@ -42,6 +43,16 @@ _FORWARD_MARKER = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _LATIN1 = {"latin_1", "iso8859-1"}
+# mail-parser-reply's regexes cost about 0.6 s a MB of text. The newest reply
+# sits at the top and nobody types 64 KiB into one; full_text keeps everything.
+REPLY_SCAN_CHARS = 64 * 1024
+# html2text is pure Python, about 1 s a MB of HTML. Past this size the text
+# comes from lexbor's C extraction instead: plainer (no Markdown), but linear.
+HTML2TEXT_CHARS = 256 * 1024
+_TIDY_SLICE = 256 * 1024
+_NEWLINES = re.compile(r"\n+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_BLOCKS = "p, div, br, tr, li, h1, h2, h3, h4, h5, h6, blockquote, pre, hr, table"
 
 
 def bodies(msg: EmailMessage) -> tuple[str, str, str | None]:
@@ -77,7 +88,17 @@ def latest_reply(text: str) -> str:
     """The newest reply in ``text``: quoted history and signature removed.
 
     Returns "" when nothing is left, so the caller can fall back to the full text.
+    Only the first REPLY_SCAN_CHARS are searched; when nothing there is quoted
+    history, this also returns "" (the whole text is the reply).
     """
+    head = text[:REPLY_SCAN_CHARS]
+    reply = _latest_reply(head)
+    if len(head) < len(text) and reply == _tidy(head):
+        return ""
+    return reply
+
+
+def _latest_reply(text: str) -> str:
     # EmailReplyParser.read() would build this same object, but cannot pass
     # keep_hyphen_lists: without it a "- 2 lamps" bullet counts as a "-Peter"
     # sign-off and everything below it disappears.
@@ -105,19 +126,25 @@ def html_to_text(html: str, *, strip_quotes: bool = True) -> str:
     """Readable text (Markdown-ish) from mail HTML, quoted history cut when asked."""
     tree = LexborHTMLParser(html)
     if strip_quotes:
+        # :not(html): lexbor refuses to free the root, and a quote marker on
+        # <html> says nothing about where the quote starts.
         for selector in _QUOTES:
             # Query again after each removal: a quote can hold another quote,
             # and a node freed with its parent must not be touched again.
-            while (node := tree.css_first(selector)) is not None:
+            while (node := tree.css_first(f"{selector}:not(html)")) is not None:
                 node.decompose()
         for selector in _QUOTES_FROM_HERE_ON:
-            start = tree.css_first(selector)
+            start = tree.css_first(f"{selector}:not(html)")
             while start is not None:
                 following = start.next
                 start.decompose()
                 start = following
     for cell in tree.css("td, th"):
         cell.insert_after(" ")  # without tables, html2text would glue cells together
+    if len(html) > HTML2TEXT_CHARS:
+        for block in tree.css(_BLOCKS):
+            block.insert_after("\n")
+        return _tidy(tree.body.text(separator="") if tree.body is not None else "")
     converter = html2text.HTML2Text()
     converter.body_width = 0
     converter.ignore_images = True  # tracking pixels and cid: logos are noise in text
@@ -138,8 +165,28 @@ def sanitize_html(html: str) -> str:
 
 def _tidy(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\ufeff", "").replace("\xa0", " ")
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n").rstrip()
+    # In slices that end after a run of newlines, so no line and no blank run
+    # is cut in two: one regex call over a whole 18 MB body held the GIL for
+    # half a second (the event loop stalled with it), and one split() of it
+    # cost ~90 bytes a line.
+    pieces: list[str] = []
+    start = trailing = 0
+    while start < len(text):
+        cut = text.find("\n", start + _TIDY_SLICE)
+        found = _NEWLINES.match(text, cut) if cut >= 0 else None
+        end = found.end() if found else len(text)
+        piece = "\n".join(line.rstrip() for line in text[start:end].split("\n"))
+        piece = _BLANK_LINES.sub("\n\n", piece)
+        lead = len(piece) - len(piece.lstrip("\n"))
+        if trailing + lead > 2:
+            # Lines of spaces at the end of the last slice became a blank run
+            # that continues into this one.
+            piece = piece[lead - max(0, 2 - trailing) :]
+        body = piece.rstrip("\n")
+        trailing = trailing + len(piece) if not body else len(piece) - len(body)
+        pieces.append(piece)
+        start = end
+    return "".join(pieces).strip("\n").rstrip()
 
 
 def part_text(part: Message) -> str:
@@ -165,7 +212,13 @@ def _decode(data: bytes, charset: str | None) -> str:
         # Outlook labels windows-1252 text (€, curly quotes) as ISO-8859-1;
         # browsers read the label as windows-1252 for the same reason (WHATWG).
         return data.decode("cp1252", errors="replace")
-    return data.decode(codec.name, errors="replace")
+    try:
+        return data.decode(codec.name, errors="replace")
+    except (UnicodeError, LookupError):
+        # The label names a codec that is no charset: bytes.decode refuses
+        # "rot13", "base64" or "zlib", and idna, punycode and "undefined"
+        # refuse errors="replace".
+        return data.decode("utf-8", errors="replace")
 
 
 # --- attachments ------------------------------------------------------------
@@ -212,6 +265,9 @@ def attachments(msg: EmailMessage, limit: int) -> tuple[tuple[Attachment, ...], 
 
 def children(part: Message) -> list[Message]:
     """The direct subparts of ``part``; none when its payload is not a list."""
+    if not part.is_multipart():
+        # get_payload() of a leaf would decode (and copy) its text only to be dropped.
+        return []
     payload = part.get_payload()
     return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
 
@@ -229,6 +285,21 @@ def _part_bytes(part: Message) -> bytes:
     if part.get_content_type() in MESSAGE_PARTS and part.is_multipart():
         inner = children(part)
         return inner[0].as_bytes() if inner else b""
+    try:
+        # A payload holding raw 8-bit bytes is decoded with the part's charset
+        # here, which can be a codec that refuses (idna) or no codec at all.
+        raw = part.get_payload()
+    except ValueError:
+        raw = None
+    if isinstance(raw, str) and str(part.get("content-transfer-encoding", "")).lower() == "base64":
+        # get_payload(decode=True) encodes the text, splits it into lines and
+        # joins them again before decoding: three transient copies of what is,
+        # for the largest attachment, most of the mail. binascii skips the line
+        # breaks itself; anything unusual falls through to the stdlib's decoder.
+        try:
+            return binascii.a2b_base64(raw)
+        except ValueError:  # binascii.Error, or a non-ASCII str
+            pass
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 

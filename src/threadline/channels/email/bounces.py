@@ -24,6 +24,9 @@ __all__ = ["bounce_address_mail", "delivery_report", "verp_token"]
 _REPORT_TYPES = {"delivery-status", "global-delivery-status"}
 _DSN_PARTS = {"message/delivery-status", "message/global-delivery-status"}
 _HEADERS_PARTS = {"text/rfc822-headers", "message/global-headers"}
+# These parts are read with a parser of their own, outside limits.py's budget.
+# A real report's fields and returned headers fit in a few KiB.
+_DSN_TEXT_CHARS = 64 * 1024
 
 
 def verp_token(rcpt_tos: Iterable[str], *, our_domains: Sequence[str] = ()) -> str | None:
@@ -46,7 +49,8 @@ def delivery_report(msg: Message, verp: str | None) -> ParseResult | None:
             for inner in children(part)[:1]:
                 original += message_ids(header(inner, "Message-ID"))
         elif ctype in _HEADERS_PARTS:
-            headers = HeaderParser(policy=policy.default).parsestr(part_text(part))
+            text = part_text(part)[:_DSN_TEXT_CHARS]
+            headers = HeaderParser(policy=policy.default).parsestr(text)
             original += message_ids(header(headers, "Message-ID"))
     failed = [b for b in fields if _action(b) == "failed"]
     if not failed:
@@ -63,11 +67,11 @@ def delivery_report(msg: Message, verp: str | None) -> ParseResult | None:
 
 
 def _dsn_blocks(part: Message) -> list[Message]:
-    payload = part.get_payload()
-    if isinstance(payload, list):  # the stdlib splits message/delivery-status itself
-        return [p for p in payload if isinstance(p, Message)]
+    if part.is_multipart():  # the stdlib splits message/delivery-status itself
+        return children(part)
     parser = HeaderParser(policy=policy.default)
-    return [parser.parsestr(b) for b in re.split(r"\r?\n[ \t]*\r?\n", part_text(part))]
+    text = part_text(part)[:_DSN_TEXT_CHARS]
+    return [parser.parsestr(b) for b in re.split(r"\r?\n[ \t]*\r?\n", text)]
 
 
 def _action(block: Message) -> str:

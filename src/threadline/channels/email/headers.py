@@ -8,9 +8,10 @@ together with the address and Message-ID rules that threading depends on.
 from __future__ import annotations
 
 import email.policy
-import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from email.errors import MessageError
+from email.headerregistry import BaseHeader, UnstructuredHeader
 from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
@@ -19,17 +20,42 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "HEADER_ERRORS",
     "INBOUND",
+    "MAX_FIELDS_READ",
     "decode_8bit",
     "header",
     "header_all",
     "message_ids",
     "plus_token",
+    "raw_fields",
     "recipients",
     "thread_ids",
 ]
 
 _ID = re.compile(r"<([^<>\s]+)>")
-HEADER_ERRORS = (ValueError, IndexError, TypeError, AttributeError)
+# What the stdlib's header parsers raise on malformed input (a Date: in year
+# 10**12 overflows, an empty encoded word indexes past its end); RecursionError
+# for deeply nested comments and groups.
+HEADER_ERRORS = (
+    MessageError,  # HeaderParseError is not a ValueError
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
+# The stdlib's structured parsers are quadratic in a field's length (a 17 KB To:
+# costs 0.2 s, 5x its parse as text) and build ~2 KB of objects a character of
+# a hostile address list. A longer field is read as text: its readers take
+# addresses, ids and MIME parameters from text anyway.
+_STRUCTURED_CHARS = 1024
+# Header objects keep a few defects each at most: a hostile field makes one per
+# character, and nothing here reads more than whether there are any.
+_KEPT_DEFECTS = 8
+# Every field we read appears once or a few times in real mail (To, Cc, From
+# once; Delivered-To and Authentication-Results once per hop). Reading past the
+# first few would let a small mail buy seconds of parsing with repeats.
+MAX_FIELDS_READ = 8
 
 
 def decode_8bit(value: str) -> str:
@@ -58,25 +84,71 @@ else:
 
 
 class _InboundPolicy(_EmailPolicy):
+    # Told the name and size of every header field as the parser meets it, so
+    # that the caller can stop a parse that has read too much (see limits.py).
+    # Class attributes, so that clone(header_budget=..., header_cache=...) accepts them.
+    header_budget: Callable[[str, int], None] | None = None
+    # One parse per (name, value) for the life of one message: the stdlib parses
+    # on every read, and reads Content-Type about nine times a part. Kept per
+    # message so it goes with it; a global cache kept hostile parses alive.
+    header_cache: dict[tuple[str, str], Any] | None = None
+
+    def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
+        name, value = super().header_source_parse(sourcelines)
+        if self.header_budget is not None:
+            self.header_budget(name, sum(len(line) for line in sourcelines))
+        return name, value
+
     # Every header read (msg[...], get_all, get_param, get_filename, addresses)
     # passes through here, so decoding once here covers them all. The stored raw
     # value stays as it came, so an attached mail is re-serialized byte for byte.
     def header_fetch_parse(self, name: str, value: Any) -> Any:
-        if isinstance(value, str):
-            return _parsed_header(name, decode_8bit(value))
-        return super().header_fetch_parse(name, value)
+        if not isinstance(value, str):
+            return super().header_fetch_parse(name, value)
+        value = decode_8bit(value)
+        cache = self.header_cache
+        if cache is None:
+            return _parse(name, value)
+        key = (name.lower(), value)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = _slim(_parse(name, value))
+        return found
 
 
-@functools.lru_cache(maxsize=4096)
-def _parsed_header(name: str, value: str) -> Any:
-    """Parsing a header is ~100 µs and the stdlib does it on every read: Content-Type
-    alone is parsed about nine times per message. Header objects are immutable
-    str subclasses, so one parse can serve every read (and every message that
-    carries the same value)."""
-    return _DEFAULT.header_fetch_parse(name, value)
+def _parse(name: str, value: str) -> Any:
+    if len(value) > _STRUCTURED_CHARS:
+        return _unstructured(name, value)
+    try:
+        return _DEFAULT.header_fetch_parse(name, value)
+    except HEADER_ERRORS:
+        # A structured header the stdlib cannot parse: read it as text, so
+        # every reader gets a value and no reader loses the mail to it.
+        return _unstructured(name, value)
+
+
+def _unstructured(name: str, value: str) -> Any:
+    try:
+        return _UNSTRUCTURED(name, value)
+    except HEADER_ERRORS:  # even its encoded words are broken: the text as it came
+        return value
+
+
+def _slim(parsed: Any) -> Any:
+    # A header object keeps its whole parse tree, only to refold itself; inbound
+    # headers are never refolded (an attached mail is re-serialized from the raw
+    # values), and the tree is most of the object's weight.
+    attrs = getattr(parsed, "__dict__", None)
+    if attrs is not None:
+        attrs.pop("_parse_tree", None)
+        defects = attrs.get("_defects")
+        if defects is not None and len(defects) > _KEPT_DEFECTS:
+            attrs["_defects"] = tuple(defects[:_KEPT_DEFECTS])
+    return parsed
 
 
 _DEFAULT = email.policy.default
+_UNSTRUCTURED = type("UnparsableHeader", (UnstructuredHeader, BaseHeader), {})
 
 
 INBOUND = _InboundPolicy()
@@ -91,11 +163,25 @@ def header(msg: Message, name: str) -> str:
 def header_all(msg: Message, name: str) -> list[str]:
     # policy.default parses headers lazily and a few malformed ones raise rather
     # than record a defect; a bad optional header must not cost us the mail.
-    try:
-        return [str(v).strip() for v in msg.get_all(name, [])]
-    except HEADER_ERRORS:
-        raw = [v for k, v in msg.raw_items() if k.lower() == name.lower()]
-        return [decode_8bit(str(v)).strip() for v in raw]
+    found = []
+    for raw in raw_fields(msg, name):
+        try:
+            found.append(str(msg.policy.header_fetch_parse(name, raw)).strip())
+        except HEADER_ERRORS:
+            found.append(decode_8bit(str(raw)).strip())
+    return found
+
+
+def raw_fields(msg: Message, name: str) -> list[Any]:
+    """The first MAX_FIELDS_READ values of ``name``, unparsed, in order."""
+    wanted = name.lower()
+    found = []
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            found.append(value)
+            if len(found) == MAX_FIELDS_READ:
+                break
+    return found
 
 
 def message_ids(value: str) -> list[str]:

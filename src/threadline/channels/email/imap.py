@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import imaplib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,6 +34,9 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 FETCH_BATCH = 50
+# One FETCH brings every body it names into memory at once: a run of large
+# messages is fetched a few at a time, up to this many bytes (or one message).
+FETCH_BYTES = 16 * 1024 * 1024
 BACKOFF_MIN = 1.0
 BACKOFF_MAX = 60.0
 # Short enough that a set ``stop`` ends IDLE within about a second; the worker
@@ -85,10 +88,17 @@ class ImapPoller:
         *,
         load_state: Callable[[], Awaitable[MailboxState]],
         deliver: Callable[[bytes, int, int], Awaitable[None]],
+        refuse: Callable[[int, int, int], Awaitable[None]] | None = None,
+        max_bytes: int | None = None,
     ) -> None:
+        """``refuse(size, uidvalidity, uid)`` is awaited, in UID order, instead of
+        ``deliver`` for a message whose RFC822.SIZE is over ``max_bytes``: it is
+        never fetched, and it must not hold up the UIDs after it."""
         self.config = config
         self._load_state = load_state
         self._deliver = deliver
+        self._refuse = refuse
+        self._max_bytes = max_bytes
         self._client: Any = None
         self._has_idle = False
         self._idling = False
@@ -123,19 +133,18 @@ class ImapPoller:
         delivered = 0
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]
-            bodies = await self._call(self._fetch, batch)
-            for uid in batch:
+            sizes = await self._call(self._sizes, batch)
+            for group in self._plan(batch, sizes):
                 if self._stop is not None and self._stop.is_set():
                     # A first import can be thousands of messages; each one is
                     # already durable, so stopping part-way loses nothing.
                     return delivered
-                raw = bodies.get(uid)
-                if raw is None:
-                    # Expunged between SEARCH and FETCH: nothing left to import.
-                    log.info("imap.message_vanished", folder=self.config.folder, uid=uid)
+                if isinstance(group, int):
+                    if self._refuse is not None:
+                        await self._refuse(sizes[group], uidvalidity, group)
+                    delivered += 1
                     continue
-                await self._deliver(raw, uidvalidity, uid)
-                delivered += 1
+                delivered += await self._fetch_and_deliver(group, uidvalidity)
         if delivered:
             log.info(
                 "imap.delivered",
@@ -144,6 +153,45 @@ class ImapPoller:
                 uidvalidity=uidvalidity,
                 last_uid=uids[-1],
             )
+        return delivered
+
+    def _plan(self, batch: Sequence[int], sizes: Mapping[int, int]) -> list[int | list[int]]:
+        """``batch`` in UID order: a lone UID to refuse, or a list to fetch together."""
+        plan: list[int | list[int]] = []
+        group: list[int] = []
+        group_bytes = 0
+        for uid in batch:
+            size = sizes.get(uid)
+            if size is None:
+                # Expunged between SEARCH and FETCH: nothing left to import.
+                log.info("imap.message_vanished", folder=self.config.folder, uid=uid)
+                continue
+            too_big = self._refuse is not None and self._max_bytes is not None
+            too_big = too_big and size > (self._max_bytes or 0)
+            if group and (too_big or group_bytes + size > FETCH_BYTES):
+                plan.append(group)
+                group, group_bytes = [], 0
+            if too_big:
+                plan.append(uid)
+            else:
+                group.append(uid)
+                group_bytes += size
+        if group:
+            plan.append(group)
+        return plan
+
+    async def _fetch_and_deliver(self, uids: list[int], uidvalidity: int) -> int:
+        bodies = await self._call(self._fetch, uids)
+        delivered = 0
+        for uid in uids:
+            if self._stop is not None and self._stop.is_set():
+                return delivered
+            raw = bodies.pop(uid, None)  # let each body go once it is stored
+            if raw is None:
+                log.info("imap.message_vanished", folder=self.config.folder, uid=uid)
+                continue
+            await self._deliver(raw, uidvalidity, uid)
+            delivered += 1
         return delivered
 
     async def run(self, stop: anyio.Event | asyncio.Event) -> None:
@@ -283,6 +331,15 @@ class ImapPoller:
         # below N (RFC 3501 §6.4.8), hence the filter.
         found = self._client.search(["UID", f"{last_uid + 1}:*"])
         return sorted(uid for uid in found if uid > last_uid)
+
+    def _sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        # RFC822.SIZE is the size of the message as IMAP would send it (RFC 3501).
+        response = self._client.fetch(uids, ["RFC822.SIZE"])
+        return {
+            uid: int(data[b"RFC822.SIZE"])
+            for uid, data in response.items()
+            if b"RFC822.SIZE" in data
+        }
 
     def _fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
         # BODY.PEEK[] leaves \Seen alone: a person may read this mailbox too.

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.dialects import postgresql, sqlite
 
-from threadline.actions.receipts import Payload
+from threadline.actions.receipts import Payload, quarantine_payload
 from threadline.bus import Bus
 from threadline.channels.email.imap import ImapConfig, ImapPoller, MailboxState
 from threadline.ports import Inbox
@@ -21,6 +22,8 @@ from threadline.storage.db import Tx
 from threadline.storage.tables import mailbox_state
 
 __all__ = ["imap_config", "mailbox_poller"]
+
+log = structlog.get_logger(__name__)
 
 
 def imap_config(inbox: Inbox) -> ImapConfig | None:
@@ -54,7 +57,9 @@ def _save_state(tx: Tx, inbox_id: int, folder: str, uidvalidity: int, uid: int) 
     )
 
 
-def mailbox_poller(bus: Bus, inbox: Inbox, config: ImapConfig) -> ImapPoller:
+def mailbox_poller(
+    bus: Bus, inbox: Inbox, config: ImapConfig, *, max_bytes: int | None = None
+) -> ImapPoller:
     async def load_state() -> MailboxState:
         row = await bus.db.read(
             lambda c: c.execute(
@@ -71,4 +76,23 @@ def mailbox_poller(bus: Bus, inbox: Inbox, config: ImapConfig) -> ImapPoller:
             also=lambda tx: _save_state(tx, inbox.id, config.folder, uidvalidity, uid),
         )
 
-    return ImapPoller(config, load_state=load_state, deliver=deliver)
+    async def refuse(size: int, uidvalidity: int, uid: int) -> None:
+        # Quarantined unfetched, with the reason, so that the UIDs after it go on
+        # and an operator can see what was left in the mailbox.
+        reason = (
+            f"IMAP message UID {uid} in {config.folder} is {size} bytes; "
+            f"inbound email is capped at {max_bytes} (THREADLINE_EMAIL_MAX_BYTES)"
+        )
+        payload = Payload(inbox.id, "email", b"", {"imap_uid": uid, "imap_size": size})
+        key = f"imap-too-large:{config.folder}:{uidvalidity}:{uid}"
+
+        def record(tx: Tx) -> None:
+            quarantine_payload(tx, payload, reason, key)
+            _save_state(tx, inbox.id, config.folder, uidvalidity, uid)
+
+        log.warning("imap.message_too_large", inbox=inbox.id, uid=uid, size=size)
+        await bus.execute(record)
+
+    return ImapPoller(
+        config, load_state=load_state, deliver=deliver, refuse=refuse, max_bytes=max_bytes
+    )

@@ -2,7 +2,8 @@
 
 Pure: the caller has already stored the raw bytes and hands them over with the
 SMTP envelope when there was one (IMAP has none). A mail we cannot use raises
-MalformedEmail, so the caller quarantines the raw bytes instead of losing them.
+PayloadError (MalformedEmail, or EmailTooComplex past a bound of limits.py) and
+nothing else, so the caller quarantines the raw bytes with the reason.
 
 This module holds the order of the decisions (bounce, echo, machine, customer)
 and the sender; headers, bounces, loops and body hold the details of each.
@@ -14,9 +15,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email import message_from_bytes
 from email.headerregistry import AddressHeader, DateHeader
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.utils import getaddresses
 
 from threadline.channels.email.authn import Verdict
@@ -24,15 +24,16 @@ from threadline.channels.email.body import attachments, bodies
 from threadline.channels.email.bounces import bounce_address_mail, delivery_report, verp_token
 from threadline.channels.email.headers import (
     HEADER_ERRORS,
-    INBOUND,
     decode_8bit,
     header,
     header_all,
     message_ids,
     plus_token,
+    raw_fields,
     recipients,
     thread_ids,
 )
+from threadline.channels.email.limits import read_message
 from threadline.channels.email.loops import automatic, is_ours
 from threadline.core.identity import InvalidIdentity, normalize_email
 from threadline.core.model import (
@@ -41,6 +42,7 @@ from threadline.core.model import (
     Ignored,
     InboundMessage,
     ParseResult,
+    PayloadError,
     ThreadHints,
 )
 
@@ -51,7 +53,7 @@ _TICKET = re.compile(r"\[#(\d+)\]")
 _AUTH_FAIL = re.compile(r"\b(dmarc|dkim)\s*=\s*fail\b", re.IGNORECASE)
 
 
-class MalformedEmail(ValueError):
+class MalformedEmail(PayloadError):
     """The bytes are not a mail we can turn into a message; quarantine them."""
 
 
@@ -71,7 +73,27 @@ def parse_email(
     tokens to our own addresses and lets us recognise our own mail coming back.
     ``auth`` is our own SPF/DKIM/DMARC verdict, when our SMTP server took the mail.
     """
-    msg = message_from_bytes(raw, policy=INBOUND)
+    try:
+        msg = read_message(raw)
+        return _interpret(msg, raw, rcpt_tos, mail_from, our_domains, max_attachment_bytes)
+    except PayloadError:
+        raise
+    except Exception as exc:
+        # Each reader degrades on the malformed input we know of (headers.py,
+        # body.py); this is the net under the paths of the stdlib, lexbor and
+        # html2text we have not met yet, so that no mail stops ingest: it is
+        # quarantined with what went wrong. The fuzz suite fails on any use of it.
+        raise MalformedEmail(f"unreadable email: {type(exc).__name__}: {exc}") from exc
+
+
+def _interpret(
+    msg: EmailMessage,
+    raw: bytes,
+    rcpt_tos: Sequence[str],
+    mail_from: str | None,
+    our_domains: Sequence[str],
+    max_attachment_bytes: int,
+) -> ParseResult:
     if not msg.keys():
         raise MalformedEmail("no headers: this is not an email")
     subject = header(msg, "Subject")
@@ -130,7 +152,7 @@ def parse_email(
 
 def _sender(msg: Message) -> tuple[str | None, str]:
     try:
-        headers = msg.get_all("From", [])
+        headers = [msg.policy.header_fetch_parse("From", v) for v in raw_fields(msg, "From")]
         pairs = [
             (a.display_name, a.addr_spec)
             for h in headers
@@ -146,7 +168,7 @@ def _sender(msg: Message) -> tuple[str | None, str]:
             # An encoded word in a charset it does not hold (=?utf-8?q?Andr=E9?=)
             # leaves surrogates in the display name even after INBOUND's decoding.
             return (decode_8bit(name) or None), normalize_email(addr)
-        except InvalidIdentity:
+        except (InvalidIdentity, *HEADER_ERRORS):  # normalize_email lets HeaderParseError out
             continue
     raise MalformedEmail(f"no usable From address: {header(msg, 'From')!r}")
 
