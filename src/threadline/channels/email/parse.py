@@ -75,7 +75,7 @@ def parse_email(
     """
     try:
         msg = read_message(raw)
-        return _interpret(msg, raw, rcpt_tos, mail_from, our_domains, max_attachment_bytes)
+        return _interpret(msg, raw, rcpt_tos, mail_from, our_domains, max_attachment_bytes, auth)
     except PayloadError:
         raise
     except Exception as exc:
@@ -93,6 +93,7 @@ def _interpret(
     mail_from: str | None,
     our_domains: Sequence[str],
     max_attachment_bytes: int,
+    auth: Verdict | None,
 ) -> ParseResult:
     if not msg.keys():
         raise MalformedEmail("no headers: this is not an email")
