@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import gc
+import sys
 
 import structlog
 import uvicorn
@@ -19,9 +22,37 @@ __all__ = ["serve"]
 log = structlog.get_logger(__name__)
 
 
+# glibc's mallopt parameters (malloc.h).
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+
+
+def give_back_large_frees() -> bool:
+    """Keep glibc from holding on to the memory of large frees.
+
+    After a large block is freed, glibc raises its mmap threshold, so the next
+    maximum-size email is parsed in heap memory that is never returned: RSS rose
+    116 -> 343 -> 410 -> 493 MB over four 36 MiB mails. A fixed threshold (blocks
+    of 128 KiB and more are mmap-ed and unmapped on free) and two arenas kept it
+    near 270 MB after each one. Does nothing off glibc.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # musl and others have no mallopt
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, 128 * 1024)) and bool(mallopt(_M_ARENA_MAX, 2))
+
+
 async def serve(container: Container, *, on_ready: str | None = None) -> None:
     settings = container.settings
     configure_logging(settings.log_level)
+    give_back_large_frees()
     await container.start(jobs=settings.run_jobs)
     app = create_app(container, manage_lifecycle=False)
     server = uvicorn.Server(
