@@ -83,9 +83,9 @@ def scalar_text(value: Any) -> str:
     return ""
 
 
-def unix_time(value: Any) -> datetime | None:
-    """Unix time in seconds (or milliseconds, above 10**11: no second-based time
-    reaches that before the year 5000); None when absent or absurd."""
+def unix_time(value: Any, *, or_millis: bool = False) -> datetime | None:
+    """Unix time in seconds; None when absent or absurd. ``or_millis`` reads a value
+    above 10**11 as milliseconds (no second-based time reaches that before the year 5000)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
@@ -94,7 +94,7 @@ def unix_time(value: Any) -> datetime | None:
         return None
     if number != number or number in (float("inf"), float("-inf")):
         return None
-    if abs(number) > 10**11:
+    if or_millis and abs(number) > 10**11:
         number /= 1000
     if not 0 <= number < (_LATEST - _EARLIEST).total_seconds():
         return None

@@ -89,7 +89,7 @@ class ApiParser:
     def __call__(self, inbox: Inbox, body: bytes, context: Mapping[str, Any]) -> InboundMessage:
         try:
             msg = _decoder.decode(body)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter too
             raise PayloadError(f"invalid message: {exc}") from exc
         except RecursionError as exc:
             # msgspec recurses to skip a deeply nested unknown value

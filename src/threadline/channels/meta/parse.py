@@ -133,7 +133,7 @@ def _hash_key(prefix: str, item: Any) -> str:
 def _time(value: Any) -> datetime | None:
     """Unix time as Meta sends it: seconds (WhatsApp, some Instagram events) or
     milliseconds (Messenger); absurd values are dropped, not trusted."""
-    return unix_time(value)
+    return unix_time(value, or_millis=True)
 
 
 def _mine(inbox: Inbox, address: str) -> bool:
