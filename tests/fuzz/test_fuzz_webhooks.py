@@ -33,7 +33,7 @@ pytestmark = pytest.mark.anyio
 CHANNELS = Path(__file__).parent.parent / "channels"
 # Function-scoped fixtures are shared by the examples of one test, on purpose:
 # one server and database per test, receipts cleared per example.
-E2E = settings(max_examples=budget(8), suppress_health_check=[HealthCheck.function_scoped_fixture])
+E2E = settings(max_examples=budget(6), suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _seeds(provider: str, *names: str) -> list[Any]:
