@@ -15,6 +15,7 @@ import asyncio
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -123,7 +124,10 @@ class Database:
             )
             for i, q in enumerate(self._queues)
         ]
-        self._stopped = [False] * threads  # a writer's loop ended (set before it drains)
+        self._stopped = [False] * threads
+        self._busy_since: list[float | None] = [
+            None
+        ] * threads  # monotonic start of its batch  # a writer's loop ended (set before it drains)
         self._next = itertools.count()
         self._started = False
         self._lock = threading.Lock()
@@ -201,7 +205,17 @@ class Database:
             return f"writer thread stopped: {', '.join(dead)}"
         loop = asyncio.get_running_loop()
         probes: list[asyncio.Future[Any]] = []
+        now = time.monotonic()
         for index in range(len(self._queues)):
+            since = self._busy_since[index]
+            if since is not None:
+                # Busy is alive as long as its batch is young: no probe to queue
+                # behind it (so /healthz stays fast while ingest is heavy).
+                if now - since > timeout:
+                    return (
+                        f"{self._threads[index].name} has been on one batch for {now - since:.0f} s"
+                    )
+                continue
             fut: asyncio.Future[Any] = loop.create_future()
             probes.append(fut)
             self._enqueue(index, Work(nothing, loop, fut))
@@ -240,6 +254,7 @@ class Database:
                         stop = True
                         break
                     batch.append(item)
+                self._busy_since[index] = time.monotonic()
                 try:
                     conn = self._batches.run(conn, batch, inbox)
                 except Exception as exc:
@@ -249,6 +264,7 @@ class Database:
                     settle([(w, None, error) for w in batch])
                     discard(conn)
                     conn = None
+                self._busy_since[index] = None
                 batch = []
                 if stop:
                     return
