@@ -113,8 +113,11 @@ def _parent(doc: Any, path: Path) -> Any:
 
 
 @st.composite
-def mutated_json(draw: st.DrawFn, seed: Any, max_changes: int = 4) -> bytes:
-    """``seed`` (a decoded recorded payload) with 1..max_changes structural changes."""
+def mutated_json(
+    draw: st.DrawFn, seed: Any, max_changes: int = 4, broken_bytes: bool = True
+) -> bytes:
+    """``seed`` (a decoded recorded payload) with 1..max_changes structural changes,
+    and now and then (``broken_bytes``) a byte that is not UTF-8."""
     doc = copy.deepcopy(seed)
     for _ in range(draw(st.integers(1, max_changes))):
         paths = [p for p in _paths(doc) if p]
@@ -135,7 +138,7 @@ def mutated_json(draw: st.DrawFn, seed: Any, max_changes: int = 4) -> bytes:
             parent[draw(st.text(max_size=12))] = draw(json_values)
     text = json.dumps(doc)  # escapes lone surrogates as \ud800, as a hostile sender can
     raw = text.encode()
-    if draw(st.integers(0, 9)) == 0:  # now and then, broken bytes
+    if broken_bytes and draw(st.integers(0, 9)) == 0:
         at = draw(st.integers(0, len(raw)))
         raw = raw[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\x00", b""])) + raw[at:]
     return raw
