@@ -87,7 +87,12 @@ class Bus:
         return list(self._inboxes.values())
 
     async def reload_inboxes(self) -> None:
-        rows = await self.db.read(lambda c: c.execute(sa.select(inboxes)).all())
+        try:
+            rows = await self.db.read(lambda c: c.execute(sa.select(inboxes)).all())
+        except Exception as exc:
+            # Without its inbox a payload can be neither stored nor quarantined:
+            # the edge answers 503/451 and the provider retries.
+            raise StorageUnavailable(f"cannot read the inboxes: {exc}") from exc
         self._inboxes = {
             r.id: Inbox(r.id, r.channel, r.name, r.address, dict(r.config)) for r in rows
         }

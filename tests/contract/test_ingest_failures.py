@@ -105,22 +105,23 @@ async def test_replay_with_a_crashing_parser_is_a_clear_refusal(container: Conta
     assert fixed.status == "processed"
 
 
-class _ReceiptsGone:
-    """Take the receipts table away from under the server (renamed by another
-    connection), so no payload can be stored or quarantined; then give it back."""
+class _TableGone:
+    """Take a table away from under the server (renamed by another connection),
+    so no payload can be stored or quarantined; then give it back."""
 
-    def __init__(self, c: Container) -> None:
+    def __init__(self, c: Container, table: str = "inbound_receipts") -> None:
         self.engine = sa.create_engine(c.db.url)
+        self.table = table
 
     def _rename(self, old: str, new: str) -> None:
         with self.engine.begin() as conn:
             conn.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
 
     def __enter__(self) -> None:
-        self._rename("inbound_receipts", "inbound_receipts_away")
+        self._rename(self.table, self.table + "_away")
 
     def __exit__(self, *_: object) -> None:
-        self._rename("inbound_receipts_away", "inbound_receipts")
+        self._rename(self.table + "_away", self.table)
         self.engine.dispose()
 
 
@@ -129,7 +130,7 @@ async def test_a_payload_that_cannot_even_be_quarantined_raises_storage_unavaila
 ) -> None:
     bus = _bus_with(container, KeyError("x"))
     inbox = await make_api_inbox(container)
-    with _ReceiptsGone(container), pytest.raises(StorageUnavailable):
+    with _TableGone(container), pytest.raises(StorageUnavailable):
         await bus.ingest(Payload(inbox, "buggy", b"bad", {}))
     assert (await bus.ingest(Payload(inbox, "buggy", b"bad", {}))).status == "quarantined"
 
@@ -155,7 +156,7 @@ async def test_webhook_and_api_answer_503_while_storage_fails_then_store_the_ret
         return hook, api
 
     async with httpx.AsyncClient(base_url=served) as http:
-        with _ReceiptsGone(container):
+        with _TableGone(container):
             hook, api = await post_both(http)
         assert (hook.status_code, api.status_code) == (503, 503)
         assert "retry" in hook.json()["detail"]
@@ -163,3 +164,17 @@ async def test_webhook_and_api_answer_503_while_storage_fails_then_store_the_ret
         hook, api = await post_both(http)
     assert (hook.status_code, api.status_code) == (200, 202)
     assert await _count(container, messages) == 2
+
+
+async def test_a_webhook_that_cannot_read_its_inbox_answers_503(
+    container: Container, served: str
+) -> None:
+    async with httpx.AsyncClient(base_url=served) as http:
+        # an inbox the bus has not cached: finding it needs a read, and that fails
+        with _TableGone(container, "inboxes"):
+            r = await http.post(
+                "/webhooks/telegram/77",
+                content=update("private_text"),
+                headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+            )
+    assert r.status_code == 503
