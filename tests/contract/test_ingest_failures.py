@@ -4,19 +4,23 @@ durable quarantine with its reason, and only a storage failure reaches the edge
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
 import sqlalchemy as sa
 from tests.channels.telegram.support import SECRET, make_telegram_inbox, update
-from tests.support.factories import make_agent, make_api_inbox
+from tests.support.factories import make_agent, make_api_inbox, make_email, make_email_inbox
+from tests.support.servers import free_port
 
 from threadline.actions.errors import ActionError
 from threadline.actions.receipts import Payload
 from threadline.bootstrap import Container
 from threadline.bus import Bus, StorageUnavailable
+from threadline.channels.email.smtp import start_smtp_server
 from threadline.core.model import InboundMessage, ParseResult, PayloadError
 from threadline.ports import Inbox
 from threadline.storage.tables import inbound_receipts, messages
@@ -178,3 +182,29 @@ async def test_a_webhook_that_cannot_read_its_inbox_answers_503(
                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
             )
     assert r.status_code == 503
+
+
+async def test_smtp_accepts_mail_the_parser_chokes_on_and_451s_only_storage_failures(
+    container: Container,
+) -> None:
+    """SMTP answered 451 for ever to a message whose parse raised anything but
+    ValueError (here: OverflowError on a Date with an absurd year)."""
+    await make_email_inbox(container)
+    port = free_port()
+    server = await start_smtp_server(container.bus, "127.0.0.1", port)
+    raw, _ = make_email(body="hello")
+    absurd = raw.replace(b"Date: ", b"Date: Mon, 1 Jan 99999999999 10:00:00 +0000\nX-Date: ", 1)
+
+    def send(message: bytes) -> None:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.sendmail("ana@example.com", ["support@acme.test"], message)
+
+    try:
+        await anyio.to_thread.run_sync(send, absurd)  # raises on any answer but 250
+        assert await _count(container, inbound_receipts) == 1
+        with _TableGone(container), pytest.raises(smtplib.SMTPDataError) as refused:
+            await anyio.to_thread.run_sync(send, make_email(body="later")[0])
+        assert refused.value.smtp_code == 451
+    finally:
+        server.close()
+        await server.wait_closed()
