@@ -246,3 +246,38 @@ async def test_a_dropped_postgres_connection_is_replaced(container) -> None:  # 
         for i in range(6):
             await db.write(_add_customer(f"after{i}"))
     assert {f"after{i}" for i in range(6)} <= await _names(db)
+
+
+async def test_a_failed_commit_reaches_every_caller_in_its_batch(container) -> None:  # type: ignore[no-untyped-def]
+    """No silent loss: a write reported done is stored, and one whose commit
+    failed is reported failed (StorageUnavailable), for every caller."""
+    db: Database = container.db
+
+    def fails_at_commit(tx: Tx) -> None:
+        # A constraint checked only at COMMIT, so the action itself succeeds.
+        if db.is_sqlite:
+            tx.conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            tx.conn.exec_driver_sql(
+                "INSERT INTO identities (customer_id, kind, value, verified, created_at) "
+                "VALUES (999999, 'email', 'ghost@example.com', 1, '2026-01-01 00:00:00')"
+            )
+        else:
+            tx.conn.exec_driver_sql(
+                "CREATE TEMP TABLE deferred_check (id int UNIQUE DEFERRABLE INITIALLY DEFERRED) "
+                "ON COMMIT DROP"
+            )
+            tx.conn.exec_driver_sql("INSERT INTO deferred_check VALUES (1), (1)")
+
+    async with asyncio.timeout(HANG):
+        results = await asyncio.gather(
+            *(db.write(_add_customer(f"n{i}"), key="one") for i in range(3)),
+            db.write(fails_at_commit, key="one"),
+            *(db.write(_add_customer(f"m{i}"), key="one") for i in range(3)),
+            return_exceptions=True,
+        )
+        assert isinstance(results[3], StorageUnavailable)
+        stored = await _names(db)
+        for name, result in zip(["n0", "n1", "n2", None, "m0", "m1", "m2"], results, strict=True):
+            if name is not None:
+                assert (name in stored) == (not isinstance(result, BaseException)), name
+        await db.write(_add_customer("after"))  # and the writer goes on

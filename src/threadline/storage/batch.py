@@ -188,7 +188,9 @@ class BatchWriter:
         is thrown away. (SQLAlchemy would quietly reconnect an invalidated one,
         which would hide that the failure was the connection's.)"""
         try:
-            if conn.in_transaction():
+            # get_transaction, not in_transaction: a transaction whose COMMIT failed
+            # is inactive but still attached, and would refuse the next begin().
+            if conn.get_transaction() is not None:
                 conn.rollback()
             same = conn.connection.driver_connection is driver
             if conn.invalidated or not same:
