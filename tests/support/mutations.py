@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -34,6 +35,9 @@ ABSURD_NUMBERS = [
     10**13,
     253402300800,  # 10000-01-01 in Unix seconds
     -62135596801,  # before year 1
+    10**17,  # past time_t on this platform: OSError from datetime
+    -(2**62),
+    2**64 - 1,
     1e308,
     -1e308,
     0.5,
@@ -82,16 +86,24 @@ json_values = st.recursive(
 )
 
 
-def nested(depth: int, leaf: Any = 1) -> Any:
-    value = leaf
-    for i in range(depth):
-        value = [value] if i % 2 else {"a": value}
-    return value
+# What a field is replaced with, weighted toward what breaks code that trusts a
+# type: numbers no timestamp or id column can hold, then text, then structure.
+hostile_values = st.one_of(
+    st.sampled_from(ABSURD_NUMBERS),
+    st.sampled_from(ABSURD_NUMBERS),
+    nasty_text,
+    # copied: a later mutation must not change the strategy's own sample
+    st.sampled_from([None, True, "", [], {}, [1], {"a": 1}]).map(copy.deepcopy),
+    json_values,
+)
+# Deeper than any parser allows (64) and than str() or a recursive walk survives
+# (~1000): written into the JSON text after dumping (json.dumps would recurse too).
+_DEEP = "__deep_{}__"
+deep_values = st.integers(min_value=60, max_value=3000).map(_DEEP.format)
 
 
-# Deeper than any parser allows (64), shallow enough for json.dumps and for the
-# walk below; a 100,000-deep body is a raw-bytes case of its own.
-deep_values = st.integers(min_value=60, max_value=400).map(nested)
+def _deepen(text: str) -> str:
+    return re.sub(r'"__deep_(\d+)__"', lambda m: "[" * int(m[1]) + "1" + "]" * int(m[1]), text)
 
 
 def _paths(doc: Any, prefix: Path = ()) -> Iterator[Path]:
@@ -114,29 +126,42 @@ def _parent(doc: Any, path: Path) -> Any:
 
 @st.composite
 def mutated_json(
-    draw: st.DrawFn, seed: Any, max_changes: int = 4, broken_bytes: bool = True
+    draw: st.DrawFn,
+    seed: Any,
+    max_changes: int = 4,
+    broken_bytes: bool = True,
+    deep: bool = True,
 ) -> bytes:
     """``seed`` (a decoded recorded payload) with 1..max_changes structural changes,
-    and now and then (``broken_bytes``) a byte that is not UTF-8."""
+    some of them (``deep``) nesting past 60 levels, and now and then
+    (``broken_bytes``) a byte that is not UTF-8."""
     doc = copy.deepcopy(seed)
     for _ in range(draw(st.integers(1, max_changes))):
         paths = [p for p in _paths(doc) if p]
         if not paths:
             break
-        path = draw(st.sampled_from(paths))
+        # Mostly leaves: the scalars a parser turns into ids, times and text.
+        leaves = [p for p in paths if not isinstance(_parent(doc, p)[p[-1]], dict | list)]
+        pool = leaves if leaves and draw(st.integers(0, 3)) else paths
+        path = draw(st.sampled_from(pool))
         parent = _parent(doc, path)
-        op = draw(st.sampled_from(["replace", "replace", "delete", "deep", "wrap", "add"]))
+        ops = ["replace", "replace", "replace", "delete", "wrap", "add"] + (
+            ["deep"] if deep else []
+        )
+        op = draw(st.sampled_from(ops))
         if op == "delete":
             del parent[path[-1]]
         elif op == "replace":
-            parent[path[-1]] = draw(json_values)
+            parent[path[-1]] = draw(hostile_values)
         elif op == "deep":
             parent[path[-1]] = draw(deep_values)
         elif op == "wrap":  # the right value inside the wrong container
             parent[path[-1]] = draw(st.sampled_from([[parent[path[-1]]], {"v": parent[path[-1]]}]))
         elif isinstance(parent, dict):
-            parent[draw(st.text(max_size=12))] = draw(json_values)
+            parent[draw(st.text(max_size=12))] = draw(hostile_values)
     text = json.dumps(doc)  # escapes lone surrogates as \ud800, as a hostile sender can
+    if "__deep_" in text:
+        text = _deepen(text)
     raw = text.encode()
     if broken_bytes and draw(st.integers(0, 9)) == 0:
         at = draw(st.integers(0, len(raw)))
