@@ -41,7 +41,10 @@ def _error(status: int) -> Any:
 @get("/healthz", summary="Liveness and database check", include_in_schema=False)
 async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     container: Container = request.app.state.container
-    await container.db.read(lambda c: c.exec_driver_sql("SELECT 1").scalar())
+    try:
+        await container.db.read(lambda c: c.exec_driver_sql("SELECT 1").scalar())
+    except Exception as exc:
+        return Response({"status": "unavailable", "reason": f"read failed: {exc}"}, status_code=503)
     # Reads alone stayed green while every write hung behind a dead writer.
     problem = await container.db.check_writers(timeout=HEALTH_WRITE_TIMEOUT)
     if problem is not None:
