@@ -68,6 +68,9 @@ Outcome = tuple[Work[Any], Any, BaseException | None]
 
 
 class BatchWriter:
+    """Runs one writer thread's batches on its connection, replacing the
+    connection when it breaks."""
+
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
