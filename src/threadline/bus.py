@@ -25,13 +25,13 @@ from threadline.actions.receipts import (
     quarantine_payload,
     reprocess_receipt,
 )
-from threadline.core.model import CallEvent, Ignored, InboundMessage, ParseResult
+from threadline.core.model import CallEvent, Ignored, InboundMessage, ParseResult, PayloadError
 from threadline.handlers import HANDLERS, HandlerDeps
 from threadline.ports import Inbox, Parser
-from threadline.storage.db import Database, Tx
+from threadline.storage.db import Database, StorageUnavailable, Tx
 from threadline.storage.tables import inbound_receipts, inboxes
 
-__all__ = ["Bus", "UnknownInbox"]
+__all__ = ["Bus", "StorageUnavailable", "UnknownInbox"]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -88,7 +88,12 @@ class Bus:
         return list(self._inboxes.values())
 
     async def reload_inboxes(self) -> None:
-        rows = await self.db.read(lambda c: c.execute(sa.select(inboxes)).all())
+        try:
+            rows = await self.db.read(lambda c: c.execute(sa.select(inboxes)).all())
+        except Exception as exc:
+            # Without its inbox a payload can be neither stored nor quarantined:
+            # the edge answers 503/451 and the provider retries.
+            raise StorageUnavailable(f"cannot read the inboxes: {exc}") from exc
         self._inboxes = {r.id: load_inbox(r, self.cfg.secret_key) for r in rows}
 
     # -- the inbound path --------------------------------------------------------
@@ -145,12 +150,9 @@ class Bus:
                 if parsed is not None
                 else await self._parse(inbox, payload.source, payload.body, payload.context)
             )
-        except ValueError as exc:
-            reason = str(exc)
-            log.warning("inbound.quarantined", inbox=inbox.id, error=reason)
-            return await self.execute(
-                lambda tx: then([quarantine_payload(tx, payload, reason)], tx)
-            )
+        except Exception as exc:
+            reason = _reason(exc, inbox.id, "inbound.unparseable")
+            return await self._quarantine(payload, reason, then)
         try:
             return await self.execute(
                 lambda tx: then(process_payloads(tx, self.cfg, payload, results), tx),
@@ -159,9 +161,25 @@ class Bus:
         except Exception as exc:
             # A bug or a constraint we did not foresee: keep the payload, tell
             # the provider it is safe with us, and let an operator replay it.
-            log.exception("inbound.failed", inbox=inbox.id)
-            error = f"{type(exc).__name__}: {exc}"
-            return await self.execute(lambda tx: then([quarantine_payload(tx, payload, error)], tx))
+            reason = _reason(exc, inbox.id, "inbound.failed", bug=True)
+            return await self._quarantine(payload, reason, then)
+
+    async def _quarantine(
+        self,
+        payload: Payload,
+        reason: str,
+        then: Callable[[list[ReceiptOutcome], Tx], list[ReceiptOutcome]],
+    ) -> list[ReceiptOutcome]:
+        """Keep the payload with its reason. Only this write failing reaches the
+        edge (as StorageUnavailable), so the provider retries rather than being
+        told a payload we could not keep is safe."""
+        try:
+            return await self.execute(
+                lambda tx: then([quarantine_payload(tx, payload, reason)], tx)
+            )
+        except Exception as exc:
+            log.exception("inbound.quarantine_failed", inbox=payload.inbox_id)
+            raise StorageUnavailable(f"could not store the payload: {exc}") from exc
 
     async def replay(self, receipt_id: int, body: bytes | None = None) -> ReceiptOutcome:
         row = await self.db.read(
@@ -179,8 +197,9 @@ class Bus:
         inbox = await self.inbox(row.inbox_id)
         try:
             results = await self._parse(inbox, row.source, body or row.payload, row.context)
-        except ValueError as exc:
-            raise ActionError(f"the payload still cannot be used: {exc}") from exc
+        except Exception as exc:
+            reason = _reason(exc, inbox.id, "inbound.replay_unparseable")
+            raise ActionError(f"the payload still cannot be used: {reason}") from exc
         if len(results) != 1:
             raise ActionError(
                 f"the payload now carries {len(results)} events; replay expects one "
@@ -189,6 +208,16 @@ class Bus:
         return await self.execute(
             lambda tx: reprocess_receipt(tx, self.cfg, receipt_id, results[0], body)
         )
+
+
+def _reason(exc: Exception, inbox_id: int, event: str, *, bug: bool = False) -> str:
+    """Why a payload could not be used: a parser's declared PayloadError speaks for
+    itself; anything else is a bug, named by its type and logged with its traceback."""
+    if isinstance(exc, PayloadError) and not bug:
+        log.warning(event, inbox=inbox_id, error=str(exc))
+        return str(exc)
+    log.error(event, inbox=inbox_id, exc_info=exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _customer_key(results: Sequence[ParseResult]) -> str | None:

@@ -23,8 +23,9 @@ class Inbox:
 
 class Parser(Protocol):
     """Turns a stored payload into the one inbound shape (or several, for
-    providers that batch events). Raises ValueError on a payload it cannot use;
-    the caller quarantines it."""
+    providers that batch events). Raises core.model.PayloadError, and nothing
+    else, on a payload it cannot use; the bus quarantines it with that reason
+    (and any other exception too, as a bug, so no payload can stop ingest)."""
 
     offload: bool  # True for parsers costly enough to run big payloads off the event loop
 

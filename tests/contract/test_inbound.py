@@ -230,3 +230,52 @@ async def test_concurrent_first_messages_from_one_new_customer(container) -> Non
     assert len({o.conversation_id for o in outcomes}) == 1
     assert await count(c, customers) == 1
     assert await count(c, messages) == 24
+
+
+async def test_claimed_email_on_file_is_a_separate_customer_with_a_suggestion(container) -> None:  # type: ignore[no-untyped-def]
+    """The README's own example: the business posts an address its user only typed
+    ("verified": false), and that address is a real customer's."""
+    c = container
+    email_inbox = await make_email_inbox(c)
+    api_inbox = await make_api_inbox(c)
+    raw, _ = make_email(body="My order #4417 is late.")
+    ana = await deliver_email(c, email_inbox, raw)
+    claim = {
+        "customer": {"email": "ana@example.com", "name": "Ana", "verified": False},
+        "text": "please send my refund to this new card",
+    }
+    first = await deliver_api(c, api_inbox, {"id": "claim-1", **claim})
+    assert first.status == "processed"
+    assert first.customer_id != ana.customer_id
+    assert first.conversation_id != ana.conversation_id
+    assert [e["kind"] for e in await timeline(c, ana.customer_id)] == ["message"]
+    suggestions = await c.db.read(
+        lambda conn: conn.execute(
+            sa.select(
+                merge_suggestions.c.customer_id,
+                merge_suggestions.c.other_customer_id,
+                merge_suggestions.c.identity,
+            ).where(merge_suggestions.c.status == "open")
+        ).all()
+    )
+    assert [tuple(s) for s in suggestions] == [
+        (first.customer_id, ana.customer_id, "email:ana@example.com")
+    ]
+    # The same claim again stays with the first claimant, with no second suggestion.
+    again = await deliver_api(c, api_inbox, {"id": "claim-2", **claim})
+    assert (again.customer_id, again.conversation_id) == (
+        first.customer_id,
+        first.conversation_id,
+    )
+    assert await count(c, merge_suggestions) == 1
+
+
+async def test_claims_of_an_address_nobody_proved_stay_together(container) -> None:  # type: ignore[no-untyped-def]
+    c = container
+    inbox = await make_api_inbox(c)
+    claim = {"customer": {"email": "typed@example.com", "verified": False}, "text": "hi"}
+    first = await deliver_api(c, inbox, {"id": "t-1", **claim})
+    second = await deliver_api(c, inbox, {"id": "t-2", **claim})
+    assert second.customer_id == first.customer_id
+    assert second.conversation_id == first.conversation_id
+    assert await count(c, merge_suggestions) == 0

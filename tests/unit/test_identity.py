@@ -70,12 +70,35 @@ def test_claimed_identity_of_another_customer_is_only_a_suggestion() -> None:
     assert r.suggest == ((claimed, 1),)
 
 
-def test_claimed_sender_never_merges_even_with_verified_extras() -> None:
+def test_claimed_sender_never_merges_and_the_verified_extra_names_the_customer() -> None:
     sender = IdentityRef("email", "ana@example.com", verified=False)
     r = resolve(sender, [PHONE], {sender.key: 1, PHONE.key: 2})
-    assert r.customer_id == 1
+    assert r.customer_id == 2
     assert r.merge == ()
-    assert r.suggest == ((PHONE, 2),)
+    assert r.suggest == ((sender, 1),)
+
+
+CLAIMED = IdentityRef("email", "ana@example.com", verified=False)
+
+
+def test_claimed_sender_on_someone_elses_record_is_a_new_customer_and_a_suggestion() -> None:
+    r = resolve(CLAIMED, [], {CLAIMED.key: 1})
+    assert (r.customer_id, r.link, r.merge, r.suggest) == (None, (), (), ((CLAIMED, 1),))
+
+
+def test_repeated_claim_goes_to_the_customer_the_first_claim_created() -> None:
+    r = resolve(CLAIMED, [], {CLAIMED.key: 1}, claimant=5)
+    assert (r.customer_id, r.suggest) == (5, ((CLAIMED, 1),))
+
+
+def test_claim_joins_a_record_made_only_of_claims() -> None:
+    r = resolve(CLAIMED, [], {CLAIMED.key: 1}, unproven={1})
+    assert (r.customer_id, r.link, r.merge, r.suggest) == (1, (), (), ())
+
+
+def test_verified_sender_still_joins_its_owner() -> None:
+    r = resolve(EMAIL, [], {EMAIL.key: 1})
+    assert (r.customer_id, r.suggest) == (1, ())
 
 
 @given(

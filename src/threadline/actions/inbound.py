@@ -37,6 +37,8 @@ from threadline.core.tokens import verify_id
 from threadline.storage import inbound as store
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
+    customers,
+    identities,
     merge_suggestions,
     messages,
 )
@@ -134,8 +136,17 @@ def resolve_customer(
 ) -> int:
     """The customer behind ``sender``, created or linked as core.identity decides."""
     owners = store.identity_owners(tx, [sender, *also])
-    res = identity.resolve(sender, also, owners)
+    owner = owners.get(sender.key)
+    claimant: int | None = None
+    unproven: frozenset[int] = frozenset()
+    if owner is not None and not sender.verified:
+        # Rare (a claimed address that is on file): worth two more lookups.
+        claimant = _claimant(tx, sender, owner)
+        if not _has_verified_identity(tx, owner):
+            unproven = frozenset({owner})
+    res = identity.resolve(sender, also, owners, claimant=claimant, unproven=unproven)
     customer_id = res.customer_id
+    name = name[:200] if name else None  # the column's width
     if customer_id is None:
         customer_id = store.insert_customer(tx, name)
     elif name:
@@ -167,6 +178,35 @@ def resolve_customer(
                 },
             )
     return customer_id
+
+
+def _claimant(tx: Tx, ref: IdentityRef, owner: int) -> int | None:
+    """The customer an earlier identical claim of ``ref`` created: its open merge
+    suggestion names it, so a claimant's messages stay together."""
+    found = tx.conn.execute(
+        sa.select(merge_suggestions.c.customer_id)
+        .join(customers, customers.c.id == merge_suggestions.c.customer_id)
+        .where(
+            merge_suggestions.c.identity == str(ref),
+            merge_suggestions.c.other_customer_id == owner,
+            merge_suggestions.c.status == "open",
+            customers.c.merged_into_id.is_(None),
+        )
+        .order_by(merge_suggestions.c.id)
+        .limit(1)
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def _has_verified_identity(tx: Tx, customer_id: int) -> bool:
+    return (
+        tx.conn.execute(
+            sa.select(identities.c.id)
+            .where(identities.c.customer_id == customer_id, identities.c.verified.is_(True))
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 # -- continuity -----------------------------------------------------------------

@@ -8,7 +8,7 @@ only become merge suggestions. Both are pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -101,6 +101,9 @@ def resolve(
     sender: IdentityRef,
     also: Sequence[IdentityRef],
     owners: Mapping[tuple[str, str], int],
+    *,
+    claimant: int | None = None,
+    unproven: Collection[int] = (),
 ) -> Resolution:
     """Decide the customer for a message from ``sender`` asserting ``also``.
 
@@ -108,13 +111,24 @@ def resolve(
     identities may pull two customers together; a claimed one that belongs to
     someone else only becomes a suggestion, and different people are never joined
     on anything weaker.
+
+    That holds for the sender too: a claimed sender that is someone else's
+    identity gives the message to a separate customer (the one an earlier
+    identical claim created, ``claimant``, else a new one), so it never lands on
+    that someone's record or in their conversation. The exception is an owner in
+    ``unproven``, whose record holds no verified identity at all: it was made by
+    claims like this one, and joining it takes nothing from anyone who proved who
+    they are.
     """
     refs = [sender, *(r for r in also if r.key != sender.key)]
-    customer_id = owners.get(sender.key)
+    owner = owners.get(sender.key)
+    customer_id = owner if owner is not None and (sender.verified or owner in unproven) else None
     if customer_id is None:
         customer_id = next(
             (owners[r.key] for r in refs[1:] if r.verified and r.key in owners), None
         )
+    if customer_id is None and owner is not None:
+        customer_id = claimant
     link: list[IdentityRef] = []
     merge: list[int] = []
     suggest: list[tuple[IdentityRef, int]] = []

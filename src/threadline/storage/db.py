@@ -15,21 +15,29 @@ import asyncio
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import sqlalchemy as sa
 import structlog
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from threadline.clock import Clock
+from threadline.storage.batch import (
+    BatchWriter,
+    Outcome,
+    StorageUnavailable,
+    Tx,
+    Work,
+    discard,
+    nothing,
+    settle,
+)
 
-__all__ = ["Database", "Tx", "sync_url"]
+__all__ = ["Database", "StorageUnavailable", "Tx", "sync_url"]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -44,28 +52,6 @@ def sync_url(url: str) -> str:
     if url.startswith("sqlite+aiosqlite://"):
         return "sqlite://" + url.split("://", 1)[1]
     return url
-
-
-@dataclass
-class Tx:
-    """What an action sees: one connection inside a transaction, the time, and
-    the events it records (dispatched to handlers only after commit)."""
-
-    conn: Connection
-    now: datetime
-    events: list[Any] = field(default_factory=list)
-    now_text: str | None = None  # ``now`` as SQLite stores it, once formatted (storage/sql.py)
-
-    def emit(self, event: Any) -> None:
-        self.events.append(event)
-
-
-@dataclass
-class _Work(Generic[T]):
-    fn: Callable[[Tx], T]
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[tuple[T, list[Any]]]
-    retries: int = 0
 
 
 _STOP = object()
@@ -119,24 +105,37 @@ class Database:
             self.read_engine = _sqlite_engine(self.url, writer=False)
             threads = 1  # SQLite has one writer; more threads would only queue on the lock
         else:
-            self.write_engine = sa.create_engine(self.url, pool_size=8, max_overflow=4)
+            # pre_ping: a connection the server dropped is replaced, not handed out
+            self.write_engine = sa.create_engine(
+                self.url, pool_size=8, max_overflow=4, pool_pre_ping=True
+            )
             self.read_engine = self.write_engine
             threads = writer_threads or 3
         self.dialect = self.write_engine.dialect.name
         self._max_batch = max_batch
+        self._batches = BatchWriter(self.write_engine, clock)
         # One queue per writer: work for the same customer always lands on the same
         # writer, so two of their messages are never placed by concurrent transactions
         # (each would see no conversation yet and open one).
         self._queues: list[queue.SimpleQueue[Any]] = [queue.SimpleQueue() for _ in range(threads)]
         self._threads = [
             threading.Thread(
-                target=self._writer_loop, args=(q,), name=f"db-writer-{i}", daemon=True
+                target=self._writer_loop, args=(i,), name=f"db-writer-{i}", daemon=True
             )
             for i, q in enumerate(self._queues)
         ]
+        self._stopped = [False] * threads
+        self._busy_since: list[float | None] = [
+            None
+        ] * threads  # monotonic start of its batch  # a writer's loop ended (set before it drains)
         self._next = itertools.count()
         self._started = False
         self._lock = threading.Lock()
+
+    @property
+    def integrity_retries(self) -> int:
+        """Actions re-queued after a concurrent writer committed their key first."""
+        return self._batches.integrity_retries
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -162,27 +161,89 @@ class Database:
         """Run ``fn`` in a transaction; return its result and its events after commit.
 
         Writes with the same ``key`` (a customer's identity) run one after another.
+        Raises what ``fn`` raised, or StorageUnavailable when the database failed.
         """
         self.start()
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[tuple[T, list[Any]]] = loop.create_future()
         slot = hash(key) if key is not None else next(self._next)
-        self._queues[slot % len(self._queues)].put(_Work(fn, loop, fut))
+        index = slot % len(self._queues)
+        self._enqueue(index, Work(fn, loop, fut))
         return await fut
+
+    def _enqueue(self, index: int, work: Work[Any]) -> None:
+        self._queues[index].put(work)
+        # Checked after the put: a writer that died before it is drained here,
+        # one that dies after it drains its queue itself (_writer_loop).
+        if self._started and (self._stopped[index] or not self._threads[index].is_alive()):
+            self._fail_queued(index, "the writer thread is not running")
+
+    def _fail_queued(self, index: int, why: str) -> None:
+        error = StorageUnavailable(f"{self._threads[index].name}: {why}")
+        failed: list[Outcome] = []
+        while True:
+            try:
+                item = self._queues[index].get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, Work):
+                failed.append((item, None, error))
+        settle(failed)
+
+    def dead_writers(self) -> list[str]:
+        """Writer threads that stopped while the database is open (never expected)."""
+        if not self._started:
+            return []
+        return [t.name for i, t in enumerate(self._threads) if self._stopped[i] or not t.is_alive()]
+
+    async def check_writers(self, timeout: float) -> str | None:
+        """Why the write path is unusable, or None: every writer must be running and
+        commit a trivial transaction within ``timeout`` seconds."""
+        self.start()
+        dead = self.dead_writers()
+        if dead:
+            return f"writer thread stopped: {', '.join(dead)}"
+        loop = asyncio.get_running_loop()
+        probes: list[asyncio.Future[Any]] = []
+        now = time.monotonic()
+        for index in range(len(self._queues)):
+            since = self._busy_since[index]
+            if since is not None:
+                # Busy is alive as long as its batch is young: no probe to queue
+                # behind it (so /healthz stays fast while ingest is heavy).
+                if now - since > timeout:
+                    return (
+                        f"{self._threads[index].name} has been on one batch for {now - since:.0f} s"
+                    )
+                continue
+            fut: asyncio.Future[Any] = loop.create_future()
+            probes.append(fut)
+            self._enqueue(index, Work(nothing, loop, fut))
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.gather(*probes)
+        except TimeoutError:
+            return f"a trivial write did not commit within {timeout:g} s"
+        except Exception as exc:
+            return f"a trivial write failed: {type(exc).__name__}: {exc}"
+        return None
 
     def write_sync(self, fn: Callable[[Tx], T]) -> T:
         """For the CLI and bulk tools: one transaction on the calling thread."""
         with self.write_engine.connect() as conn, conn.begin():
             return fn(Tx(conn, self.clock.now()))
 
-    def _writer_loop(self, inbox: queue.SimpleQueue[Any]) -> None:
-        conn = self.write_engine.connect()
+    def _writer_loop(self, index: int) -> None:
+        inbox = self._queues[index]
+        conn: Connection | None = None
+        batch: list[Work[Any]] = []
         try:
             while True:
+                batch = []
                 first = inbox.get()
                 if first is _STOP:
                     return
-                batch: list[_Work[Any]] = [first]
+                batch = [first]
                 stop = False
                 while len(batch) < self._max_batch:
                     try:
@@ -193,54 +254,28 @@ class Database:
                         stop = True
                         break
                     batch.append(item)
-                conn = self._run_batch(conn, batch, inbox)
+                self._busy_since[index] = time.monotonic()
+                try:
+                    conn = self._batches.run(conn, batch, inbox)
+                except Exception as exc:
+                    # Nothing may stop the writer: every later write would hang.
+                    log.exception("db.batch_crashed", batch=len(batch))
+                    error = StorageUnavailable(f"the write failed: {type(exc).__name__}: {exc}")
+                    settle([(w, None, error) for w in batch])
+                    discard(conn)
+                    conn = None
+                self._busy_since[index] = None
+                batch = []
                 if stop:
                     return
         finally:
-            conn.close()
-
-    def _run_batch(
-        self, conn: Connection, batch: list[_Work[Any]], inbox: queue.SimpleQueue[Any]
-    ) -> Connection:
-        outcomes: list[tuple[_Work[Any], Any, BaseException | None]] = []
-        try:
-            with conn.begin():
-                driver = conn.connection.driver_connection
-                assert driver is not None
-                for work in batch:
-                    tx = Tx(conn, self.clock.now())
-                    # Straight on the driver: SQLAlchemy's nested-transaction
-                    # bookkeeping costs more than the savepoint itself.
-                    driver.execute("SAVEPOINT work")
-                    try:
-                        result = work.fn(tx)
-                    except BaseException as exc:
-                        driver.execute("ROLLBACK TO SAVEPOINT work")
-                        driver.execute("RELEASE SAVEPOINT work")
-                        if isinstance(exc, IntegrityError) and work.retries < 3:
-                            # Another writer committed the same identity or receipt
-                            # first; rerun against what it wrote.
-                            work.retries += 1
-                            inbox.put(work)
-                            continue
-                        outcomes.append((work, None, exc))
-                    else:
-                        driver.execute("RELEASE SAVEPOINT work")
-                        outcomes.append((work, (result, tx.events), None))
-        except DBAPIError as exc:
-            log.error("db.commit_failed", error=str(exc), batch=len(batch))
-            outcomes = [(w, None, exc) for w in batch]
-            if exc.connection_invalidated or conn.invalidated:
-                conn.close()
-                conn = self.write_engine.connect()
-        # One wake-up per event loop per batch, not per message: each
-        # call_soon_threadsafe writes to the loop's self-pipe.
-        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
-        for work, value, error in outcomes:
-            by_loop.setdefault(work.loop, []).append((work.future, value, error))
-        for loop, settled in by_loop.items():
-            loop.call_soon_threadsafe(_settle_all, settled)
-        return conn
+            # Only a BaseException (SystemExit…) gets here with work in hand: its
+            # callers, and everyone queued behind them, get an error, not a hang.
+            discard(conn)
+            self._stopped[index] = True
+            stopped = StorageUnavailable(f"{self._threads[index].name} stopped")
+            settle([(w, None, stopped) for w in batch])
+            self._fail_queued(index, "the writer thread stopped")
 
     # -- the read path ---------------------------------------------------------
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
@@ -249,13 +284,3 @@ class Database:
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
         return await anyio.to_thread.run_sync(self.read_sync, fn)
-
-
-def _settle_all(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
-    for fut, value, exc in settled:
-        if fut.done():  # the caller went away (a dropped request): the work is committed anyway
-            continue
-        if exc is not None:
-            fut.set_exception(exc)
-        else:
-            fut.set_result(value)

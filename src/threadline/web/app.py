@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.bootstrap import Container
-from threadline.bus import UnknownInbox
+from threadline.bus import StorageUnavailable, UnknownInbox
 from threadline.web.api.calls import ROUTES as CALL_ROUTES
 from threadline.web.api.composer import ROUTES as COMPOSER_ROUTES
 from threadline.web.api.routes import ROUTES
@@ -31,6 +31,7 @@ from threadline.web.sessions import CSRF_COOKIE, SessionMiddleware, bind_csrf
 from threadline.web.simulator import ROUTES as SIMULATOR
 from threadline.web.ui import UI_ROUTES, ui_template_config
 from threadline.web.webhooks import WEBHOOKS
+from threadline.web.webhooks.common import storage_unavailable
 
 __all__ = ["create_app"]
 
@@ -46,6 +47,8 @@ before, so rows are never repeated or skipped.
 (`request_id`); the server's log has the details under the same id.
 """
 
+HEALTH_WRITE_TIMEOUT = 2.0  # seconds for a trivial write to commit before /healthz says 503
+
 
 def _error(status: int) -> Any:
     def handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -55,10 +58,17 @@ def _error(status: int) -> Any:
 
 
 @get("/healthz", summary="Liveness and database check", include_in_schema=False)
-async def healthz(request: Request[Any, Any, Any]) -> dict[str, str]:
+async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     container: Container = request.app.state.container
-    await container.db.read(lambda c: c.exec_driver_sql("SELECT 1").scalar())
-    return {"status": "ok"}
+    try:
+        await container.db.read(lambda c: c.exec_driver_sql("SELECT 1").scalar())
+    except Exception as exc:
+        return Response({"status": "unavailable", "reason": f"read failed: {exc}"}, status_code=503)
+    # Reads alone stayed green while every write hung behind a dead writer.
+    problem = await container.db.check_writers(timeout=HEALTH_WRITE_TIMEOUT)
+    if problem is not None:
+        return Response({"status": "unavailable", "reason": problem}, status_code=503)
+    return Response({"status": "ok"})
 
 
 @get("/metrics", include_in_schema=False, media_type="text/plain")
@@ -104,6 +114,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             Conflict: _error(409),
             ActionError: _error(422),
             500: internal_error,
+            StorageUnavailable: storage_unavailable,
         },
         openapi_config=OpenAPIConfig(
             title="Threadline",

@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from threadline.channels.checks import identity, load_json, scalar_text, unix_time
 from threadline.core.identity import InvalidIdentity, normalize
 from threadline.core.model import (
     Channel,
@@ -27,6 +28,7 @@ from threadline.core.model import (
     Ignored,
     InboundMessage,
     ParseResult,
+    PayloadError,
     StatusUpdate,
     ThreadHints,
 )
@@ -45,13 +47,16 @@ _WA_STATUS = {
 }
 
 
+_MAX_ID = 200  # Meta's ids (wamid, mid, PSID) are far shorter; the store's keys are bounded
+
+
 def load_webhook(body: bytes) -> dict[str, Any]:
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc}") from exc
+    """The decoded batch. Values below are read through the typed helpers
+    (_dicts, _dict, _text, _id, unix_time): JSON of any other shape than Meta's
+    gives a PayloadError or a default, never a TypeError from deep inside."""
+    doc = load_json(body)
     if not isinstance(doc, dict) or not isinstance(doc.get("entry"), list):
-        raise ValueError("not a Meta webhook: no 'entry' list")
+        raise PayloadError("not a Meta webhook: no 'entry' list")
     return doc
 
 
@@ -65,11 +70,11 @@ def addresses_of(doc: Mapping[str, Any]) -> tuple[tuple[str, ...], list[str]]:
             for change in _dicts(entry.get("changes", []), "changes"):
                 value = change.get("value")
                 metadata = value.get("metadata") if isinstance(value, dict) else None
-                if isinstance(metadata, dict) and metadata.get("phone_number_id"):
-                    found.append(str(metadata["phone_number_id"]))
-        elif entry.get("id") is not None:
-            found.append(str(entry["id"]))
-    channel = SOCIAL.get(str(obj))
+                if isinstance(metadata, dict) and _text(metadata.get("phone_number_id")):
+                    found.append(_text(metadata["phone_number_id"]))
+        elif _text(entry.get("id")):
+            found.append(_text(entry["id"]))
+    channel = SOCIAL.get(obj) if isinstance(obj, str) else None
     channels = ("whatsapp",) if obj == WHATSAPP else (channel.value,) if channel else ()
     return channels, list(dict.fromkeys(found))
 
@@ -82,9 +87,9 @@ class MetaParser:
         obj = doc.get("object")
         if obj == WHATSAPP:
             return list(_whatsapp(inbox, doc))
-        if obj in SOCIAL:
-            return list(_social(inbox, doc, SOCIAL[str(obj)]))
-        raise ValueError(f"not a WhatsApp, Messenger or Instagram webhook: object {obj!r}")
+        if isinstance(obj, str) and obj in SOCIAL:
+            return list(_social(inbox, doc, SOCIAL[obj]))
+        raise PayloadError(f"not a WhatsApp, Messenger or Instagram webhook: object {_text(obj)!r}")
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -92,12 +97,30 @@ def _dicts(value: Any, what: str) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise ValueError(f"'{what}' must be a list of objects")
+        raise PayloadError(f"'{what}' must be a list of objects")
     return value
 
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return scalar_text(value)
+
+
+def _id(value: Any, what: str) -> str:
+    """An id Meta names an event or a person by: a non-empty, short scalar."""
+    found = scalar_text(value).strip()
+    if not found:
+        raise PayloadError(f"{what} without an id")
+    if len(found) > _MAX_ID:
+        raise PayloadError(f"{what}: the id is longer than {_MAX_ID} characters")
+    return found
+
+
+def _who(kind: str, value: str) -> IdentityRef:
+    return identity(kind, value)
 
 
 def _hash_key(prefix: str, item: Any) -> str:
@@ -109,12 +132,8 @@ def _hash_key(prefix: str, item: Any) -> str:
 
 def _time(value: Any) -> datetime | None:
     """Unix time as Meta sends it: seconds (WhatsApp, some Instagram events) or
-    milliseconds (Messenger); no second-based time reaches 10**11 before the year 5000."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
+    milliseconds (Messenger); absurd values are dropped, not trusted."""
+    return unix_time(value, or_millis=True)
 
 
 def _mine(inbox: Inbox, address: str) -> bool:
@@ -125,15 +144,15 @@ def _mine(inbox: Inbox, address: str) -> bool:
 
 def graph_error_text(error: Mapping[str, Any], product: str = "WhatsApp") -> str:
     """Meta's own words for an error, most specific first, with its code."""
-    details = _dict(error.get("error_data")).get("details")
-    title = error.get("title") or error.get("message")
-    text = str(details or error.get("message") or title or "no reason given")
-    code = error.get("code")
-    if code is None:
+    details = _text(_dict(error.get("error_data")).get("details"))
+    title = _text(error.get("title")) or _text(error.get("message"))
+    text = details or _text(error.get("message")) or title or "no reason given"
+    code = _text(error.get("code"))
+    if not code:
         return text
     label = f"{product} error {code}"
-    if error.get("error_subcode"):
-        label += f"/{error['error_subcode']}"
+    if _text(error.get("error_subcode")):
+        label += f"/{_text(error['error_subcode'])}"
     if title and title != text:
         label += f": {title}"
     return f"{text} ({label})"
@@ -144,10 +163,10 @@ def _whatsapp(inbox: Inbox, doc: Mapping[str, Any]) -> Iterator[ParseResult]:
     for entry in _dicts(doc["entry"], "entry"):
         for change in _dicts(entry.get("changes"), "changes"):
             value = _dict(change.get("value"))
-            number = str(_dict(value.get("metadata")).get("phone_number_id") or "")
+            number = _text(_dict(value.get("metadata")).get("phone_number_id"))
             if not _mine(inbox, number):
                 continue
-            field = change.get("field")
+            field = _text(change.get("field"))
             if field != "messages":
                 reason = f"WhatsApp '{field}' notifications are not handled"
                 yield Ignored(reason, key=_hash_key("wa-field", change))
@@ -176,18 +195,16 @@ def _wa_contact(message: Mapping[str, Any], contacts: list[dict[str, Any]]) -> d
 
 
 def _wa_message(message: Mapping[str, Any], contacts: list[dict[str, Any]]) -> InboundMessage:
-    wamid = message.get("id")
-    if not wamid:
-        raise ValueError("a WhatsApp message without an id")
+    wamid = _id(message.get("id"), "a WhatsApp message")
     contact = _wa_contact(message, contacts)
-    wa_id = str(contact.get("wa_id") or message.get("from") or "")
+    wa_id = _text(contact.get("wa_id")) or _text(message.get("from"))
     # Business-scoped user ids (2026): users with a username may come without
     # a phone number; the BSUID is kept beside the wa_id either way.
-    user_id = str(contact.get("user_id") or message.get("from_user_id") or "")
+    user_id = _text(contact.get("user_id")) or _text(message.get("from_user_id"))
     if not (wa_id or user_id):
-        raise ValueError(f"WhatsApp message {wamid} names no sender")
+        raise PayloadError(f"WhatsApp message {wamid} names no sender")
     also: list[IdentityRef] = []
-    if wa_id.isdigit():
+    if wa_id.isascii() and wa_id.isdigit():
         # A wa_id no numbering plan knows keeps the WhatsApp identity alone.
         with contextlib.suppress(InvalidIdentity):
             also.append(normalize("phone", "+" + wa_id))
@@ -199,16 +216,16 @@ def _wa_message(message: Mapping[str, Any], contacts: list[dict[str, Any]]) -> I
         meta["forwarded"] = "true"
     referral = _dict(message.get("referral"))
     if referral:
-        meta["referral"] = str(referral.get("headline") or referral.get("source_url") or "")
-    quoted = context.get("id")
+        meta["referral"] = _text(referral.get("headline")) or _text(referral.get("source_url"))
+    quoted = _text(context.get("id"))
     return InboundMessage(
         channel=Channel.WHATSAPP,
-        provider_message_id=str(wamid),
-        sender=normalize("whatsapp", wa_id or user_id),
+        provider_message_id=wamid,
+        sender=_who("whatsapp", wa_id or user_id),
         also=tuple(also),
-        sender_name=_dict(contact.get("profile")).get("name") or None,
+        sender_name=_text(_dict(contact.get("profile")).get("name"))[:200] or None,
         text=text,
-        hints=ThreadHints(message_ids=(str(quoted),)) if quoted else ThreadHints(),
+        hints=ThreadHints(message_ids=(quoted,)) if quoted else ThreadHints(),
         sent_at=_time(message.get("timestamp")),
         meta=meta,
     )
@@ -216,57 +233,58 @@ def _wa_message(message: Mapping[str, Any], contacts: list[dict[str, Any]]) -> I
 
 def _wa_content(message: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
     """Readable text for any message type, and the ids an agent or a job needs."""
-    kind = str(message.get("type") or "unknown")
+    kind = _text(message.get("type"))[:50] or "unknown"
     body = _dict(message.get(kind))
     meta = {"type": kind}
     if kind == "text":
-        return str(body.get("body") or ""), meta
+        return _text(body.get("body")), meta
     if kind in _MEDIA:
         for name in ("id", "mime_type", "filename"):
-            if body.get(name):
-                meta["media_id" if name == "id" else name] = str(body[name])
+            if _text(body.get(name)):
+                meta["media_id" if name == "id" else name] = _text(body[name])
         label = "voice message" if kind == "audio" and body.get("voice") else kind
-        return f"[{label}] {body.get('caption') or body.get('filename') or ''}".strip(), meta
+        caption = _text(body.get("caption")) or _text(body.get("filename"))
+        return f"[{label}] {caption}".strip(), meta
     if kind == "location":
-        coords = f"{body.get('latitude')}, {body.get('longitude')}"
-        meta.update(latitude=str(body.get("latitude")), longitude=str(body.get("longitude")))
-        place = ", ".join(str(body[k]) for k in ("name", "address") if body.get(k))
+        latitude, longitude = _text(body.get("latitude")), _text(body.get("longitude"))
+        coords = f"{latitude}, {longitude}"
+        meta.update(latitude=latitude, longitude=longitude)
+        place = ", ".join(_text(body[k]) for k in ("name", "address") if _text(body.get(k)))
         return (f"[location] {place} ({coords})" if place else f"[location] {coords}"), meta
     if kind == "contacts":
         cards = []
         for card in _dicts(message.get("contacts"), "contacts"):
-            phones = ", ".join(str(p.get("phone")) for p in _dicts(card.get("phones"), "phones"))
-            name = _dict(card.get("name")).get("formatted_name") or "contact"
+            phones = ", ".join(_text(p.get("phone")) for p in _dicts(card.get("phones"), "phones"))
+            name = _text(_dict(card.get("name")).get("formatted_name")) or "contact"
             cards.append(f"{name} {phones}".strip())
         return "[contacts] " + "; ".join(cards), meta
     if kind == "interactive":
         for reply_type, label in (("button_reply", "button"), ("list_reply", "list")):
             reply = _dict(body.get(reply_type))
             if reply:
-                meta["reply_id"] = str(reply.get("id") or "")
-                return f"[{label}] {reply.get('title') or ''}".strip(), meta
+                meta["reply_id"] = _text(reply.get("id"))
+                return f"[{label}] {_text(reply.get('title'))}".strip(), meta
         return "[interactive]", meta
     if kind == "button":
-        meta["payload"] = str(body.get("payload") or "")
-        return f"[button] {body.get('text') or ''}".strip(), meta
+        meta["payload"] = _text(body.get("payload"))
+        return f"[button] {_text(body.get('text'))}".strip(), meta
     if kind == "reaction":
-        meta["reacted_to"] = str(body.get("message_id") or "")
-        emoji = body.get("emoji")
+        meta["reacted_to"] = _text(body.get("message_id"))
+        emoji = _text(body.get("emoji"))
         return (f"[reaction] {emoji}" if emoji else "[reaction removed]"), meta
     if kind == "order":
         items = _dicts(body.get("product_items"), "product_items")
-        return f"[order] {len(items)} item(s) {body.get('text') or ''}".strip(), meta
+        return f"[order] {len(items)} item(s) {_text(body.get('text'))}".strip(), meta
     if kind == "system":
-        return f"[system] {body.get('body') or ''}".strip(), meta
+        return f"[system] {_text(body.get('body'))}".strip(), meta
     errors = _dicts(message.get("errors"), "errors")
     details = "; ".join(graph_error_text(e) for e in errors)
     return f"[{kind}] {details}".strip(), meta
 
 
 def _wa_status(status: Mapping[str, Any]) -> StatusUpdate | Ignored:
-    wamid, state = status.get("id"), str(status.get("status") or "")
-    if not wamid:
-        raise ValueError("a WhatsApp status without a message id")
+    wamid = _id(status.get("id"), "a WhatsApp status")
+    state = _text(status.get("status"))[:50]
     key = f"wa-status:{wamid}:{state}"
     mapped = _WA_STATUS.get(state)
     if mapped is None:
@@ -275,13 +293,13 @@ def _wa_status(status: Mapping[str, Any]) -> StatusUpdate | Ignored:
     if mapped is DeliveryStatus.FAILED:
         errors = _dicts(status.get("errors"), "errors")
         error = "; ".join(graph_error_text(e) for e in errors) or "WhatsApp gave no reason"
-    return StatusUpdate(mapped, (str(wamid),), error=error, key=key)
+    return StatusUpdate(mapped, (wamid,), error=error, key=key)
 
 
 # -- Messenger and Instagram --------------------------------------------------------
 def _social(inbox: Inbox, doc: Mapping[str, Any], channel: Channel) -> Iterator[ParseResult]:
     for entry in _dicts(doc["entry"], "entry"):
-        if not _mine(inbox, str(entry.get("id") or "")):
+        if not _mine(inbox, _text(entry.get("id"))):
             continue
         for event in _dicts(entry.get("messaging"), "messaging"):
             yield from _social_event(event, channel)
@@ -293,21 +311,22 @@ def _social(inbox: Inbox, doc: Mapping[str, Any], channel: Channel) -> Iterator[
 
 def _social_event(event: Mapping[str, Any], channel: Channel) -> Iterator[ParseResult]:
     kind = channel.value  # the identity kind: PSIDs for Messenger, IGSIDs for Instagram
-    sender_id = str(_dict(event.get("sender")).get("id") or "")
+    sender_id = _text(_dict(event.get("sender")).get("id"))
     if "message" in event:
         yield _social_message(event, channel, sender_id)
     elif "delivery" in event or "read" in event:
         name = "delivery" if "delivery" in event else "read"
         status = DeliveryStatus.DELIVERED if name == "delivery" else DeliveryStatus.READ
         body = _dict(event.get(name))
-        mids = [str(m) for m in body.get("mids") or () if m]
+        listed = body.get("mids")
+        mids = [_id(m, f"a {kind} {name}") for m in listed if m] if isinstance(listed, list) else []
         if body.get("mid"):  # Instagram read receipts name the message
-            mids.append(str(body["mid"]))
+            mids.append(_id(body["mid"], f"a {kind} {name}"))
         for mid in mids:
             yield StatusUpdate(status, (mid,), key=f"{kind}-status:{mid}:{status.value}")
         if not mids:
             # Messenger reads say only "everything before this watermark".
-            watermark = body.get("watermark")
+            watermark = _text(body.get("watermark"))[:40]
             yield Ignored(
                 f"{kind} {name} up to {watermark} names no message; not matched",
                 key=f"{kind}-{name}:{sender_id}:{watermark}",
@@ -316,21 +335,23 @@ def _social_event(event: Mapping[str, Any], channel: Channel) -> Iterator[ParseR
         postback = _dict(event["postback"])
         yield InboundMessage(
             channel=channel,
-            provider_message_id=str(postback["mid"]),
-            sender=normalize(kind, sender_id),
-            text=f"[postback] {postback.get('title') or ''}".strip(),
+            provider_message_id=_id(postback["mid"], f"a {kind} postback"),
+            sender=_who(kind, sender_id),
+            text=f"[postback] {_text(postback.get('title'))}".strip(),
             sent_at=_time(event.get("timestamp")),
-            meta={"type": "postback", "payload": str(postback.get("payload") or "")},
+            meta={"type": "postback", "payload": _text(postback.get("payload"))},
         )
     elif "reaction" in event:
         reaction = _dict(event["reaction"])
         yield Ignored(
             f"{kind} reactions are not handled",
-            key=f"{kind}-reaction:{reaction.get('mid')}:{reaction.get('action')}:"
-            f"{reaction.get('emoji') or reaction.get('reaction')}",
+            key=f"{kind}-reaction:{_text(reaction.get('mid'))[:_MAX_ID]}:"
+            f"{_text(reaction.get('action'))[:20]}:"
+            f"{(_text(reaction.get('emoji')) or _text(reaction.get('reaction')))[:20]}",
         )
     else:
         names = ", ".join(sorted(k for k in event if k not in ("sender", "recipient", "timestamp")))
+        names = _text(names)[:200]
         yield Ignored(f"{kind} event not handled: {names}", key=_hash_key(kind, event))
 
 
@@ -338,9 +359,7 @@ def _social_message(
     event: Mapping[str, Any], channel: Channel, sender_id: str
 ) -> InboundMessage | Ignored:
     message = _dict(event.get("message"))
-    mid = message.get("mid")
-    if not mid:
-        raise ValueError(f"a {channel.value} message without a mid")
+    mid = _id(message.get("mid"), f"a {channel.value} message")
     if message.get("is_echo"):
         # Our own replies, and the page's replies from Meta Business Suite. Not done:
         # ingesting the latter as outbound messages (skip ours by app_id).
@@ -348,29 +367,29 @@ def _social_message(
     if message.get("is_deleted"):
         return Ignored("the customer deleted a message", key=f"deleted:{mid}")
     meta = {"type": "text"}
-    parts = [str(message["text"])] if message.get("text") else []
+    parts = [_text(message["text"])] if _text(message.get("text")) else []
     urls = []
     for attachment in _dicts(message.get("attachments"), "attachments"):
-        label = str(attachment.get("type") or "attachment")
+        label = _text(attachment.get("type"))[:50] or "attachment"
         payload = _dict(attachment.get("payload"))
-        title = payload.get("title") or attachment.get("title")
+        title = _text(payload.get("title")) or _text(attachment.get("title"))
         parts.append(f"[{label}] {title}" if title else f"[{label}]")
-        if payload.get("url"):
-            urls.append(str(payload["url"]))
+        if _text(payload.get("url")):
+            urls.append(_text(payload["url"]))
         meta["type"] = label
     if urls:
         meta["attachment_urls"] = " ".join(urls)
     if message.get("quick_reply"):
-        meta["quick_reply"] = str(_dict(message["quick_reply"]).get("payload") or "")
+        meta["quick_reply"] = _text(_dict(message["quick_reply"]).get("payload"))
     if message.get("is_unsupported"):
         parts.append("[unsupported message]")
-    quoted = _dict(message.get("reply_to")).get("mid")
+    quoted = _text(_dict(message.get("reply_to")).get("mid"))
     return InboundMessage(
         channel=channel,
-        provider_message_id=str(mid),
-        sender=normalize(channel.value, sender_id),
+        provider_message_id=mid,
+        sender=_who(channel.value, sender_id),
         text=" ".join(parts) or "[message]",
-        hints=ThreadHints(message_ids=(str(quoted),)) if quoted else ThreadHints(),
+        hints=ThreadHints(message_ids=(quoted,)) if quoted else ThreadHints(),
         sent_at=_time(event.get("timestamp")),
         meta=meta,
     )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from threadline.channels.checks import clean_text
 from threadline.core.identity import InvalidIdentity, normalize
 from threadline.core.model import (
     Channel,
@@ -19,6 +20,7 @@ from threadline.core.model import (
     Ignored,
     InboundMessage,
     ParseResult,
+    PayloadError,
     StatusUpdate,
 )
 from threadline.ports import Inbox
@@ -55,6 +57,7 @@ _FINAL = {
     "failed": DeliveryStatus.FAILED,
     "canceled": DeliveryStatus.FAILED,
 }
+_MAX_SID = 64  # Twilio's sids are 34 characters; the store's keys are bounded
 _PLACEHOLDERS = {"image": "[image]", "video": "[video]", "audio": "[audio]"}
 
 
@@ -64,7 +67,8 @@ def form_params(body: bytes) -> list[tuple[str, str]]:
 
 
 def _form(body: bytes) -> dict[str, str]:
-    return dict(form_params(body))
+    # Cleaned here, not in form_params: the signature is over the raw values.
+    return {name: clean_text(value) for name, value in form_params(body)}
 
 
 def error_reason(code: str | None, message: str | None = None) -> str:
@@ -78,10 +82,10 @@ def error_reason(code: str | None, message: str | None = None) -> str:
 
 
 def _media(form: Mapping[str, str]) -> list[dict[str, str]]:
-    try:
-        count = int(form.get("NumMedia") or 0)
-    except ValueError as exc:
-        raise ValueError(f"NumMedia is not a number: {form.get('NumMedia')!r}") from exc
+    raw = (form.get("NumMedia") or "0").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        raise PayloadError(f"NumMedia is not a number: {raw[:40]!r}")
+    count = int(raw) if len(raw) <= 3 else 10  # Twilio sends at most 10
     media = []
     for i in range(min(count, 10)):  # Twilio delivers at most 10 media per MMS
         url = form.get(f"MediaUrl{i}")
@@ -104,14 +108,16 @@ class SmsParser:
         form = _form(body)
         sid = form.get("MessageSid") or form.get("SmsSid")
         if not sid:
-            raise ValueError("no MessageSid in the Twilio message webhook")
+            raise PayloadError("no MessageSid in the Twilio message webhook")
+        if len(sid) > _MAX_SID:
+            raise PayloadError(f"MessageSid is longer than {_MAX_SID} characters")
         raw_from = form.get("From")
         if not raw_from:
-            raise ValueError(f"Twilio message {sid} has no From number")
+            raise PayloadError(f"Twilio message {sid} has no From number")
         try:
             sender = normalize("phone", raw_from, default_region=inbox.config.get("default_region"))
         except InvalidIdentity as exc:
-            raise ValueError(f"Twilio message {sid}: {exc}") from exc
+            raise PayloadError(f"Twilio message {sid}: {exc}") from exc
         media = _media(form)
         text = form.get("Body", "").strip()
         if not text and media:
@@ -143,7 +149,9 @@ class StatusParser:
         sid = form.get("MessageSid") or form.get("SmsSid")
         status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
         if not sid or not status:
-            raise ValueError("a Twilio status callback needs MessageSid and MessageStatus")
+            raise PayloadError("a Twilio status callback needs MessageSid and MessageStatus")
+        if len(sid) > _MAX_SID or len(status) > _MAX_SID:
+            raise PayloadError("MessageSid or MessageStatus is too long to be Twilio's")
         key = f"twilio-status:{sid}:{status}"
         mapped = _FINAL.get(status)
         if mapped is None:

@@ -23,11 +23,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import structlog
 
+from threadline.channels.checks import clean_text
 from threadline.channels.twilio import twiml
 from threadline.channels.twilio.sms import form_params
 from threadline.core.hours import is_open, next_open
 from threadline.core.identity import InvalidIdentity, normalize
-from threadline.core.model import CallEvent, IdentityRef, Ignored, ParseResult
+from threadline.core.model import CallEvent, IdentityRef, Ignored, ParseResult, PayloadError
 from threadline.ports import Inbox
 
 __all__ = [
@@ -62,6 +63,7 @@ _FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 _EARLY = frozenset({"queued", "initiated", "ringing", "in-progress"})
 _ANSWERED = frozenset({"completed", "answered"})  # DialCallStatus of a bridged call
 _STATE = ("From", "To", "Direction")
+_MAX_SECONDS_DIGITS = 9  # over 30 years: any longer is not a call, and overflows INTEGER
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = (
     "January",
@@ -101,23 +103,26 @@ def _caller(params: Mapping[str, str]) -> IdentityRef:
         return normalize("phone", raw)
     except InvalidIdentity as exc:
         # Withheld numbers ("anonymous") and browser clients have no phone identity.
-        raise ValueError(f"the caller is not a phone number: {raw!r}") from exc
+        raise PayloadError(f"the caller is not a phone number: {raw!r}") from exc
 
 
 def _seconds(params: Mapping[str, str], name: str) -> int | None:
     raw = params.get(name, "").strip()
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} is not a number of seconds: {raw!r}") from exc
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= _MAX_SECONDS_DIGITS):
+        raise PayloadError(f"{name} is not a number of seconds: {raw[:40]!r}")
+    return int(raw)
 
 
-def _required(params: Mapping[str, str], name: str) -> str:
+def _required(params: Mapping[str, str], name: str, limit: int = 64) -> str:
+    """A value the request must carry; Twilio's sids and statuses are short, and
+    the store keeps keys and call ids in bounded columns."""
     value = params.get(name, "").strip()
     if not value:
-        raise ValueError(f"the request has no {name}")
+        raise PayloadError(f"the request has no {name}")
+    if len(value) > limit:
+        raise PayloadError(f"{name} is longer than {limit} characters")
     return value
 
 
@@ -127,7 +132,10 @@ class VoiceParser:
     offload = False
 
     def __call__(self, inbox: Inbox, body: bytes, context: Mapping[str, Any]) -> ParseResult:
-        params = call_params(body, context.get("url"))
+        # NUL and lone surrogates (from %-escapes) would fail only at the INSERT
+        raw_url = context.get("url")
+        found = call_params(body, raw_url if isinstance(raw_url, str) else None)
+        params = {name: clean_text(value) for name, value in found.items()}
         hook = str(context.get("hook", ""))
         sid = _required(params, "CallSid")
         if params.get("Direction") == "outbound-dial":
@@ -142,7 +150,7 @@ class VoiceParser:
         )
         read = _READERS.get(hook)
         if read is None:
-            raise ValueError(f"unknown voice webhook: {hook!r}")
+            raise PayloadError(f"unknown voice webhook: {hook[:40]!r}")
         return read(event, params)
 
 
@@ -158,7 +166,7 @@ def _incoming(event: CallEvent, params: Mapping[str, str]) -> ParseResult:
 def _status(event: CallEvent, params: Mapping[str, str]) -> ParseResult:
     status = _required(params, "CallStatus")
     if status not in _FINAL | _EARLY:
-        raise ValueError(f"unknown CallStatus {status!r}")
+        raise PayloadError(f"unknown CallStatus {status!r}")
     answered = None
     if event.direction == "outbound" and status not in ("queued", "initiated", "ringing"):
         # On a call we placed, the customer picking up is what "answered" means;
@@ -196,7 +204,7 @@ def _voicemail(event: CallEvent, params: Mapping[str, str]) -> ParseResult:
         event,
         key=_required(params, "RecordingSid"),
         voicemail=True,
-        recording_url=_required(params, "RecordingUrl"),
+        recording_url=_required(params, "RecordingUrl", limit=2000),
         recording_seconds=_seconds(params, "RecordingDuration"),
     )
 
@@ -210,7 +218,7 @@ def _recording(event: CallEvent, params: Mapping[str, str]) -> ParseResult:
     return replace(
         event,
         key=key,
-        recording_url=_required(params, "RecordingUrl"),
+        recording_url=_required(params, "RecordingUrl", limit=2000),
         recording_seconds=_seconds(params, "RecordingDuration"),
         # <Record> is how we take voicemail; a <Dial> recording is a conversation.
         voicemail=params.get("RecordingSource") == "RecordVerb",

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+import structlog
+from litestar import Request, Response
 from litestar.exceptions import NotFoundException
 
 from threadline.bootstrap import Container
+from threadline.bus import StorageUnavailable
 from threadline.ports import Inbox
 
-__all__ = ["container_of", "inbox_by_address", "signed_url"]
+__all__ = ["container_of", "inbox_by_address", "signed_url", "storage_unavailable"]
+
+log = structlog.get_logger(__name__)
+RETRY_AFTER_SECONDS = 30
 
 
 def container_of(request: Request[Any, Any, Any]) -> Container:
@@ -50,3 +55,19 @@ async def inbox_by_address(
         if attempt == 0:
             await bus.reload_inboxes()  # an inbox added by another process since we cached
     raise NotFoundException(f"no {'/'.join(channels)} inbox for {address}")
+
+
+def storage_unavailable(
+    request: Request[Any, Any, Any], exc: StorageUnavailable
+) -> Response[dict[str, Any]]:
+    """503 when a payload could not even be quarantined: nothing was kept, so the
+    provider must retry (every provider retries a 5xx; none retries a 200)."""
+    log.error("storage.unavailable", path=request.url.path, error=str(exc))
+    return Response(
+        {
+            "status_code": 503,
+            "detail": "storage is unavailable; nothing was stored, please retry",
+        },
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
