@@ -28,7 +28,13 @@ from threadline.actions.replies import send_reply
 from threadline.channels.email.parse import parse_email
 from threadline.channels.email.smtp import PROCESS_BYTES, RELOAD_INTERVAL, start_smtp_server
 from threadline.core.model import DeliveryStatus, Ignored, StatusUpdate
-from threadline.storage.tables import conversations, identities, inbound_receipts, messages
+from threadline.storage.tables import (
+    conversations,
+    identities,
+    inbound_receipts,
+    merge_suggestions,
+    messages,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -78,6 +84,13 @@ async def test_forged_from_over_smtp_is_flagged_and_never_trusted(container, smt
     # A forged sender links nothing: ana's address stays one verified identity, hers.
     owned = await rows(c, sa.select(identities).where(identities.c.value == "ana@example.com"))
     assert [(i.customer_id, bool(i.verified)) for i in owned] == [(ana.customer_id, True)]
+    # Nor does it land on her record: it opens a separate customer, and a merge suggestion.
+    assert fake.customer_id != ana.customer_id
+    assert fake.conversation_id != ana.conversation_id
+    suggested = await rows(
+        c, sa.select(merge_suggestions).where(merge_suggestions.c.customer_id == fake.customer_id)
+    )
+    assert [(m.other_customer_id, m.status) for m in suggested] == [(ana.customer_id, "open")]
 
 
 async def test_a_large_mail_is_checked_too(container, smtp, dns) -> None:  # type: ignore[no-untyped-def]
