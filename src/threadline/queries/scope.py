@@ -89,22 +89,28 @@ class Scope:
 EVERYTHING = Scope(all=True)
 
 
+# Built once: they run on every request of a non-admin, and constructing a
+# statement costs more than running it.
+_ALL_INBOXES = sa.select(users.c.all_inboxes).where(users.c.id == sa.bindparam("user_id"))
+_TEAM_INBOXES = (
+    sa.select(team_inboxes.c.inbox_id)
+    .distinct()
+    .join(team_members, team_members.c.team_id == team_inboxes.c.team_id)
+    .where(team_members.c.user_id == sa.bindparam("user_id"))
+)
+
+
 def load_scope(conn: Connection, user_id: int, role: str) -> Scope:
     """The scope of a signed-in user or token owner, read fresh (a change of teams
     applies to the next request)."""
     if role == "admin":
         return EVERYTHING
-    everything = conn.execute(sa.select(users.c.all_inboxes).where(users.c.id == user_id)).scalar()
+    everything = conn.execute(_ALL_INBOXES, {"user_id": user_id}).scalar()
     if everything is None:
         return Scope()  # the user is gone: nothing
     if everything:
         return EVERYTHING
-    ids = conn.execute(
-        sa.select(team_inboxes.c.inbox_id)
-        .distinct()
-        .join(team_members, team_members.c.team_id == team_inboxes.c.team_id)
-        .where(team_members.c.user_id == user_id)
-    ).scalars()
+    ids = conn.execute(_TEAM_INBOXES, {"user_id": user_id}).scalars()
     return Scope(inbox_ids=frozenset(ids))
 
 

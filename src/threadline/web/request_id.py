@@ -78,8 +78,10 @@ class RequestIdMiddleware:
             structlog.contextvars.reset_contextvars(**bound)
 
 
-def add_request_id_header(message: Message, scope: Scope) -> None:
-    """A ``before_send`` hook: it sees every answer, even a 404 for no route at all."""
+async def add_request_id_header(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook: it sees every answer, even a 404 for no route at all.
+
+    Async on purpose: Litestar runs a sync hook in a worker thread, a hop per answer."""
     if message["type"] == "http.response.start":
         header = (_HEADER, request_id(scope).encode())
         message["headers"] = [*message.get("headers", ()), header]
@@ -91,6 +93,10 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     The exception's text can hold SQL, paths or a customer's data: it stays in the log.
     """
     rid = request_id(request.scope)
+    if str(exc).endswith("client disconnected prematurely"):
+        # Litestar's word for a client that hung up mid-body: nothing of ours broke.
+        log.info("request.client_gone", request_id=rid, path=request.url.path)
+        return Response({"status_code": 400, "detail": "incomplete request"}, status_code=400)
     log.error(
         "request.failed",
         request_id=rid,

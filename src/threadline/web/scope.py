@@ -18,4 +18,4 @@ async def request_scope(request: Request[Any, Any, Any], user_id: int, role: str
     if role == "admin":
         return EVERYTHING
     container: Container = request.app.state.container
-    return await container.db.read(lambda c: load_scope(c, user_id, role))
+    return await container.db.read_small(lambda c: load_scope(c, user_id, role))

@@ -46,6 +46,18 @@ _MAX_COOKIE = 100  # ours are 43 characters: anything longer is not a session id
 _EXCLUDED = re.compile("|".join(EXCLUDED))
 
 
+# Built once: it runs on every UI request.
+_LIVE_SESSION = (
+    sa.select(users.c.id, users.c.email, users.c.name, users.c.role, sessions.c.csrf_hash)
+    .join(users, users.c.id == sessions.c.user_id)
+    .where(
+        sessions.c.id_hash == sa.bindparam("id_hash"),
+        sessions.c.expires_at > sa.bindparam("now", type_=sessions.c.expires_at.type),
+        users.c.deactivated_at.is_(None),
+    )
+)
+
+
 class SessionMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
     should_bypass_for_scope = staticmethod(lambda scope: bool(_EXCLUDED.match(scope["path"])))
@@ -57,19 +69,8 @@ class SessionMiddleware(ASGIMiddleware):
         if token and len(token) <= _MAX_COOKIE:
             container = scope["litestar_app"].state.container
             now = container.clock.now()
-            row = await container.db.read(
-                lambda c: c.execute(
-                    sa.select(
-                        users.c.id, users.c.email, users.c.name, users.c.role, sessions.c.csrf_hash
-                    )
-                    .join(users, users.c.id == sessions.c.user_id)
-                    .where(
-                        sessions.c.id_hash == digest(token),
-                        sessions.c.expires_at > now,
-                        users.c.deactivated_at.is_(None),
-                    )
-                ).first()
-            )
+            key = {"id_hash": digest(token), "now": now}
+            row = await container.db.read_small(lambda c: c.execute(_LIVE_SESSION, key).first())
             if row is not None:
                 found = {
                     "user": {"id": row.id, "email": row.email, "name": row.name, "role": row.role},
