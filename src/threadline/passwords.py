@@ -4,15 +4,23 @@ Each hash or check holds ``memory_kib`` of RAM for its whole run (64 MiB by
 default), so 40 parallel sign-ins once took a server to 3 GB. At most
 ``concurrency`` run at once, in threads; at most ``queue`` more wait, and
 anyone beyond is told to come back (``Busy``) at once, without costing memory.
+
+The checks run on threads of their own at a low CPU priority: argon2 keeps every
+core busy for its whole run (and releases the GIL while it does), so a flood of
+sign-ins would otherwise take the CPU that ingest and /healthz need.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import anyio
-import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -43,6 +51,9 @@ class Passwords:
         self.concurrency = concurrency
         self.queue = queue
         self._limiter: anyio.CapacityLimiter | None = None
+        self._pool = ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix="password", initializer=_lower_priority
+        )
         self._waiting = 0
         self._dummy: str | None = None
 
@@ -91,6 +102,18 @@ class Passwords:
         finally:
             self._waiting -= 1
         try:
-            return await anyio.to_thread.run_sync(fn, *args)  # type: ignore[arg-type]
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._pool, fn, *args)  # type: ignore[arg-type]
         finally:
             self._limiter.release()
+
+
+_LOW_PRIORITY = 10  # nice value: CPU left over from ingest, web and jobs
+
+
+def _lower_priority() -> None:
+    """Lower this thread's CPU priority (Linux: a nice value per thread; the threads
+    argon2 starts for its lanes inherit it). Elsewhere it runs as it is."""
+    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _LOW_PRIORITY)
