@@ -17,6 +17,7 @@ from threadline.bootstrap import Container
 from threadline.bus import StorageUnavailable, UnknownInbox
 from threadline.web.api.calls import ROUTES as CALL_ROUTES
 from threadline.web.api.composer import ROUTES as COMPOSER_ROUTES
+from threadline.web.api.receipts import ROUTES as RECEIPT_ROUTES
 from threadline.web.api.routes import ROUTES
 from threadline.web.api.teams import ROUTES as TEAM_ROUTES
 from threadline.web.auth import BearerAuth
@@ -81,7 +82,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
     container with the app (off when the caller, e.g. `threadline serve`, owns it)."""
     api = Router(
         "/api/v1",
-        route_handlers=[*ROUTES, *CALL_ROUTES, *COMPOSER_ROUTES, *TEAM_ROUTES],
+        route_handlers=[*RECEIPT_ROUTES, *ROUTES, *CALL_ROUTES, *COMPOSER_ROUTES, *TEAM_ROUTES],
         middleware=[DefineMiddleware(BearerAuth)],
         security=[{"bearer": []}],
     )

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any
 
-import msgspec
-from litestar import Request, Response, get, patch, post
-from litestar.datastructures import State
-from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
+from litestar import Response, get, patch, post
+from litestar.exceptions import ValidationException
 from litestar.params import FromQuery, JSONBody, Parameter
 
 from threadline.actions.conversations import update_conversation
@@ -18,11 +16,7 @@ from threadline.actions.customers import (
     merge_customers,
     unmerge_customers,
 )
-from threadline.actions.receipts import Payload
-from threadline.actions.receipts import ReceiptOutcome as Outcome
 from threadline.actions.replies import TemplateRef, send_reply
-from threadline.bootstrap import Container
-from threadline.channels.api.parse import ApiMessage, to_inbound
 from threadline.core.identity import InvalidIdentity, normalize
 from threadline.core.model import Channel, ConversationStatus
 from threadline.queries.conversations import (
@@ -33,21 +27,19 @@ from threadline.queries.conversations import (
 from threadline.queries.customers import (
     customer_detail,
     find_customers,
-    list_receipts,
-    receipt_detail,
 )
 from threadline.queries.scope import (
     EVERYTHING,
-    Scope,
     access_conversation,
     access_customer,
     access_merge,
 )
 from threadline.queries.search import search_messages
 from threadline.queries.timeline import customer_timeline
+from threadline.web.api.common import Req, container_of, found_or_404, scope_of
 from threadline.web.api.paging import PAGED, decode_cursor, page
 from threadline.web.api.params import MAX_ID, Before, Cursor, Id, OptionalId, page_size
-from threadline.web.auth import AuthUser, require_admin, require_agent
+from threadline.web.auth import require_agent
 from threadline.web.schemas import (
     ChannelName,
     Conversation,
@@ -61,10 +53,6 @@ from threadline.web.schemas import (
     MergeResult,
     Message,
     Priority,
-    Receipt,
-    ReceiptDetail,
-    ReceiptOutcome,
-    ReplayIn,
     ReplyIn,
     ReplyResult,
     SearchHit,
@@ -74,27 +62,8 @@ from threadline.web.schemas import (
     UnmergeResult,
     to_model,
 )
-from threadline.web.scope import request_scope
 
 __all__ = ["ROUTES"]
-
-Req = Request[AuthUser, str, State]
-T = TypeVar("T")
-
-
-def _c(request: Req) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-async def _scope(request: Req) -> Scope:
-    return await request_scope(request, request.user.id, request.user.role)
-
-
-def _found(value: T | None, what: str) -> T:
-    if value is None:
-        raise NotFoundException(f"{what} not found")
-    return value
 
 
 def _identity(i: IdentityIn) -> Any:
@@ -102,44 +71,6 @@ def _identity(i: IdentityIn) -> Any:
         return normalize(i.kind, i.value, verified=i.verified)
     except InvalidIdentity as exc:
         raise ValidationException(str(exc)) from exc
-
-
-# -- the API channel's inbound ------------------------------------------------------
-@post(
-    "/messages",
-    guards=[require_agent],
-    status_code=202,
-    summary="Receive a customer message (the API channel)",
-)
-async def post_message(request: Req, data: JSONBody[ApiMessage]) -> ReceiptOutcome:
-    c = _c(request)
-    scope = await _scope(request)
-    inbox_id = data.inbox_id or await _default_api_inbox(c, scope)
-    # Another channel's inbox would let a token write that channel's receipts (a
-    # future email's Message-ID, say) and stand in for its provider.
-    inbox = await c.bus.inbox(inbox_id)
-    if not scope.allows_inbox(inbox_id):
-        raise NotFoundException(f"inbox {inbox_id} does not exist")
-    if inbox.channel != "api":
-        raise PermissionDeniedException(f"inbox {inbox_id} is not an API inbox")
-    try:
-        parsed = to_inbound(data)
-    except ValueError as exc:
-        raise ValidationException(str(exc)) from exc
-    body = await request.body()
-    payload = Payload(inbox_id, "api", body, {"user": request.user.email})
-    return _outcome(await c.bus.ingest(payload, parsed))
-
-
-def _outcome(outcome: Outcome) -> ReceiptOutcome:
-    return msgspec.convert(outcome, ReceiptOutcome, from_attributes=True)
-
-
-async def _default_api_inbox(c: Container, scope: Scope) -> int:
-    for inbox in await c.bus.all_inboxes():
-        if inbox.channel == "api" and scope.allows_inbox(inbox.id):
-            return inbox.id
-    raise ValidationException("no API inbox exists: create one or pass inbox_id")
 
 
 # -- customers ------------------------------------------------------------------------
@@ -161,9 +92,9 @@ async def get_customers(
     if identity:
         kind, _, value = identity.partition(":")
         key = _identity(IdentityIn(kind, value)).key
-    scope = await _scope(request)
+    scope = await scope_of(request)
     before = decode_cursor(cursor, int) or before
-    rows = await _c(request).db.read(
+    rows = await container_of(request).db.read(
         lambda conn: find_customers(conn, scope=scope, identity=key, before=before, limit=limit + 1)
     )
     return page(rows, limit, lambda r: r["id"], CustomerSummary)
@@ -171,19 +102,21 @@ async def get_customers(
 
 @post("/customers", guards=[require_agent], summary="Create a customer")
 async def post_customer(request: Req, data: JSONBody[CustomerIn]) -> Customer:
-    c = _c(request)
+    c = container_of(request)
     refs = [_identity(i) for i in data.identities]
     cid = await c.bus.execute(lambda tx: create_customer(tx, name=data.name, refs=refs))
     # Shown to its creator even when it has no conversation in their scope yet.
     detail = await c.db.read(lambda conn: customer_detail(conn, cid, scope=EVERYTHING))
-    return to_model(_found(detail, "customer"), Customer)
+    return to_model(found_or_404(detail, "customer"), Customer)
 
 
 @get("/customers/{customer_id:int}", summary="A customer with identities and merges")
 async def get_customer(request: Req, customer_id: Id) -> Customer:
-    scope = await _scope(request)
-    row = await _c(request).db.read(lambda conn: customer_detail(conn, customer_id, scope=scope))
-    return to_model(_found(row, "customer"), Customer)
+    scope = await scope_of(request)
+    row = await container_of(request).db.read(
+        lambda conn: customer_detail(conn, customer_id, scope=scope)
+    )
+    return to_model(found_or_404(row, "customer"), Customer)
 
 
 @get(
@@ -198,8 +131,8 @@ async def get_timeline(
     cursor: Cursor = None,
     limit: Annotated[int, page_size(50, 200)] = 50,
 ) -> Response[list[TimelineEntry]]:
-    c = _c(request)
-    scope = await _scope(request)
+    c = container_of(request)
+    scope = await scope_of(request)
     await c.db.read(lambda conn: access_customer(conn, scope, customer_id))
     before = decode_cursor(cursor, int) or before
     rows = await c.db.read(
@@ -212,9 +145,11 @@ async def get_timeline(
 
 @get("/customers/{customer_id:int}/identities", summary="The customer's identities")
 async def get_identities(request: Req, customer_id: Id) -> list[Identity]:
-    scope = await _scope(request)
-    row = await _c(request).db.read(lambda conn: customer_detail(conn, customer_id, scope=scope))
-    return to_model(_found(row, "customer")["identities"], list[Identity])
+    scope = await scope_of(request)
+    row = await container_of(request).db.read(
+        lambda conn: customer_detail(conn, customer_id, scope=scope)
+    )
+    return to_model(found_or_404(row, "customer")["identities"], list[Identity])
 
 
 @post(
@@ -224,8 +159,8 @@ async def get_identities(request: Req, customer_id: Id) -> list[Identity]:
 )
 async def post_identity(request: Req, customer_id: Id, data: JSONBody[IdentityIn]) -> Identity:
     ref = _identity(data)
-    scope = await _scope(request)
-    ident_id = await _c(request).bus.execute(
+    scope = await scope_of(request)
+    ident_id = await container_of(request).bus.execute(
         lambda tx: add_identity(tx, access_customer(tx.conn, scope, customer_id), ref)
     )
     return Identity(id=ident_id, kind=ref.kind, value=ref.value, verified=ref.verified)
@@ -234,8 +169,8 @@ async def post_identity(request: Req, customer_id: Id, data: JSONBody[IdentityIn
 @post("/customers/merge", guards=[require_agent], summary="Merge source into target")
 async def post_merge(request: Req, data: JSONBody[MergeIn]) -> MergeResult:
     actor = f"user:{request.user.id}"
-    scope = await _scope(request)
-    merge_id = await _c(request).bus.execute(
+    scope = await scope_of(request)
+    merge_id = await container_of(request).bus.execute(
         lambda tx: merge_customers(
             tx,
             source_id=access_customer(tx.conn, scope, data.source_id),
@@ -249,8 +184,8 @@ async def post_merge(request: Req, data: JSONBody[MergeIn]) -> MergeResult:
 @post("/customers/unmerge", guards=[require_agent], summary="Undo a merge")
 async def post_unmerge(request: Req, data: JSONBody[UnmergeIn]) -> UnmergeResult:
     actor = f"user:{request.user.id}"
-    scope = await _scope(request)
-    restored = await _c(request).bus.execute(
+    scope = await scope_of(request)
+    restored = await container_of(request).bus.execute(
         lambda tx: unmerge_customers(
             tx, merge_id=access_merge(tx.conn, scope, data.merge_id), actor=actor
         )
@@ -281,8 +216,8 @@ async def get_conversations(
         # than ignore it, or an old client would fetch the first page for ever.
         raise ValidationException("before= is gone: pass the X-Next-Cursor header as cursor=")
     after = decode_cursor(cursor, tuple[datetime, int])
-    scope = await _scope(request)
-    rows = await _c(request).db.read(
+    scope = await scope_of(request)
+    rows = await container_of(request).db.read(
         lambda conn: list_conversations(
             conn,
             scope=scope,
@@ -301,11 +236,11 @@ async def get_conversations(
 
 @get("/conversations/{conversation_id:int}", summary="One conversation")
 async def get_conversation(request: Req, conversation_id: Id) -> Conversation:
-    scope = await _scope(request)
-    row = await _c(request).db.read(
+    scope = await scope_of(request)
+    row = await container_of(request).db.read(
         lambda conn: conversation_detail(conn, conversation_id, scope=scope)
     )
-    return to_model(_found(row, "conversation"), Conversation)
+    return to_model(found_or_404(row, "conversation"), Conversation)
 
 
 @patch(
@@ -316,8 +251,8 @@ async def get_conversation(request: Req, conversation_id: Id) -> Conversation:
 async def patch_conversation(
     request: Req, conversation_id: Id, data: JSONBody[ConversationPatch]
 ) -> Conversation:
-    c = _c(request)
-    scope = await _scope(request)
+    c = container_of(request)
+    scope = await scope_of(request)
     await c.bus.execute(
         lambda tx: update_conversation(
             tx,
@@ -330,7 +265,7 @@ async def patch_conversation(
         )
     )
     row = await c.db.read(lambda conn: conversation_detail(conn, conversation_id, scope=scope))
-    return to_model(_found(row, "conversation"), Conversation)
+    return to_model(found_or_404(row, "conversation"), Conversation)
 
 
 @get(
@@ -347,8 +282,8 @@ async def get_messages(
     cursor: Cursor = None,
     limit: Annotated[int, page_size(200, 200)] = 200,
 ) -> Response[list[Message]]:
-    c = _c(request)
-    scope = await _scope(request)
+    c = container_of(request)
+    scope = await scope_of(request)
     await c.db.read(lambda conn: access_conversation(conn, scope, conversation_id))
     after = decode_cursor(cursor, int) or after
     rows = await c.db.read(
@@ -366,11 +301,11 @@ async def get_messages(
     summary="Reply (or add a note) on any channel the customer has",
 )
 async def post_reply(request: Req, conversation_id: Id, data: JSONBody[ReplyIn]) -> ReplyResult:
-    scope = await _scope(request)
-    result = await _c(request).bus.execute(
+    scope = await scope_of(request)
+    result = await container_of(request).bus.execute(
         lambda tx: send_reply(
             tx,
-            _c(request).bus.cfg,
+            container_of(request).bus.cfg,
             conversation_id=access_conversation(tx.conn, scope, conversation_id),
             author_id=request.user.id,
             text=data.text,
@@ -396,7 +331,7 @@ async def post_reply(request: Req, conversation_id: Id, data: JSONBody[ReplyIn])
     )
 
 
-# -- search and receipts -----------------------------------------------------------------
+# -- search ------------------------------------------------------------------------------
 @get("/search", response_headers=PAGED, summary="Full-text search over messages, newest first")
 async def get_search(
     request: Req,
@@ -409,9 +344,9 @@ async def get_search(
     cursor: Cursor = None,
     limit: Annotated[int, page_size(20, 100)] = 20,
 ) -> Response[list[SearchHit]]:
-    scope = await _scope(request)
+    scope = await scope_of(request)
     before = decode_cursor(cursor, int) or before
-    rows = await _c(request).db.read(
+    rows = await container_of(request).db.read(
         lambda conn: search_messages(
             conn,
             q,
@@ -425,45 +360,7 @@ async def get_search(
     return page(rows, limit, lambda r: r["message_id"], SearchHit)
 
 
-@get(
-    "/receipts",
-    guards=[require_admin],
-    response_headers=PAGED,
-    summary="Inbound receipts (quarantine by default), newest first",
-)
-async def get_receipts(
-    request: Req,
-    status: FromQuery[Literal["quarantined", "processed", "ignored", "all"]] = "quarantined",
-    before: Before = None,
-    cursor: Cursor = None,
-    limit: Annotated[int, page_size(50, 200)] = 50,
-) -> Response[list[Receipt]]:
-    wanted = None if status == "all" else status
-    before = decode_cursor(cursor, int) or before
-    rows = await _c(request).db.read(
-        lambda conn: list_receipts(conn, status=wanted, before=before, limit=limit + 1)
-    )
-    return page(rows, limit, lambda r: r["id"], Receipt)
-
-
-@get("/receipts/{receipt_id:int}", guards=[require_admin], summary="One receipt with its payload")
-async def get_receipt(request: Req, receipt_id: Id) -> ReceiptDetail:
-    row = await _c(request).db.read(lambda conn: receipt_detail(conn, receipt_id))
-    return to_model(_found(row, "receipt"), ReceiptDetail)
-
-
-@post(
-    "/receipts/{receipt_id:int}/replay",
-    guards=[require_admin],
-    summary="Replay a quarantined receipt, optionally with a corrected payload",
-)
-async def post_replay(request: Req, receipt_id: Id, data: JSONBody[ReplayIn]) -> ReceiptOutcome:
-    body = data.payload.encode() if data.payload is not None else None
-    return _outcome(await _c(request).bus.replay(receipt_id, body))
-
-
 ROUTES = [
-    post_message,
     get_customers,
     post_customer,
     get_customer,
@@ -478,7 +375,4 @@ ROUTES = [
     get_messages,
     post_reply,
     get_search,
-    get_receipts,
-    get_receipt,
-    post_replay,
 ]
