@@ -75,26 +75,41 @@ def prepare(server: Server) -> tuple[str, int]:
 
 
 class RssWatch:
-    """The server's resident set, sampled every 100 ms, and the kernel's high-water mark."""
+    """The resident set of the server and of the worker processes it starts (large
+    payloads are parsed in a process of their own), summed and sampled every 100 ms,
+    and the server's own kernel high-water mark."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def field(self, name: str) -> float:
+    def field(self, name: str, pid: int | None = None) -> float:
         try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            for line in Path(f"/proc/{pid or self.pid}/status").read_text().splitlines():
                 if line.startswith(name + ":"):
                     return int(line.split()[1]) / 1024  # kB -> MB
         except (OSError, ValueError):
             pass
         return NAN
 
+    def tree(self) -> list[int]:
+        pids, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    todo.extend(int(c) for c in task.read_text().split())
+                except (OSError, ValueError):
+                    continue
+        return pids
+
     def _run(self) -> None:
         while not self._stop.wait(0.1):
-            rss = self.field("VmRSS")
-            if rss == rss:
+            sizes = [self.field("VmRSS", pid) for pid in self.tree()]
+            rss = sum(size for size in sizes if size == size)
+            if rss:
                 self.peak = max(self.peak, rss)
 
     def take_peak(self) -> float:
@@ -150,7 +165,7 @@ def phase(
     )
     print(
         f"  {name}: server CPU {100 * cpu / wall:.0f}% of one core; "
-        f"peak RSS {out['rss_peak']:.0f} MB (sampled every 100 ms)"
+        f"peak RSS {out['rss_peak']:.0f} MB (server and its workers, sampled every 100 ms)"
     )
     return out
 

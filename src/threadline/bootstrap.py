@@ -17,6 +17,7 @@ from threadline.channels.email.adapter import OutboxSender, SmtpRelay, SmtpSende
 from threadline.channels.email.mailbox import imap_config, mailbox_poller
 from threadline.clock import Clock, SystemClock
 from threadline.core.continuity import Policy
+from threadline.core.throttle import ThrottleMemo
 from threadline.handlers import HandlerDeps
 from threadline.jobs.delivery import Delivery
 from threadline.jobs.runner import JobRunner
@@ -41,6 +42,7 @@ class Container:
     senders: Mapping[str, Sender]
     http: httpx.AsyncClient
     passwords: Passwords = field(default_factory=Passwords)
+    login_waits: ThrottleMemo = field(default_factory=ThrottleMemo)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event | None = None
 
@@ -70,6 +72,7 @@ class Container:
             await task
         self._tasks.clear()
         await self.http.aclose()
+        self.bus.close()
         self.db.close()
 
 

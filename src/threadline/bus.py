@@ -27,6 +27,7 @@ from threadline.actions.receipts import (
 )
 from threadline.core.model import CallEvent, Ignored, InboundMessage, ParseResult, PayloadError
 from threadline.handlers import HANDLERS, HandlerDeps
+from threadline.offload import ProcessParser
 from threadline.ports import Inbox, Parser
 from threadline.storage.db import Database, StorageUnavailable, Tx
 from threadline.storage.tables import inbound_receipts, inboxes
@@ -36,6 +37,9 @@ __all__ = ["Bus", "StorageUnavailable", "UnknownInbox"]
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 OFFLOAD_BYTES = 64 * 1024  # ~10 ms of email parsing; smaller payloads parse on the loop
+# Past this a parse takes long enough (a 36 MiB email: seconds) that sharing the GIL
+# with the loop would stall every request: it runs in a process of its own.
+PROCESS_BYTES = 1024 * 1024
 
 
 class UnknownInbox(LookupError):
@@ -55,6 +59,10 @@ class Bus:
         self.parsers = parsers
         self.deps = deps
         self._inboxes: dict[int, Inbox] = {}
+        self.heavy = ProcessParser()
+
+    def close(self) -> None:
+        self.heavy.close()
 
     # -- actions -----------------------------------------------------------------
     async def execute(self, fn: Callable[[Tx], T], *, key: str | None = None) -> T:
@@ -101,9 +109,12 @@ class Bus:
         self, inbox: Inbox, source: str, body: bytes, ctx: Mapping[str, Any]
     ) -> list[ParseResult]:
         parser = self.parsers[source]
+        parsed: ParseResult | Sequence[ParseResult]
         # A worker thread adds no parallelism (parsing holds the GIL), only a
         # hop: worth it only when a big payload would stall the loop.
-        if parser.offload and len(body) > OFFLOAD_BYTES:
+        if parser.offload and len(body) > PROCESS_BYTES:
+            parsed = await self.heavy.parse(parser, inbox, body, ctx)
+        elif parser.offload and len(body) > OFFLOAD_BYTES:
             parsed = await anyio.to_thread.run_sync(parser, inbox, body, ctx)
         else:
             parsed = parser(inbox, body, ctx)
