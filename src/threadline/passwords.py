@@ -85,6 +85,16 @@ class Passwords:
             return False
         return await self._run(self._check, stored_hash, password)
 
+    def saturated(self) -> bool:
+        """Would a check asked for now be refused (``Busy``)? Lets a caller refuse
+        before spending anything else on the request."""
+        limiter = self._limiter
+        return (
+            limiter is not None
+            and limiter.borrowed_tokens >= self.concurrency
+            and self._waiting >= self.queue
+        )
+
     def _check(self, stored_hash: str, password: str) -> bool:
         try:
             return self.hasher.verify(stored_hash, password)
@@ -94,7 +104,7 @@ class Passwords:
     async def _run(self, fn: Callable[[str, str], T] | Callable[[str], T], *args: str) -> T:
         if self._limiter is None:  # made on the event loop that first needs it
             self._limiter = anyio.CapacityLimiter(self.concurrency)
-        if self._limiter.borrowed_tokens >= self.concurrency and self._waiting >= self.queue:
+        if self.saturated():
             raise Busy("too many sign-ins at once; try again in a few seconds")
         self._waiting += 1
         try:

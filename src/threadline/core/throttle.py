@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ["ThrottlePolicy", "wait_before_next_try"]
+__all__ = ["ThrottleMemo", "ThrottlePolicy", "wait_before_next_try"]
 
 _ZERO = timedelta(0)
 
@@ -32,3 +32,36 @@ def wait_before_next_try(
     delay: timedelta = min(policy.backoff * (2**doublings), policy.window)
     remaining: timedelta = latest + delay - now
     return max(remaining, _ZERO)
+
+
+class ThrottleMemo:
+    """Waits already decided, kept by one process so that a flood of tries from a
+    throttled client or for a throttled account is refused without a database read.
+
+    Only a decided wait is kept: it can only have grown since (more failures), and a
+    success clears the account's failures but was itself refused while the wait ran.
+    Bounded: past ``size`` keys the soonest-ending waits are dropped first, which
+    costs a read, never a wrong answer.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._until: dict[str, datetime] = {}
+
+    def wait(self, keys: tuple[str, ...], now: datetime) -> timedelta:
+        longest = _ZERO
+        for key in keys:
+            until = self._until.get(key)
+            if until is None:
+                continue
+            if until <= now:
+                del self._until[key]
+            else:
+                longest = max(longest, until - now)
+        return longest
+
+    def remember(self, key: str, until: datetime) -> None:
+        if len(self._until) >= self.size and key not in self._until:
+            for stale in sorted(self._until, key=self._until.__getitem__)[: self.size // 10 + 1]:
+                del self._until[stale]
+        self._until[key] = until

@@ -20,6 +20,7 @@ from threadline.actions.logins import clear_failures, recent_failures, record_fa
 from threadline.actions.sessions import end_session, open_session
 from threadline.bootstrap import Container
 from threadline.core.throttle import ThrottlePolicy, wait_before_next_try
+from threadline.passwords import Busy
 from threadline.settings import Settings
 from threadline.storage.tables import users
 
@@ -77,14 +78,24 @@ async def sign_in(
     email = email.strip().lower()
     account_policy, client_policy = _policies(c.settings)
     now = c.clock.now()
+    # A flood is refused before it costs a read: a wait this process already
+    # decided, or no room left to check a password anyway.
+    keys = (f"account:{email}", f"client:{client}")
+    known = c.login_waits.wait(keys, now)
+    if known > timedelta(0):
+        return Throttled(max(1, math.ceil(known.total_seconds())))
+    if c.passwords.saturated():
+        raise Busy("too many sign-ins at once; try again in a few seconds")
     since = now - account_policy.window
     account, address = await c.db.read(
         lambda conn: recent_failures(conn, email=email, client=client, since=since)
     )
-    wait = max(
-        wait_before_next_try(account.count, account.latest, now, account_policy),
-        wait_before_next_try(address.count, address.latest, now, client_policy),
-    )
+    account_wait = wait_before_next_try(account.count, account.latest, now, account_policy)
+    client_wait = wait_before_next_try(address.count, address.latest, now, client_policy)
+    for key, wait in zip(keys, (account_wait, client_wait), strict=True):
+        if wait > timedelta(0):
+            c.login_waits.remember(key, now + wait)
+    wait = max(account_wait, client_wait)
     if wait > timedelta(0):
         return Throttled(max(1, math.ceil(wait.total_seconds())))
     row = await c.db.read(
