@@ -22,6 +22,7 @@ import dns.rrset
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.support.mail import crlf
 from threadline.channels.email.authn import DnsError
 
 __all__ = ["FakeResolver", "dkim_key", "dkim_sign", "dns_server"]
@@ -71,7 +72,7 @@ def dkim_key() -> tuple[bytes, str]:
 
 def dkim_sign(raw: bytes, domain: str, selector: str = "s1") -> bytes:
     """``raw`` with a DKIM-Signature for ``domain`` prepended, as the sender's MTA adds it."""
-    raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    raw = crlf(raw)
     signature = dkim.sign(
         raw,
         selector.encode(),

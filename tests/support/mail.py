@@ -9,7 +9,12 @@ import anyio.to_thread
 
 from tests.support.factories import SUPPORT
 
-__all__ = ["smtp_send"]
+__all__ = ["crlf", "smtp_send"]
+
+
+def crlf(raw: bytes) -> bytes:
+    """On the wire (SMTP, IMAP APPEND, DKIM) every line ends in CRLF."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 async def smtp_send(
@@ -22,8 +27,7 @@ async def smtp_send(
 ) -> Any:
     """smtplib's sendmail; ``mail_from=""`` sends the null reverse-path ``MAIL FROM:<>``.
     Raises smtplib's errors on a refusal, as a sending MTA would see it."""
-    # On the wire every line ends in CRLF; smtplib fixes bare LFs only in str messages.
-    raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    raw = crlf(raw)  # smtplib fixes bare LFs only in str messages
 
     def go() -> Any:
         with smtplib.SMTP("127.0.0.1", port, local_hostname=helo, timeout=10) as client:

@@ -8,15 +8,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from tests.support.factories import make_email, make_email_inbox
+from tests.support.mail import crlf
 
 from threadline.channels.email.mailbox import imap_config, mailbox_poller
 from threadline.storage.tables import mailbox_state, messages
 
 pytestmark = pytest.mark.anyio
-
-
-def crlf(raw: bytes) -> bytes:
-    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 async def test_imap_inbox_imports_each_message_once_across_restarts(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from tests.support.factories import make_email, make_email_inbox
+from tests.support.mail import crlf
 
 from threadline.channels.email.mailbox import imap_config, mailbox_poller
 from threadline.storage.tables import inbound_receipts, mailbox_state, messages
@@ -17,10 +18,6 @@ from threadline.storage.tables import inbound_receipts, mailbox_state, messages
 pytestmark = [pytest.mark.anyio, pytest.mark.dovecot]
 
 CAP = 64 * 1024
-
-
-def crlf(raw: bytes) -> bytes:
-    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 async def test_oversized_imap_message_is_quarantined_and_later_uids_go_on(
