@@ -1,18 +1,18 @@
 """Mail we can trust, over real SMTP (smtplib → our aiosmtpd server): forged
 senders are flagged, thread hints are proofs (for the API's conversation_id
 too), null senders and auto-replies are what they are, new inboxes take mail at
-once, and a reused Message-ID does not cost anyone their mail."""
+once (test_smtp_inboxes.py), and a reused Message-ID does not cost anyone their mail."""
 
 from __future__ import annotations
 
 import re
-import smtplib
 import sysconfig
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.channels.email.support import message_by_mid, rows
 from tests.support.dns import FakeResolver, dkim_sign
 from tests.support.factories import (
     deliver_email,
@@ -21,12 +21,10 @@ from tests.support.factories import (
     timeline,
 )
 from tests.support.mail import smtp_send
-from tests.support.servers import free_port
 
-from threadline.actions.inboxes import add_inbox
 from threadline.actions.replies import send_reply
 from threadline.channels.email.parse import parse_email
-from threadline.channels.email.smtp import PROCESS_BYTES, RELOAD_INTERVAL, start_smtp_server
+from threadline.channels.email.smtp import PROCESS_BYTES
 from threadline.core.model import DeliveryStatus, Ignored, StatusUpdate
 from threadline.storage.tables import (
     conversations,
@@ -39,16 +37,6 @@ from threadline.storage.tables import (
 pytestmark = pytest.mark.anyio
 
 FORGED = "DMARC failed: the sender may be forged"
-
-
-async def rows(c: Any, query: Any) -> list[Any]:
-    return list(await c.db.read(lambda conn: conn.execute(query).all()))
-
-
-async def message_by_mid(c: Any, mid: str) -> Any:
-    found = await rows(c, sa.select(messages).where(messages.c.provider_message_id == mid))
-    assert len(found) == 1, found
-    return found[0]
 
 
 def publish_example_com(dns: FakeResolver, policy: str = "none") -> None:
@@ -270,63 +258,6 @@ def test_auto_submitted_mail_to_the_bounce_address(headers: str, expected: str) 
         assert result.status is DeliveryStatus.FAILED
     else:
         assert result == Ignored("auto-reply to our mail (auto-submitted: auto-replied)")
-
-
-# -- inboxes and size -----------------------------------------------------------
-async def test_an_inbox_added_while_running_gets_mail_at_once(container, smtp) -> None:  # type: ignore[no-untyped-def]
-    c = container
-    await make_email_inbox(c)
-    # Added as the admin UI does it, without telling the SMTP server.
-    await c.bus.execute(
-        lambda tx: add_inbox(
-            tx,
-            channel="email",
-            name="Sales",
-            address="sales@acme.test",
-            config={},
-            secret=c.bus.cfg.secret_key,
-        )
-    )
-    raw, mid = make_email(to="sales@acme.test")
-    assert await smtp_send(smtp, raw, to="sales@acme.test") == {}
-    await message_by_mid(c, mid)
-
-
-async def test_unknown_recipients_reload_the_inboxes_at_most_once_per_interval(container) -> None:  # type: ignore[no-untyped-def]
-    c = container
-    await make_email_inbox(c)
-    now = [1000.0]
-    port = free_port()
-    server = await start_smtp_server(
-        c.bus,
-        "127.0.0.1",
-        port,
-        max_bytes=1 << 20,
-        resolver=FakeResolver(),
-        monotonic=lambda: now[0],
-    )
-    try:
-        raw, _ = make_email(to="sales@acme.test")
-        with pytest.raises(smtplib.SMTPRecipientsRefused):
-            await smtp_send(port, raw, to="sales@acme.test")
-        await c.bus.execute(
-            lambda tx: add_inbox(
-                tx,
-                channel="email",
-                name="Sales",
-                address="sales@acme.test",
-                config={},
-                secret=c.bus.cfg.secret_key,
-            )
-        )
-        # A spammer's next guess, a moment later, costs no database read.
-        with pytest.raises(smtplib.SMTPRecipientsRefused):
-            await smtp_send(port, raw, to="sales@acme.test")
-        now[0] += RELOAD_INTERVAL
-        assert await smtp_send(port, raw, to="sales@acme.test") == {}
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 # -- receipts -------------------------------------------------------------------

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from tests.support.factories import make_email, make_email_inbox
+from tests.channels.email.support import imap_inbox
+from tests.support.factories import make_email
 from tests.support.mail import crlf
 
-from threadline.channels.email.mailbox import imap_config, mailbox_poller
+from threadline.channels.email.mailbox import mailbox_poller
 from threadline.storage.tables import mailbox_state, messages
 
 pytestmark = pytest.mark.anyio
@@ -20,19 +21,7 @@ async def test_imap_inbox_imports_each_message_once_across_restarts(
     container: Any, dovecot: Any
 ) -> None:
     c = container
-    inbox_id = await make_email_inbox(
-        c,
-        imap={
-            "host": dovecot.host,
-            "port": dovecot.port,
-            "username": dovecot.user,
-            "password": dovecot.password,
-            "ssl": False,
-        },
-    )
-    inbox = await c.bus.inbox(inbox_id)
-    config = imap_config(inbox)
-    assert config is not None
+    inbox, config = await imap_inbox(c, dovecot)
     first, _ = make_email(body="first via IMAP")
     await asyncio.to_thread(dovecot.append, crlf(first))
     reply, _ = make_email(subject="Re: Order #4417 hasn't arrived", body="second via IMAP")

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from tests.support.factories import make_email, make_email_inbox
+from tests.channels.email.support import imap_inbox
+from tests.support.factories import make_email
 from tests.support.mail import crlf
 
-from threadline.channels.email.mailbox import imap_config, mailbox_poller
+from threadline.channels.email.mailbox import mailbox_poller
 from threadline.storage.tables import inbound_receipts, mailbox_state, messages
 
 pytestmark = [pytest.mark.anyio, pytest.mark.dovecot]
@@ -24,19 +25,7 @@ async def test_oversized_imap_message_is_quarantined_and_later_uids_go_on(
     container: Any, dovecot: Any
 ) -> None:
     c = container
-    inbox_id = await make_email_inbox(
-        c,
-        imap={
-            "host": dovecot.host,
-            "port": dovecot.port,
-            "username": dovecot.user,
-            "password": dovecot.password,
-            "ssl": False,
-        },
-    )
-    inbox = await c.bus.inbox(inbox_id)
-    config = imap_config(inbox)
-    assert config is not None
+    inbox, config = await imap_inbox(c, dovecot)
     before, _ = make_email(body="before the big one")
     big, _ = make_email(subject="scans", body="x" * (2 * CAP))
     after, _ = make_email(subject="Another question", body="after the big one")
