@@ -7,28 +7,25 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Request, Response, get, post
-from litestar.datastructures import State
+from litestar import Response, get, post
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromQuery, JSONBody
 from sqlalchemy.engine import Connection
 
 from threadline.actions.agents import set_duty
 from threadline.actions.calls import complete_task, log_call
-from threadline.bootstrap import Container
 from threadline.queries.conversations import conversation_detail
 from threadline.queries.customers import customer_detail
 from threadline.queries.scope import Scope, access_task
 from threadline.storage.tables import customers, identities, tasks
+from threadline.web.api.common import Req, container_of, scope_of
 from threadline.web.api.paging import PAGED, decode_cursor, page
 from threadline.web.api.params import Cursor, Id, page_size
-from threadline.web.auth import AuthUser, require_agent
+from threadline.web.auth import require_agent
 from threadline.web.schemas import BodyId, Call, Duty, Task, to_model
-from threadline.web.scope import request_scope
 
 __all__ = ["ROUTES", "CallIn", "DutyIn"]
 
-Req = Request[AuthUser, str, State]
 TaskStatus = Literal["open", "done", "cancelled", "all"]
 
 
@@ -45,18 +42,13 @@ class DutyIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: str | None = None  # E.164; an empty string removes it
 
 
-def _c(request: Req) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
 # -- calls ------------------------------------------------------------------------------
 @post("/calls", guards=[require_agent], summary="Log a call made or taken outside Threadline")
 async def post_call(request: Req, data: JSONBody[CallIn]) -> Call:
-    c = _c(request)
+    c = container_of(request)
     if data.duration_seconds is not None and data.duration_seconds < 0:
         raise ValidationException("duration_seconds cannot be negative")
-    scope = await request_scope(request, request.user.id, request.user.role)
+    scope = await scope_of(request)
     customer = await c.db.read(lambda conn: customer_detail(conn, data.customer_id, scope=scope))
     if customer is None:
         raise NotFoundException(f"customer {data.customer_id} not found")
@@ -167,9 +159,11 @@ async def get_tasks(
     limit: Annotated[int, page_size(100, 500)] = 100,
 ) -> Response[list[Task]]:
     wanted = None if status == "all" else status
-    scope = await request_scope(request, request.user.id, request.user.role)
+    scope = await scope_of(request)
     after = decode_cursor(cursor, tuple[datetime, int])
-    rows = await _c(request).db.read(lambda conn: _tasks(conn, wanted, limit + 1, scope, after))
+    rows = await container_of(request).db.read(
+        lambda conn: _tasks(conn, wanted, limit + 1, scope, after)
+    )
     return page(rows, limit, lambda r: (r["due_at"], r["id"]), Task)
 
 
@@ -177,8 +171,8 @@ async def get_tasks(
     "/tasks/{task_id:int}/done", guards=[require_agent], status_code=200, summary="Mark a task done"
 )
 async def post_task_done(request: Req, task_id: Id) -> Task:
-    c = _c(request)
-    scope = await request_scope(request, request.user.id, request.user.role)
+    c = container_of(request)
+    scope = await scope_of(request)
     await c.bus.execute(
         lambda tx: complete_task(tx, access_task(tx.conn, scope, task_id), actor_id=request.user.id)
     )
@@ -196,7 +190,7 @@ async def post_task_done(request: Req, task_id: Id) -> Task:
     summary="Go on or off duty; inbound calls ring the phones of agents on duty",
 )
 async def post_duty(request: Req, data: JSONBody[DutyIn]) -> Duty:
-    duty = await _c(request).bus.execute(
+    duty = await container_of(request).bus.execute(
         lambda tx: set_duty(tx, request.user.id, on_duty=data.on_duty, phone=data.phone)
     )
     return Duty(user_id=duty.user_id, on_duty=duty.on_duty, phone=duty.phone)

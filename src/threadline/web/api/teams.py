@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Request, get, post, put
-from litestar.datastructures import State
+from litestar import get, post, put
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
 
@@ -20,10 +19,10 @@ from threadline.actions.teams import (
 )
 from threadline.bootstrap import Container
 from threadline.queries.teams import list_inboxes, list_teams, team_detail
+from threadline.web.api.common import Req, container_of, scope_of
 from threadline.web.api.params import Id
-from threadline.web.auth import AuthUser, require_admin
+from threadline.web.auth import require_admin
 from threadline.web.schemas import to_model
-from threadline.web.scope import request_scope
 
 __all__ = [
     "ROUTES",
@@ -35,8 +34,6 @@ __all__ = [
     "TeamInboxesIn",
     "TeamMembersIn",
 ]
-
-Req = Request[AuthUser, str, State]
 
 
 Ids = Annotated[list[int], msgspec.Meta(max_length=MAX_TEAM_ITEMS)]
@@ -80,11 +77,6 @@ class InboxScope(msgspec.Struct):
     all_inboxes: bool
 
 
-def _c(request: Req) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
 async def _team(c: Container, team_id: int) -> Team:
     found = await c.db.read(lambda conn: team_detail(conn, team_id))
     if found is None:
@@ -94,19 +86,19 @@ async def _team(c: Container, team_id: int) -> Team:
 
 @get("/inboxes", summary="The inboxes you can see (no provider settings)")
 async def get_inboxes(request: Req) -> list[InboxSummary]:
-    scope = await request_scope(request, request.user.id, request.user.role)
-    rows = await _c(request).db.read(lambda conn: list_inboxes(conn, scope=scope))
+    scope = await scope_of(request)
+    rows = await container_of(request).db.read(lambda conn: list_inboxes(conn, scope=scope))
     return to_model(rows, list[InboxSummary])
 
 
 @get("/teams", summary="Teams with their member and inbox ids")
 async def get_teams(request: Req) -> list[Team]:
-    return to_model(await _c(request).db.read(lambda conn: list_teams(conn)), list[Team])
+    return to_model(await container_of(request).db.read(lambda conn: list_teams(conn)), list[Team])
 
 
 @post("/teams", guards=[require_admin], summary="Create a team")
 async def post_team(request: Req, data: JSONBody[TeamIn]) -> Team:
-    c = _c(request)
+    c = container_of(request)
     actor = f"user:{request.user.id}"
     team_id = await c.bus.execute(lambda tx: create_team(tx, name=data.name, actor=actor))
     return await _team(c, team_id)
@@ -118,7 +110,7 @@ async def post_team(request: Req, data: JSONBody[TeamIn]) -> Team:
     summary=f"Set the team's members (at most {MAX_TEAM_ITEMS} user ids)",
 )
 async def put_team_members(request: Req, team_id: Id, data: JSONBody[TeamMembersIn]) -> Team:
-    c = _c(request)
+    c = container_of(request)
     actor = f"user:{request.user.id}"
     await c.bus.execute(lambda tx: set_team_members(tx, team_id, data.user_ids, actor=actor))
     return await _team(c, team_id)
@@ -130,7 +122,7 @@ async def put_team_members(request: Req, team_id: Id, data: JSONBody[TeamMembers
     summary=f"Set the team's inboxes (at most {MAX_TEAM_ITEMS} inbox ids)",
 )
 async def put_team_inboxes(request: Req, team_id: Id, data: JSONBody[TeamInboxesIn]) -> Team:
-    c = _c(request)
+    c = container_of(request)
     actor = f"user:{request.user.id}"
     await c.bus.execute(lambda tx: set_team_inboxes(tx, team_id, data.inbox_ids, actor=actor))
     return await _team(c, team_id)
@@ -143,7 +135,7 @@ async def put_team_inboxes(request: Req, team_id: Id, data: JSONBody[TeamInboxes
 )
 async def put_inbox_scope(request: Req, user_id: Id, data: JSONBody[InboxScopeIn]) -> InboxScope:
     actor = f"user:{request.user.id}"
-    await _c(request).bus.execute(
+    await container_of(request).bus.execute(
         lambda tx: set_inbox_scope(tx, user_id, all_inboxes=data.all_inboxes, actor=actor)
     )
     return InboxScope(user_id=user_id, all_inboxes=data.all_inboxes)
