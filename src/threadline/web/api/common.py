@@ -1,4 +1,5 @@
-"""What every API module needs: the request type, the container, scope and 404s."""
+"""What every API module needs: the request type, the container (the one
+``container_of`` of the web layer), scope and 404s."""
 
 from __future__ import annotations
 
@@ -8,20 +9,15 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 
-from threadline.bootstrap import Container
 from threadline.queries.scope import Scope
 from threadline.web.auth import AuthUser
 from threadline.web.scope import request_scope
+from threadline.web.webhooks.common import container_of
 
 __all__ = ["Req", "container_of", "found_or_404", "scope_of"]
 
 Req = Request[AuthUser, str, State]
 T = TypeVar("T")
-
-
-def container_of(request: Req) -> Container:
-    container: Container = request.app.state.container
-    return container
 
 
 async def scope_of(request: Req) -> Scope:
