@@ -8,7 +8,18 @@ STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip compile -q pyproject.toml --generate-hashes --no-header
 
+# The workspace's front-end packages (package.json) come from npm, checked against the
+# integrity hashes in package-lock.json, and are copied into the Python package.
+VENDOR := src/threadline/web/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
+
 .PHONY: run test check bench fuzz soak lock clean
+
+$(VENDOR_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	touch $(VENDOR_STAMP)
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,10 +35,10 @@ $(DEV_STAMP): $(BIN)/python requirements-dev.lock pyproject.toml
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(DEV_STAMP)
 
-run: $(STAMP)  ## the demo on SQLite at http://127.0.0.1:8000
+run: $(STAMP) $(VENDOR_STAMP)  ## the demo on SQLite at http://127.0.0.1:8000
 	$(BIN)/threadline demo
 
-test: $(DEV_STAMP)  ## the whole suite (SQLite and PostgreSQL; skips are named)
+test: $(DEV_STAMP) $(VENDOR_STAMP)  ## the whole suite (SQLite and PostgreSQL; skips are named)
 	$(BIN)/pytest
 
 fuzz: $(DEV_STAMP)  ## the parser fuzz suite with a long budget (CI runs a short one in `make test`)
@@ -38,7 +49,7 @@ check: $(DEV_STAMP)  ## lint, format and types
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(DEV_STAMP)  ## ingest, webhook, timeline and hostile-load benchmarks (prints the figures)
+bench: $(DEV_STAMP) $(VENDOR_STAMP)  ## ingest, webhook, timeline and hostile-load benchmarks (prints the figures)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/timeline.py
@@ -56,4 +67,4 @@ lock: $(BIN)/python  ## regenerate requirements.lock (runtime) and requirements-
 	$(UV) --extra dev --constraint requirements.lock -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) threadline-demo.db* threadline-outbox
+	rm -rf $(VENV) node_modules $(VENDOR) threadline-demo.db* threadline-outbox

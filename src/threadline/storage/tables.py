@@ -120,6 +120,8 @@ customers = sa.Table(
     sa.Column("merged_into_id", ID, sa.ForeignKey("customers.id"), nullable=True),
     _created(),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # Agent-editable facts ("plan": "pro"): string keys and values, bounded by the action.
+    sa.Column("attributes", JSON, nullable=False, default=dict, server_default="{}"),
 )
 
 identities = sa.Table(
@@ -178,8 +180,41 @@ conversations = sa.Table(
     sa.Column("resolved_at", UTCDateTime(), nullable=True),
     _created(),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # Assigned to a team (its view in the workspace); `team` above is the unused 0001 text.
+    sa.Column("team_id", ID, sa.ForeignKey("teams.id"), nullable=True, index=True),
+    sa.Column("snoozed_until", UTCDateTime(), nullable=True),  # status snoozed: wakes then
+    # The oldest customer message no agent has answered yet; None when nobody is waiting.
+    sa.Column("waiting_since", UTCDateTime(), nullable=True),
     sa.Index(None, "customer_id", "last_activity_at"),
     sa.Index(None, "status", "last_activity_at"),
+    sa.Index(None, "status", "waiting_since"),
+)
+
+conversation_tags = sa.Table(
+    "conversation_tags",
+    metadata,
+    sa.Column(
+        "conversation_id",
+        ID,
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("tag", sa.String(50), primary_key=True, index=True),
+)
+
+# How far each agent has read each conversation: the inbox's unread marker.
+conversation_reads = sa.Table(
+    "conversation_reads",
+    metadata,
+    sa.Column("user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "conversation_id",
+        ID,
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("read_at", UTCDateTime(), nullable=False),
 )
 
 messages = sa.Table(
