@@ -96,11 +96,6 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
     async def shutdown() -> None:
         await container.aclose()
 
-    async def start_hub(app: Litestar) -> None:
-        hub = Hub(app, container)
-        app.state.hub = hub
-        hub.start()
-
     async def stop_hub(app: Litestar) -> None:
         await app.state.hub.stop()
 
@@ -115,7 +110,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             healthz,
             metrics,
         ],
-        on_startup=[*([startup] if manage_lifecycle else []), start_hub],
+        on_startup=[startup] if manage_lifecycle else [],
         on_shutdown=[stop_hub, *([shutdown] if manage_lifecycle else [])],
         # Litestar's default config runs dictConfig: root at INFO, handlers replaced.
         # threadline.logs owns logging; unhandled errors were only logged in debug.
@@ -157,4 +152,6 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         request_class=JSONCheckedRequest,
     )
     app.state.container = container
+    # Started by the first stream that needs it: servers run without lifespan events too.
+    app.state.hub = Hub(app, container)
     return app

@@ -58,6 +58,7 @@ def _frame(push: Push) -> bytes:
 async def stream(request: Req) -> Stream:
     agent = await require_signed_in(request)
     hub = hub_of(request)
+    hub.start()
     if len(hub.tabs) >= MAX_TABS_PER_PROCESS:
         return Response(  # type: ignore[return-value]
             "too many open tabs", status_code=503, headers={"Retry-After": "10"}
