@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 
 from threadline.actions.config import ActionConfig
+from threadline.actions.conversations import WAKE_JOB
 from threadline.actions.inboxes import seal_inbox_secrets
 from threadline.bus import Bus
 from threadline.channels import registry
@@ -21,6 +22,7 @@ from threadline.core.throttle import ThrottleMemo
 from threadline.handlers import HandlerDeps
 from threadline.jobs.delivery import Delivery
 from threadline.jobs.runner import JobRunner
+from threadline.jobs.snooze import Wake
 from threadline.passwords import Passwords
 from threadline.ports import Broker, Sender
 from threadline.realtime.memory import MemoryBroker
@@ -117,7 +119,11 @@ def bootstrap(
     overrides = dict(senders) if senders is not None else default_senders(settings)
     all_senders = registry.senders(context, overrides)
     delivery = Delivery(bus, all_senders)
-    runner = JobRunner(bus, {"deliver": delivery}, on_give_up={"deliver": delivery.give_up})
+    runner = JobRunner(
+        bus,
+        {"deliver": delivery, WAKE_JOB: Wake(bus)},
+        on_give_up={"deliver": delivery.give_up},
+    )
     holder.append(runner)
     passwords = Passwords.from_settings(settings)
     return Container(settings, clock, db, bus, broker, runner, all_senders, http, passwords)

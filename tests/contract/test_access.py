@@ -96,6 +96,15 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"priority": "high"},
         "",
     ),
+    ("POST", f"{API}/conversations/{{conversation_id}}/read"): (read(obj=True), None, ""),
+    ("POST", f"{API}/conversations/{{conversation_id}}/merge"): (
+        # Into itself: refused (422) only once the role and scope checks have
+        # passed, which is what this table is about (test_conversation_merge.py
+        # merges for real).
+        write(422),
+        lambda s, d: {"source_id": s.conversation_id},
+        "",
+    ),
     ("GET", f"{API}/conversations/{{conversation_id}}/messages"): (read(obj=True), None, ""),
     ("POST", f"{API}/conversations/{{conversation_id}}/replies"): (
         write(202),

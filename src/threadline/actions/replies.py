@@ -17,7 +17,7 @@ from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.actions.timeline import add_entry
 from threadline.core.capabilities import ReplyRefused, check_reply
 from threadline.core.channels import REPLY_IDENTITY, default_reply_channel
-from threadline.core.events import ReplyQueued
+from threadline.core.events import ConversationChanged, ReplyQueued
 from threadline.core.model import AuthorType, Channel, ConversationStatus, DeliveryStatus, Direction
 from threadline.core.tokens import new_message_id
 from threadline.jobs.queue import enqueue
@@ -244,13 +244,19 @@ def send_reply(
         message_id=message_id,
         data={"direction": "note" if note else "outbound", "channel": channel.value},
     )
+    touched: dict[str, Any] = {"last_activity_at": tx.now, "updated_at": tx.now}
+    changed = ["last_activity"] if note else ["last_activity", "last_message"]
+    # An agent answered: nobody waits any more. A note answers no one, and a
+    # system auto-reply (the off-hours acknowledgement) leaves the customer waiting.
+    if not note and author_id is not None and conv.waiting_since is not None:
+        touched["waiting_since"] = None
+        changed.append("waiting_since")
     tx.conn.execute(
-        conversations.update()
-        .where(conversations.c.id == conversation_id)
-        .values(last_activity_at=tx.now, updated_at=tx.now)
+        conversations.update().where(conversations.c.id == conversation_id).values(**touched)
     )
-    if status is not None:
-        change_status(tx, conversation_id, status, actor_id=author_id)
+    if status is not None and change_status(tx, conversation_id, status, actor_id=author_id):
+        changed.append("status")
+    tx.emit(ConversationChanged(conversation_id, tuple(changed)))
     if push:
         enqueue(
             tx,

@@ -187,12 +187,13 @@ def conversations_by_id(tx: Tx, ids: Iterable[int]) -> list[ConversationRow]:
 _INSERT_CONVERSATION = Statement(
     "INSERT INTO conversations (customer_id, inbox_id, status, priority, escalation_level, "
     "subject, subject_key, last_inbound_channel, last_inbound_at, last_activity_at, "
-    "created_at, updated_at) VALUES (:customer_id, :inbox_id, 'open', 'normal', 1, :subject, "
-    ":subject_key, :channel, :now, :now, :now, :now) RETURNING id"
+    "created_at, updated_at, waiting_since) VALUES (:customer_id, :inbox_id, 'open', 'normal', "
+    "1, :subject, :subject_key, :channel, :now, :now, :now, :now, :now) RETURNING id"
 )
 _TOUCH_CONVERSATION = Statement(
-    "UPDATE conversations SET status = 'open', resolved_at = NULL, last_inbound_channel = "
-    ":channel, last_inbound_at = :now, last_activity_at = :now, updated_at = :now WHERE id = :id"
+    "UPDATE conversations SET status = 'open', resolved_at = NULL, snoozed_until = NULL, "
+    "waiting_since = COALESCE(waiting_since, :now), last_inbound_channel = :channel, "
+    "last_inbound_at = :now, last_activity_at = :now, updated_at = :now WHERE id = :id"
 )
 
 
@@ -211,7 +212,8 @@ def insert_conversation(
 
 
 def touch_conversation(tx: Tx, conversation_id: int, channel: str) -> None:
-    """The customer wrote: the conversation is open and this is its latest activity."""
+    """The customer wrote: the conversation is open (a snooze ends), this is its latest
+    activity, and the customer is waiting unless they already were."""
     run(
         tx,
         _TOUCH_CONVERSATION,

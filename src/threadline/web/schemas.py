@@ -18,15 +18,18 @@ __all__ = [
     "BodyId",
     "Call",
     "Conversation",
+    "ConversationMergeIn",
     "ConversationPatch",
     "Customer",
     "CustomerSummary",
     "Duty",
     "Identity",
     "IdentityIn",
+    "LastMessage",
     "MergeIn",
     "MergeResult",
     "Message",
+    "ReadMarker",
     "Receipt",
     "ReceiptDetail",
     "ReceiptOutcome",
@@ -35,6 +38,7 @@ __all__ = [
     "ReplyOptions",
     "ReplyResult",
     "SearchHit",
+    "TagsPatch",
     "Task",
     "TemplateIn",
     "TimelineEntry",
@@ -76,11 +80,36 @@ class UnmergeIn(msgspec.Struct, forbid_unknown_fields=True):
     merge_id: BodyId
 
 
+# A tag as typed; the action normalizes it and refuses what it cannot (core/tags.py).
+TagIn = Annotated[str, msgspec.Meta(max_length=100)]
+Tags = Annotated[list[TagIn], msgspec.Meta(max_length=20)]
+
+
+class TagsPatch(msgspec.Struct, forbid_unknown_fields=True):
+    add: Tags = []
+    remove: Tags = []
+
+
 class ConversationPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Only what is given changes. ``snoozed_until`` (with or without status
+    "snoozed") snoozes until then; ``unassign``/``unassign_team`` clear the agent
+    or the team."""
+
     status: Status | None = None
+    snoozed_until: datetime | None = None
     priority: Priority | None = None
     assignee_id: BodyId | None = None
     unassign: bool = False
+    team_id: BodyId | None = None
+    unassign_team: bool = False
+    escalation_level: Literal[1, 2] | None = None
+    tags: TagsPatch | None = None
+
+
+class ConversationMergeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The conversation whose messages move into this one; it is then resolved."""
+
+    source_id: BodyId
 
 
 class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -189,7 +218,18 @@ class TimelineEntry(msgspec.Struct):
     message: Message | None
 
 
+class LastMessage(msgspec.Struct):
+    """The latest message that is not an internal note: the inbox row's preview."""
+
+    text: str  # one line, at most 140 characters
+    channel: ChannelName
+    direction: Literal["inbound", "outbound"]
+    created_at: datetime
+
+
 class Conversation(msgspec.Struct):
+    """A conversation as an inbox row shows it, for the viewer who asked."""
+
     id: int
     customer_id: int
     customer_name: str | None
@@ -197,14 +237,28 @@ class Conversation(msgspec.Struct):
     priority: Priority
     category: str | None
     assignee_id: int | None
-    team: str | None
+    assignee_name: str | None
+    team_id: int | None
+    team_name: str | None
     escalation_level: int
     subject: str | None
+    snoozed_until: datetime | None
+    waiting_since: datetime | None  # the oldest customer message no agent has answered
+    tags: list[str]
+    unread: bool  # the customer wrote since the viewer last read it
+    last_message: LastMessage | None
     last_inbound_channel: ChannelName | None
     last_inbound_at: datetime | None
     last_activity_at: datetime
     resolved_at: datetime | None
     created_at: datetime
+
+
+class ReadMarker(msgspec.Struct):
+    """The caller has read the conversation up to ``read_at``."""
+
+    conversation_id: int
+    read_at: datetime
 
 
 class ReplyResult(msgspec.Struct):
