@@ -109,7 +109,8 @@ def _frame(conn: Connection, agent_id: int) -> dict[str, Any]:
             .order_by(teams.c.name)
         )
     ]
-    return {"people": people, "my_teams": my_teams}
+    team_names = dict(conn.execute(sa.select(teams.c.id, teams.c.name).limit(MAX_PEOPLE)).all())
+    return {"people": people, "my_teams": my_teams, "team_names": team_names}
 
 
 async def page(

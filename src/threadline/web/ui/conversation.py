@@ -19,15 +19,16 @@ from sqlalchemy.engine import Connection
 
 from threadline.actions.delivery import retry_delivery
 from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.reads import mark_read
 from threadline.actions.replies import StaleReply, send_reply
 from threadline.core.model import Channel
 from threadline.queries.composer import reply_options
-from threadline.queries.conversations import conversation_detail
 from threadline.queries.customers import customer_detail
 from threadline.queries.scope import Scope, access_conversation
 from threadline.queries.timeline import conversation_timeline
-from threadline.storage.tables import attachments, conversations, messages
+from threadline.storage.tables import attachments, messages
 from threadline.web.api.params import Id
+from threadline.web.ui.actions import head_context
 from threadline.web.ui.common import (
     Agent,
     Req,
@@ -45,37 +46,15 @@ __all__ = ["ROUTES"]
 MAX_REPLY = 20_000  # characters: longer than any channel takes; each channel's own cap is lower
 
 
-def _screen(conn: Connection, conversation_id: int, scope: Scope, now: Any) -> dict[str, Any]:
-    convo = conversation_detail(conn, conversation_id, scope=scope)
-    if convo is None:
-        raise NotFoundException("conversation not found")
+def _screen(conn: Connection, conversation_id: int, agent: Agent, now: Any) -> dict[str, Any]:
+    head = head_context(conn, conversation_id, agent)
     entries = conversation_timeline(conn, conversation_id)
-    customer = customer_detail(conn, convo["customer_id"], scope=scope)
-    siblings = [
-        dict(r._mapping)
-        for r in conn.execute(
-            sa.select(
-                conversations.c.id,
-                conversations.c.subject,
-                conversations.c.status,
-                conversations.c.inbox_id,
-            )
-            .where(
-                conversations.c.customer_id == convo["customer_id"],
-                conversations.c.id != conversation_id,
-            )
-            .order_by(conversations.c.last_activity_at.desc())
-            .limit(50)
-        )
-        if scope.allows_inbox(r.inbox_id)
-    ]
     return {
-        "convo": convo,
+        **head,
         "entries": entries,
-        "customer": customer,
-        "options": reply_options(conn, conversation_id, "", now, scope=scope),
+        "customer": customer_detail(conn, head["convo"]["customer_id"], scope=agent.scope),
+        "options": reply_options(conn, conversation_id, "", now, scope=agent.scope),
         "seen": _newest_seen(entries),
-        "siblings": siblings,
     }
 
 
@@ -95,12 +74,15 @@ async def conversation_page(request: Req, conversation_id: Id) -> Template | Red
         return to_login(request)
     c = container(request)
     now = c.clock.now()
-    screen = await c.db.read(lambda conn: _screen(conn, conversation_id, agent.scope, now))
+    since = await c.broker.last_seq()
+    screen = await c.db.read(lambda conn: _screen(conn, conversation_id, agent, now))
+    # Opening it is reading it: the unread marker clears for this agent.
+    await c.bus.execute(lambda tx: mark_read(tx, conversation_id, agent.id))
     return await page(
         request,
         agent,
         "ui/conversation.html",
-        stream=f"/ui/stream?conversation={conversation_id}",
+        stream=f"/ui/stream?conversation={conversation_id}&since={since}",
         conversation_id=conversation_id,
         **screen,
     )

@@ -25,8 +25,8 @@ from threadline.bootstrap import Container
 from threadline.ports import Delivery
 from threadline.queries.scope import Scope
 from threadline.queries.timeline import message_entry, timeline_entry
-from threadline.storage.tables import conversations, customers, users
-from threadline.web.ui.inbox_rows import InboxFilter, load_row, sort_key
+from threadline.storage.tables import conversations, customers, teams, users
+from threadline.web.ui.inbox_filter import InboxFilter, load_row, sort_key
 from threadline.web.ui.render import fragment
 
 __all__ = ["Hub", "Push", "Tab"]
@@ -83,6 +83,10 @@ class _Rendered:
 
 def _people(conn: Connection) -> dict[int, str]:
     return dict(conn.execute(sa.select(users.c.id, users.c.name).limit(2_000)).all())
+
+
+def _teams(conn: Connection) -> dict[int, str]:
+    return dict(conn.execute(sa.select(teams.c.id, teams.c.name).limit(2_000)).all())
 
 
 def _conversation_facts(conn: Connection, conversation_id: int) -> Any:
@@ -282,7 +286,7 @@ class Hub:
 
 def _notice(row: dict[str, Any]) -> str:
     who = row.get("customer_name") or f"Customer {row.get('customer_id')}"
-    preview = (row.get("preview") or {}).get("text") or row.get("subject") or ""
+    preview = (row.get("last_message") or {}).get("text") or row.get("subject") or ""
     return json.dumps(
         {
             "id": row["id"],

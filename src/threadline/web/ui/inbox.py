@@ -2,36 +2,65 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from litestar import get
+from litestar.exceptions import ValidationException
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
-from threadline.queries.conversations import list_conversations
+from threadline.queries.inbox import list_inbox
+from threadline.web.api.paging import decode_cursor, encode_cursor
 from threadline.web.ui.common import Agent, Req, container, is_htmx, page, signed_in, to_login
-from threadline.web.ui.inbox_rows import InboxFilter, sort_key
+from threadline.web.ui.inbox_filter import InboxFilter, sort_key
 
 __all__ = ["ROUTES"]
 
 PAGE = 50
 
 
-def _rows(conn: Connection, agent: Agent, f: InboxFilter) -> dict[str, Any]:
-    rows = list_conversations(
+def _rows(
+    conn: Connection, agent: Agent, f: InboxFilter, cursor: tuple[datetime | None, int] | None
+) -> dict[str, Any]:
+    view, filters = f.as_query()
+    found = list_inbox(
         conn,
         scope=agent.scope,
-        status=None if f.status == "all" else f.status,
-        assignee_id=agent.id if f.view == "mine" else f.assignee_id,
-        unassigned=f.view == "unassigned",
-        channel=f.channel,
-        priority=f.priority,
+        viewer_id=agent.id,
+        view=view,
+        filters=filters,
+        sort="waiting" if f.sort == "waiting" else "activity",
+        cursor=cursor,
         limit=PAGE,
     )
-    for r in rows:
+    for r in found.rows:
         r["sort_key"] = sort_key(r, f.sort)
-    return {"rows": rows, "next_cursor": None, "counts": {}}
+    counts: dict[str, int] = {}
+    if found.counts is not None:
+        counts = {
+            "mine": found.counts.mine,
+            "unassigned": found.counts.unassigned,
+            "all": found.counts.all,
+            **{f"team:{t.id}": t.count for t in found.counts.teams},
+        }
+    next_cursor = encode_cursor((f.sort, *found.next_cursor)) if found.next_cursor else None
+    return {"rows": found.rows, "next_cursor": next_cursor, "counts": counts}
+
+
+_Key = tuple[str, datetime | None, int]
+
+
+def _cursor(raw: str | None, sort: str) -> tuple[datetime | None, int] | None:
+    """A cursor this page gave out for this sort; anything else starts at the top."""
+    try:
+        key = decode_cursor(raw, cast("type[_Key]", _Key))
+    except ValidationException:
+        return None
+    if key is None or key[0] != sort:
+        return None
+    return key[1], key[2]
 
 
 @get("/inbox", include_in_schema=False)
@@ -42,7 +71,8 @@ async def inbox(request: Req) -> Template | Redirect:
     f = InboxFilter.parse(dict(request.query_params))
     c = container(request)
     since = await c.broker.last_seq()
-    data = await c.db.read(lambda conn: _rows(conn, agent, f))
+    cursor = _cursor(request.query_params.get("cursor"), f.sort)
+    data = await c.db.read(lambda conn: _rows(conn, agent, f, cursor))
     query = urlencode(f.query())
     context = {"filter": f, "query": None, "current_view": f.view, "filter_query": query, **data}
     if is_htmx(request) and request.headers.get("hx-target") == "inbox-list":

@@ -45,11 +45,15 @@ def _who(people: dict[int, str], user_id: Any) -> str:
     return people.get(user_id, f"agent #{user_id}") if isinstance(user_id, int) else "someone"
 
 
-def describe(entry: dict[str, Any], people: dict[int, str]) -> str:
+def describe(
+    entry: dict[str, Any], people: dict[int, str], teams: dict[int, str] | None = None
+) -> str:
     """One timeline event in words (escaped by the template like any other text)."""
     d = entry.get("data") or {}
     kind = str(entry["kind"])
     by = _who(people, d.get("by"))
+    if kind == "status_changed" and d.get("reason") == "woke":
+        return "The snooze ended: the conversation is open again"
     if kind == "status_changed":
         to = _STATUS.get(str(d.get("to")), str(d.get("to")))
         until = f" until {d['until']}" if d.get("until") else ""
@@ -59,10 +63,13 @@ def describe(entry: dict[str, Any], people: dict[int, str]) -> str:
             return f"{by} unassigned it"
         return f"{by} assigned it to {_who(people, d.get('to'))}"
     if kind == "team_assigned":
-        return f"{by} moved it to team {d.get('team_name') or d.get('to') or 'none'}"
+        if d.get("to") is None:
+            return f"{by} took it off its team"
+        team = (teams or {}).get(d["to"], f"#{d['to']}")
+        return f"{by} assigned it to the team {team}"
     if kind == "priority_changed":
         return f"{by} changed the priority from {d.get('from')} to {d.get('to')}"
-    if kind == "escalated":
+    if kind == "escalation_changed":
         return f"{by} set the escalation level to {d.get('to')}"
     if kind in ("tagged", "tags_changed"):
         added = ", ".join(f"#{t}" for t in d.get("added", []))
@@ -79,11 +86,9 @@ def describe(entry: dict[str, Any], people: dict[int, str]) -> str:
         return "A merge of customer records was undone"
     if kind == "identity_added":
         return f"Identity added: {d.get('kind', '')} {d.get('value', '')}".strip()
-    if kind == "woke":
-        return "The snooze ended: the conversation is open again"
-    if kind == "conversations_merged":
-        return f"{by} merged conversation #{d.get('source_id')} into this one"
-    if kind == "merged_into":
+    if kind == "conversation_merged":
+        if entry.get("conversation_id") == d.get("target_id"):
+            return f"{by} merged conversation #{d.get('source_id')} into this one"
         return f"{by} merged this conversation into #{d.get('target_id')}"
     return kind.replace("_", " ").capitalize()
 

@@ -26,7 +26,7 @@ from threadline.web.scope import request_scope
 from threadline.web.sessions import SESSION_COOKIE, live_session
 from threadline.web.ui.common import Req, container, require_signed_in
 from threadline.web.ui.hub import Hub, Push, Tab
-from threadline.web.ui.inbox_rows import InboxFilter
+from threadline.web.ui.inbox_filter import InboxFilter
 
 __all__ = ["ROUTES", "hub_of"]
 

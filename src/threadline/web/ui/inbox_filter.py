@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from threadline.core.model import Channel
-from threadline.queries.conversations import conversation_detail
-from threadline.queries.scope import EVERYTHING
+from threadline.queries.inbox import InboxFilters, View, parse_view
+from threadline.queries.inbox_rows import inbox_rows
 
 __all__ = ["SORTS", "STATUSES", "InboxFilter", "load_row", "sort_key"]
 
@@ -55,6 +55,16 @@ class InboxFilter:
     @property
     def team_id(self) -> int | None:
         return _team_id(self.view)
+
+    def as_query(self) -> tuple[View, InboxFilters]:
+        """The same filter, as queries/inbox.py takes it."""
+        return parse_view(self.view), InboxFilters(
+            statuses=None if self.status == "all" else (self.status,),
+            channel=self.channel,
+            priority=self.priority,
+            tag=self.tag,
+            assignee_id=self.assignee_id,
+        )
 
     def query(self) -> dict[str, str]:
         """The URL parameters that rebuild this filter (links, the stream)."""
@@ -105,5 +115,7 @@ def sort_key(row: dict[str, Any], sort: str) -> str:
 
 
 def load_row(conn: Connection, conversation_id: int) -> dict[str, Any] | None:
-    """One conversation as an inbox row (the hub checks scope per tab)."""
-    return conversation_detail(conn, conversation_id, scope=EVERYTHING)
+    """One conversation as an inbox row, rendered once for every tab (each tab's
+    scope is checked against its ``inbox_id``; ``unread`` is decided per push)."""
+    rows = inbox_rows(conn, [conversation_id], viewer_id=0)
+    return rows[0] if rows else None
