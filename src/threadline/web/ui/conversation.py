@@ -103,6 +103,9 @@ async def _composer(
         }
 
     data = await c.db.read(read)
+    if extra.get("stale"):
+        # Still the timeline the draft was written against: "Show me" moves it on.
+        data["seen"] = extra.pop("seen")
     return Template(
         "ui/_composer.html",
         context={"agent": agent, "conversation_id": conversation_id, **data, **extra},
@@ -145,7 +148,9 @@ async def post_reply(
             conversation_id,
             status_code=409,
             stale=True,
+            seen=seen,
             text=text,
+            channel=channel,
             mode=data.get("mode"),
         )
     except NotFound:
@@ -158,6 +163,7 @@ async def post_reply(
             status_code=422,
             error=str(exc),
             text=text,
+            channel=channel,
             mode=data.get("mode"),
         )
     if not is_htmx(request):
