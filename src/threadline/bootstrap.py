@@ -24,8 +24,11 @@ from threadline.jobs.delivery import Delivery
 from threadline.jobs.runner import JobRunner
 from threadline.jobs.snooze import Wake
 from threadline.passwords import Passwords
-from threadline.ports import Broker, Sender
+from threadline.ports import Broker, Presence, Sender
 from threadline.realtime.memory import MemoryBroker
+from threadline.realtime.presence import MemoryPresence
+from threadline.realtime.redis_broker import RedisBroker
+from threadline.realtime.redis_presence import RedisPresence
 from threadline.settings import Settings
 from threadline.storage.db import Database
 from threadline.storage.private import make_private
@@ -40,6 +43,7 @@ class Container:
     db: Database
     bus: Bus
     broker: Broker
+    presence: Presence
     runner: JobRunner
     senders: Mapping[str, Sender]
     http: httpx.AsyncClient
@@ -49,8 +53,9 @@ class Container:
     _stop: asyncio.Event | None = None
 
     async def start(self, *, jobs: bool = True, mailboxes: bool | None = None) -> None:
-        """Start the writer, and the job runner and IMAP pollers unless told not to."""
+        """Start the writer and the broker; the job runner and IMAP pollers unless told not to."""
         self.db.start()
+        await self.broker.start()
         # Inboxes stored before secrets were encrypted get sealed now (a no-op after).
         secret = self.bus.cfg.secret_key
         await self.bus.execute(lambda tx: seal_inbox_secrets(tx, secret=secret))
@@ -73,6 +78,8 @@ class Container:
         for task in self._tasks:
             await task
         self._tasks.clear()
+        await self.broker.aclose()
+        await self.presence.aclose()
         await self.http.aclose()
         self.bus.close()
         self.db.close()
@@ -93,12 +100,24 @@ def default_senders(settings: Settings) -> dict[str, Sender]:
     return {"email": SmtpSender(relay)}
 
 
+def default_broker(settings: Settings) -> Broker:
+    """Redis when THREADLINE_REDIS_URL is set (several processes), else in-process."""
+    return RedisBroker(settings.redis_url) if settings.redis_url else MemoryBroker()
+
+
+def default_presence(settings: Settings, clock: Clock) -> Presence:
+    if settings.redis_url:
+        return RedisPresence(settings.redis_url, clock)
+    return MemoryPresence(clock)
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
     senders: Mapping[str, Sender] | None = None,
     broker: Broker | None = None,
+    presence: Presence | None = None,
 ) -> Container:
     settings = settings or Settings()
     clock = clock or SystemClock()
@@ -109,7 +128,8 @@ def bootstrap(
         continuity=Policy(reopen_window=timedelta(days=settings.reopen_days)),
         attachment_dir=None if settings.attachments_in_db else settings.data_dir / "attachments",
     )
-    broker = broker or MemoryBroker()
+    broker = broker or default_broker(settings)
+    presence = presence or default_presence(settings, clock)
     parsers = registry.parsers()
     holder: list[JobRunner] = []
     deps = HandlerDeps(broker=broker, wake_jobs=lambda: holder[0].wake() if holder else None)
@@ -126,4 +146,6 @@ def bootstrap(
     )
     holder.append(runner)
     passwords = Passwords.from_settings(settings)
-    return Container(settings, clock, db, bus, broker, runner, all_senders, http, passwords)
+    return Container(
+        settings, clock, db, bus, broker, presence, runner, all_senders, http, passwords
+    )

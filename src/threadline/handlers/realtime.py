@@ -1,4 +1,11 @@
-"""Realtime pushes: exactly the timeline entries and list changes the UI renders."""
+"""Realtime pushes, after commit: small id-only events on the topics pages watch.
+
+The web hub renders each one once into the fragment the page shows (the same
+code path that renders the page) and sends it to the tabs allowed to see it, so
+nothing here decides what an agent may see and no payload carries content.
+
+Topics: ``conversation:{id}``, ``customer:{id}``, ``inbox`` (list rows).
+"""
 
 from __future__ import annotations
 
@@ -23,24 +30,29 @@ __all__ = [
 
 async def push_timeline_entry(event: TimelineEntryAdded, deps: HandlerDeps) -> None:
     data = {
-        "type": "timeline_entry",
+        "type": "entry",
         "entry_id": event.entry_id,
-        "customer_id": event.customer_id,
         "conversation_id": event.conversation_id,
-        "kind": event.kind,
+        "customer_id": event.customer_id,
         "changed": event.changed,
     }
-    await deps.broker.publish(f"customer:{event.customer_id}", data)
     if event.conversation_id is not None:
         await deps.broker.publish(f"conversation:{event.conversation_id}", data)
+    await deps.broker.publish(f"customer:{event.customer_id}", data)
 
 
 async def push_inbox_change(
     event: MessageReceived | ConversationChanged, deps: HandlerDeps
 ) -> None:
+    if isinstance(event, MessageReceived):
+        new, changes = event.new_conversation, ["message"]
+    else:
+        new, changes = False, list(event.changes)
     data: dict[str, Any] = {
-        "type": "conversation_changed",
+        "type": "row",
         "conversation_id": event.conversation_id,
+        "new_conversation": new,
+        "changes": changes,
     }
     await deps.broker.publish("inbox", data)
 
@@ -49,8 +61,9 @@ async def push_message_status(event: MessageStatusChanged, deps: HandlerDeps) ->
     await deps.broker.publish(
         f"conversation:{event.conversation_id}",
         {
-            "type": "message_status",
+            "type": "status",
             "message_id": event.message_id,
+            "conversation_id": event.conversation_id,
             "status": event.status,
             "error": event.error,
         },
@@ -61,5 +74,5 @@ async def push_customer_change(event: CustomersMerged, deps: HandlerDeps) -> Non
     for customer_id in (event.source_id, event.target_id):
         await deps.broker.publish(
             f"customer:{customer_id}",
-            {"type": "customer_changed", "customer_id": customer_id, "merge_undone": event.undone},
+            {"type": "customer", "customer_id": customer_id, "undone": event.undone},
         )

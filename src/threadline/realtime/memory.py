@@ -2,35 +2,63 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
+from itertools import islice
 from typing import Any
+
+from threadline.ports import Delivery
+from threadline.realtime.fanout import (
+    Fanout,
+    check_sizes,
+    decode,
+    encode,
+    replay_limit,
+    seq_base,
+)
 
 __all__ = ["MemoryBroker"]
 
 
 class MemoryBroker:
-    def __init__(self, queue_size: int = 1000) -> None:
-        self._subs: defaultdict[str, set[asyncio.Queue[Mapping[str, Any]]]] = defaultdict(set)
-        self._size = queue_size
+    def __init__(
+        self, *, history: int = 10_000, listener_buffer: int = 1000, max_payload: int = 16_384
+    ) -> None:
+        check_sizes(history, max_payload)
+        self.max_payload = max_payload
+        self._seq = seq_base()
+        self._history: deque[Delivery] = deque(maxlen=history)
+        self._fanout = Fanout(listener_buffer)
+        self._fanout.last = self._seq
 
-    async def publish(self, topic: str, data: Mapping[str, Any]) -> None:
-        for q in list(self._subs.get(topic, ())):
-            if q.full():
-                # A stalled tab must not slow everyone else: it drops its oldest
-                # event and catches up from the timeline when it reconnects.
-                q.get_nowait()
-            q.put_nowait(data)
+    async def start(self) -> None:
+        self._fanout.closed = False
 
-    @asynccontextmanager
-    async def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue[Mapping[str, Any]]]:
-        q: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue(self._size)
-        self._subs[topic].add(q)
-        try:
-            yield q
-        finally:
-            self._subs[topic].discard(q)
-            if not self._subs[topic]:
-                del self._subs[topic]
+    async def aclose(self) -> None:
+        self._fanout.close_all()
+
+    async def publish(self, topic: str, data: Mapping[str, Any]) -> int:
+        body = encode(topic, data, self.max_payload)
+        self._seq += 1
+        # Listeners get the JSON round trip, as from Redis: the same types, and
+        # no consumer can change what another one sees.
+        delivery = decode(self._seq, body)
+        self._history.append(delivery)
+        self._fanout.deliver(delivery)
+        return self._seq
+
+    def listen(self) -> AbstractAsyncContextManager[AsyncIterator[Delivery]]:
+        return self._fanout.listen()
+
+    async def replay(self, after: int, limit: int = 1000) -> list[Delivery] | None:
+        limit = replay_limit(limit)
+        floor = self._history[0].seq - 1 if self._history else self._seq
+        if not floor <= after <= self._seq:
+            return None
+        # Seqs here are consecutive, so `after` sits at a known index.
+        start = after - floor
+        return list(islice(self._history, start, start + limit))
+
+    async def last_seq(self) -> int:
+        return self._seq
