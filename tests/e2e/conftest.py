@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         password_parallelism=1,
     )
     upgrade(settings.database_url)
-    desk = asyncio.run(_seed(settings))
+    # Playwright's sync API may already run a loop on this thread: seed on another.
+    with ThreadPoolExecutor(1) as pool:
+        desk = pool.submit(asyncio.run, _seed(settings)).result()
     log = data / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: S603 - our own CLI, with arguments we chose
@@ -173,3 +176,9 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 def _artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def base_url(live: Live) -> str:
+    """Ours replaces pytest-base-url's (which pytest 9 deprecates): the live server."""
+    return live.url

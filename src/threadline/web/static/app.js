@@ -58,6 +58,7 @@
   }
   function adopt(el) {
     times(el);
+    dots(el);
     if (window.htmx) { htmx.process(el); }
   }
   function upsertRow(html) {
@@ -101,7 +102,7 @@
       var kind = entry.getAttribute("data-kind");
       if (!old && composer && (kind === "inbound" || kind === "outbound")) {
         var mine = entry.getAttribute("data-author") === body.getAttribute("data-user-id");
-        if (!mine) { composer.dispatchEvent(new CustomEvent("threadline:new-message", { detail: entry.id })); }
+        if (!mine) { composer.dispatchEvent(new CustomEvent("threadline:new-message", { detail: entry })); }
       }
     });
   }
@@ -120,14 +121,19 @@
       toast(info.title + ": " + info.body);
     }
   }
-  function presence(data) {
-    var states = JSON.parse(data);
-    $$("[data-presence]").forEach(function (dot) {
-      var state = states[dot.getAttribute("data-presence")];
-      if (state === undefined) { return; }
+  var known = {};
+  try { known = JSON.parse(body.getAttribute("data-presence-states") || "{}"); } catch (e) { known = {}; }
+  function dots(root) {
+    $$("[data-presence]", root).forEach(function (dot) {
+      var state = known[dot.getAttribute("data-presence")] || "offline";
       dot.className = "dot " + state;
       dot.title = state;
     });
+  }
+  function presence(data) {
+    var change = JSON.parse(data);
+    Object.keys(change).forEach(function (k) { known[k] = change[k]; });
+    dots(document);
   }
   var stream = body.getAttribute("data-stream");
   if (stream && window.EventSource) {
@@ -229,26 +235,46 @@
         if (Date.now() > before) { beat(); }
       }
     });
-    composer.addEventListener("change", function () { composerState(composer); });
+    composer.addEventListener("change", function (e) {
+      if (e.target.name === "channel" && e.isTrusted) { e.target.setAttribute("data-picked", "1"); }
+      composerState(composer);
+    });
     area.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); composer.requestSubmit(); }
       if (e.key === "Escape") { area.blur(); }
     });
-    composer.addEventListener("threadline:new-message", function () {
+    composer.addEventListener("threadline:new-message", function (e) {
+      var entry = e.detail;
+      var picker = $("select[name=channel]", composer);
+      // The reply follows the customer to the channel they last wrote on, unless
+      // the agent picked one themselves.
+      if (entry.getAttribute("data-kind") === "inbound" && picker && !picker.getAttribute("data-picked")) {
+        var opt = $("option[value='" + entry.getAttribute("data-channel") + "']", picker);
+        if (opt && !opt.disabled) { picker.value = opt.value; composerState(composer); }
+      }
       var stale = $(".stale", composer);
-      if (stale) { stale.hidden = false; }
+      var area = $("textarea", composer);
+      // A draft written before this message is stale; an empty composer is not.
+      if (stale && area.value.trim()) { stale.hidden = false; } else { acknowledge(composer); }
     });
     composer.addEventListener("click", function (e) {
-      var ack = e.target.closest("[data-ack]");
-      if (!ack) { return; }
-      // The agent has seen the newest message: the reply may go against it now.
-      var last = $$("#timeline .entry[data-message]").pop();
-      if (last) { $("input[name=seen]", composer).value = last.getAttribute("data-message"); }
-      $(".stale", composer).hidden = true;
+      if (!e.target.closest("[data-ack]")) { return; }
+      var last = acknowledge(composer);
       if (last) { last.scrollIntoView({ block: "center" }); }
       area.focus();
     });
     composerState(composer);
+  }
+
+  function acknowledge(composer) {
+    // The agent has the newest message on screen: the reply may go against it now.
+    var last = $$("#timeline .entry[data-message]").filter(function (el) {
+      return el.getAttribute("data-kind") !== "note";
+    }).pop();
+    if (last) { $("input[name=seen]", composer).value = last.getAttribute("data-message"); }
+    var stale = $(".stale", composer);
+    if (stale) { stale.hidden = true; }
+    return last;
   }
 
   /* ---- keyboard ---- */
@@ -325,5 +351,6 @@
     toast("Something went wrong (" + xhr.status + "). Request id: " + (xhr.getResponseHeader("x-request-id") || "?"));
   });
   times(document);
+  dots(document);
   setupComposer($("#composer"));
 })();

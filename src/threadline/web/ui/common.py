@@ -6,6 +6,7 @@ actions (htmx, the stream) answer 401, which the page turns into a reload.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +126,7 @@ async def page(
     """A full page in the workspace frame: navigation, search box, shortcuts, stream."""
     c = container(request)
     frame = await c.db.read(lambda conn: _frame(conn, agent.id))
+    states = await c.presence.states(frame["people"])
     return Template(
         template,
         context={
@@ -132,6 +134,7 @@ async def page(
             "agent": agent,
             "demo": c.settings.sandbox,
             "stream": stream,
+            "presence": json.dumps({str(k): v for k, v in states.items()}),
             "path": request.url.path,
             **context,
         },

@@ -22,19 +22,33 @@ from litestar import Litestar
 from sqlalchemy.engine import Connection
 
 from threadline.bootstrap import Container
-from threadline.ports import Delivery
+from threadline.ports import Delivery, Lagged
 from threadline.queries.scope import Scope
 from threadline.queries.timeline import message_entry, timeline_entry
 from threadline.storage.tables import conversations, customers, teams, users
 from threadline.web.ui.inbox_filter import InboxFilter, load_row, sort_key
 from threadline.web.ui.render import fragment
 
-__all__ = ["Hub", "Push", "Tab"]
+__all__ = ["Hub", "Push", "Tab", "publish_viewers"]
 
 log = logging.getLogger(__name__)
 
 TAB_QUEUE = 500  # pushes a tab may hold unsent; past that it resyncs from the database
 REPLAY_LIMIT = 500  # deliveries a reconnecting tab may catch up on before it resyncs
+SWEEP_SECONDS = 5.0
+
+
+async def publish_viewers(container: Container, conversation_id: int) -> None:
+    """Announce who views or types in a conversation now (the collision bar)."""
+    viewers = await container.presence.viewers(conversation_id)
+    await container.broker.publish(
+        f"conversation:{conversation_id}",
+        {
+            "type": "viewers",
+            "conversation_id": conversation_id,
+            "viewers": [{"user_id": v.user_id, "typing": v.typing} for v in viewers],
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,18 +117,38 @@ class Hub:
         self.container = container
         self.tabs: set[Tab] = set()
         self._task: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="realtime-hub")
+            self._sweeper = asyncio.create_task(self._sweep(), name="presence-sweep")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._sweeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._sweeper = None
+
+    async def _sweep(self) -> None:
+        """Tabs that stopped beating go away or offline, viewers stop viewing: every
+        process sweeps, and the presence store announces each change once."""
+        presence, broker = self.container.presence, self.container.broker
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                for change in await presence.sweep():
+                    await broker.publish(
+                        "presence",
+                        {"type": "presence", "user_id": change.user_id, "state": change.state},
+                    )
+                for conversation_id in await presence.sweep_viewers():
+                    await publish_viewers(self.container, conversation_id)
+            except Exception:
+                log.exception("presence sweep failed; trying again")
 
     async def _run(self) -> None:
         while True:
@@ -124,6 +158,11 @@ class Hub:
                         await self.dispatch(delivery)
             except asyncio.CancelledError:
                 raise
+            except Lagged:
+                # The hub fell behind the broker: every tab resyncs from the database.
+                log.warning("realtime hub lagged; tabs resync")
+                for tab in self.tabs:
+                    tab.lagged = True
             except Exception:
                 # Whatever broke (a lost Redis connection), tabs must not miss
                 # pushes silently: each resyncs, then the hub listens again.
@@ -222,8 +261,9 @@ class Hub:
 
     async def _row(self, data: dict[str, Any]) -> _Rendered | None:
         conversation_id = int(data["conversation_id"])
-        inbound = bool(data.get("inbound"))
-        changes = set(data.get("changes") or ())
+        changes_list = data.get("changes") or ()
+        inbound = "message" in changes_list  # a customer wrote: unread for everyone
+        changes = set(changes_list)
 
         def read(conn: Connection) -> tuple[dict[str, Any], dict[int, str]] | None:
             row = load_row(conn, conversation_id)

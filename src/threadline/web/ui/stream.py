@@ -25,7 +25,7 @@ from threadline.queries.scope import access_conversation
 from threadline.web.scope import request_scope
 from threadline.web.sessions import SESSION_COOKIE, live_session
 from threadline.web.ui.common import Req, container, require_signed_in
-from threadline.web.ui.hub import Hub, Push, Tab
+from threadline.web.ui.hub import Hub, Push, Tab, publish_viewers
 from threadline.web.ui.inbox_filter import InboxFilter
 
 __all__ = ["ROUTES", "hub_of"]
@@ -157,15 +157,7 @@ async def presence(
             conversation_id, agent.id, tab, typing=data.get("typing") == "1"
         )
     if changed:
-        viewers = await c.presence.viewers(conversation_id)
-        await c.broker.publish(
-            f"conversation:{conversation_id}",
-            {
-                "type": "viewers",
-                "conversation_id": conversation_id,
-                "viewers": [{"user_id": v.user_id, "typing": v.typing} for v in viewers],
-            },
-        )
+        await publish_viewers(c, conversation_id)
 
 
 ROUTES = [stream, presence]
