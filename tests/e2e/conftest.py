@@ -15,8 +15,8 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from tests.support.servers import Relay, free_port
 
+from tests.support.servers import Relay, free_port
 from threadline.bootstrap import bootstrap
 from threadline.settings import Settings
 from threadline.storage.migrate import upgrade
@@ -101,7 +101,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         desk = pool.submit(asyncio.run, _seed(settings)).result()
     log = data / "server.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own CLI, with arguments we chose
+        proc = subprocess.Popen(
             [sys.executable, "-m", "threadline", "serve"],
             env=_env(settings),
             cwd=data,

@@ -60,5 +60,7 @@ def test_email_then_sms_from_one_customer_answered_on_each_channel_without_a_rel
     expect(page.locator(".channel-info")).to_contain_text(re.compile(r"1 SMS segment"))
     page.keyboard.press("Control+Enter")
     expect(timeline.locator(".entry.outbound").last).to_contain_text("corrected invoice")
-    _wait(lambda: any("corrected invoice" in (o["text"] or "") for o in outbox(live, "+14155550101")))
+    _wait(
+        lambda: any("corrected invoice" in (o["text"] or "") for o in outbox(live, "+14155550101"))
+    )
     page.screenshot(path=ARTIFACTS / "conversation.png", full_page=True)

@@ -163,7 +163,7 @@
     document.addEventListener(ev, function () { lastInput = Date.now(); }, { passive: true });
   });
   function beat(extra) {
-    var form = new FormData();
+    var form = new URLSearchParams();
     form.append("tab", tab);
     form.append("active", document.visibilityState === "visible" && Date.now() - lastInput < 300000 ? "1" : "0");
     var convo = body.getAttribute("data-conversation");
@@ -342,6 +342,10 @@
   }, true);
   document.body.addEventListener("htmx:configRequest", function (e) { e.detail.headers["x-csrftoken"] = csrf; });
   document.body.addEventListener("htmx:afterSwap", function (e) {
+    // A choice made in a list is done: give the keys back to the shortcuts
+    // (a focused list would take the next letter as a new choice).
+    var active = document.activeElement;
+    if (active && typingInField(active) && active.closest("#convo-head")) { active.blur(); }
     times(e.target);
     setupComposer($("#composer"));
   });

@@ -156,6 +156,7 @@ class Hub:
                 async with self.container.broker.listen() as deliveries:
                     async for delivery in deliveries:
                         await self.dispatch(delivery)
+                return  # the broker closed: the process is stopping
             except asyncio.CancelledError:
                 raise
             except Lagged:
@@ -184,32 +185,27 @@ class Hub:
         if rendered is None:
             return
         for tab in tabs:
-            if rendered.inbox_id is not None and not tab.scope.allows_inbox(rendered.inbox_id):
-                continue
-            if rendered.inbox_id is None and not tab.scope.all and delivery.topic != "presence":
-                continue  # belongs to no inbox: only those who see everything
-            for push in rendered.deliver(tab, delivery.seq):
-                tab.offer(push)
+            if _visible(rendered, tab, delivery.topic):
+                for push in rendered.deliver(tab, delivery.seq):
+                    tab.offer(push)
 
-    async def catch_up(self, tab: Tab, after: int) -> int | None:
-        """Replay what a reconnecting tab missed; None when it must resync."""
+    async def catch_up(self, tab: Tab, after: int) -> tuple[int, list[Push]] | None:
+        """What a reconnecting tab missed, and the last seq that covers; None when it
+        must resync (the broker no longer holds that far back, or it is too much)."""
         missed = await self.container.broker.replay(after, REPLAY_LIMIT)
         if missed is None or len(missed) >= REPLAY_LIMIT:
             return None
-        last = after
+        last, pushes = after, []
         topics = tab.topics()
         for delivery in missed:
             last = delivery.seq
             if delivery.topic not in topics:
                 continue
             rendered = await self.render(delivery)
-            if rendered is None or (
-                rendered.inbox_id is not None and not tab.scope.allows_inbox(rendered.inbox_id)
-            ):
+            if rendered is None or not _visible(rendered, tab, delivery.topic):
                 continue
-            for push in rendered.deliver(tab, delivery.seq):
-                tab.offer(push)
-        return last
+            pushes.extend(rendered.deliver(tab, delivery.seq))
+        return last, pushes
 
     # -- rendering ------------------------------------------------------------------
     async def render(self, delivery: Delivery) -> _Rendered | None:
@@ -322,6 +318,14 @@ class Hub:
             return [Push(seq, "fragment", html)]
 
         return _Rendered(facts.inbox_id, deliver)
+
+
+def _visible(rendered: _Rendered, tab: Tab, topic: str) -> bool:
+    """The tab's scope, checked on every delivery (it is re-read as the tab lives)."""
+    if rendered.inbox_id is not None:
+        return tab.scope.allows_inbox(rendered.inbox_id)
+    # Belongs to no inbox (a call logged by hand): only for those who see everything.
+    return tab.scope.all or topic == "presence"
 
 
 def _notice(row: dict[str, Any]) -> str:

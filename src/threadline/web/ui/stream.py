@@ -86,13 +86,15 @@ async def stream(request: Req) -> Stream:
             # Register first, then replay: nothing published in between is lost,
             # and anything replayed is not sent twice (seq is the order).
             replayed = 0
+            yield b"retry: 2000\n\n"
             if after is not None:
                 caught = await hub.catch_up(tab, after)
                 if caught is None:
                     yield b"event: resync\ndata: \n\n"
                     return
-                replayed = caught
-            yield b"retry: 2000\n\n"
+                replayed, missed = caught
+                for push in missed:
+                    yield _frame(push)
             checked = asyncio.get_running_loop().time()
             while True:
                 if tab.lagged:
