@@ -25,7 +25,7 @@ from litestar.exceptions import ValidationException
 from threadline.web.api.params import MAX_ID, NEXT_CURSOR
 from threadline.web.schemas import to_model
 
-__all__ = ["PAGED", "decode_cursor", "page"]
+__all__ = ["PAGED", "decode_cursor", "encode_cursor", "page"]
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -39,7 +39,8 @@ PAGED = [
 ]
 
 
-def _encode(key: tuple[Any, ...]) -> str:
+def encode_cursor(key: Any) -> str:
+    """The cursor for a page that starts after ``key`` (for lists inside a body)."""
     raw = msgspec.json.encode(key)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
@@ -72,5 +73,5 @@ def page(
     items = to_model(rows[:limit], list[model])  # type: ignore[valid-type]
     headers = {}
     if len(rows) > limit:
-        headers[NEXT_CURSOR] = _encode(key(rows[limit - 1]))
+        headers[NEXT_CURSOR] = encode_cursor(key(rows[limit - 1]))
     return Response(items, headers=headers)
