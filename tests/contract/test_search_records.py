@@ -14,7 +14,7 @@ from threadline.bootstrap import Container
 from threadline.core.identity import normalize
 from threadline.core.model import ConversationStatus
 from threadline.queries.scope import EVERYTHING, Scope
-from threadline.queries.search import search
+from threadline.queries.search import search, walk
 
 pytestmark = pytest.mark.anyio
 
@@ -261,6 +261,29 @@ async def test_before_pages_each_kind_by_its_own_ids(shop: Shop) -> None:
         await shop.conversation_ids("kettle", limit=3, before=conversations[2])
         == (conversations[3:])
     )
+
+
+async def test_pages_that_cross_from_the_newest_rows_to_older_ones(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL walks the newest rows, then reads older matches by an index;
+    # a walk of 3 rows makes pages straddle the two. SQLite has no walk.
+    monkeypatch.setattr(walk, "_RECENT", 3)
+    said = []
+    for i in range(9):
+        name, subject = ("Kettle Fan", "Kettle") if i % 3 != 2 else ("Toaster Fan", "Toaster")
+        said.append(
+            (await shop.say({"external_id": f"u{i}", "name": name}, subject=subject), i % 3 != 2)
+        )
+    fans = [o.customer_id for o, kettle in reversed(said) if kettle]
+    threads = [o.conversation_id for o, kettle in reversed(said) if kettle]
+
+    assert await shop.customer_ids("kettle") == fans
+    assert await shop.customer_ids("kettle", limit=4) == fans[:4]
+    assert await shop.customer_ids("kettle", limit=3, before=fans[1]) == fans[2:5]
+    assert await shop.conversation_ids("kettle") == threads
+    assert await shop.conversation_ids("kettle", limit=2, before=threads[3]) == threads[4:6]
+    assert await shop.conversation_ids(f"#{said[0][0].conversation_id}") == [threads[-1]]
 
 
 @pytest.mark.parametrize("query", ["", "   ", "!!!", "*", "%", "_", "\\", "'", "%_%"])
