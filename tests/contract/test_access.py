@@ -76,6 +76,11 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("GET", f"{API}/customers"): (read(), None, ""),
     ("POST", f"{API}/customers"): (write(201, obj=False), lambda s, d: {"name": "Zed"}, ""),
     ("GET", f"{API}/customers/{{customer_id}}"): (read(obj=True), None, ""),
+    ("PATCH", f"{API}/customers/{{customer_id}}"): (
+        write(200),
+        lambda s, d: {"name": "Ana Souza", "attributes": {"plan": "pro"}},
+        "",
+    ),
     ("GET", f"{API}/customers/{{customer_id}}/timeline"): (read(obj=True), None, ""),
     ("GET", f"{API}/customers/{{customer_id}}/identities"): (read(obj=True), None, ""),
     ("POST", f"{API}/customers/{{customer_id}}/identities"): (
@@ -89,6 +94,9 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         "",
     ),
     ("POST", f"{API}/customers/unmerge"): (write(201), lambda s, d: {"merge_id": s.merge_id}, ""),
+    ("GET", f"{API}/customers/{{customer_id}}/merge-suggestions"): (read(obj=True), None, ""),
+    ("POST", f"{API}/merge-suggestions/{{suggestion_id}}/accept"): (write(201), None, ""),
+    ("POST", f"{API}/merge-suggestions/{{suggestion_id}}/dismiss"): (write(200), None, ""),
     ("GET", f"{API}/conversations"): (read(), None, ""),
     ("GET", f"{API}/conversations/{{conversation_id}}"): (read(obj=True), None, ""),
     ("PATCH", f"{API}/conversations/{{conversation_id}}"): (
@@ -201,7 +209,14 @@ def _params(side: Side, desk: Desk) -> dict[str, int]:
         "receipt_id": side.receipt_id,
         "team_id": side.team_id,
         "user_id": desk.users["agent"].id,
+        "suggestion_id": side.suggestions[0],
     }
+
+
+def _url(path: str, params: dict[str, int], side: Side) -> str:
+    if path.endswith("/dismiss"):  # the first suggestion is accepted: dismiss the other
+        params = {**params, "suggestion_id": side.suggestions[1]}
+    return path.format(**params)
 
 
 async def _call(
@@ -242,7 +257,7 @@ async def test_every_route_answers_each_role_as_the_table_says(
             headers = {"Authorization": f"Bearer {user.token}"}
         for (method, path), (row, body, query) in TABLE.items():
             key = f"{method} {path}"
-            url = path.format(**params)
+            url = _url(path, params, side)
             payload = body(side, desk) if body is not None else None
             got[key] = await _call(
                 client, method, url, payload, query, headers, signed_in=user is not None
@@ -262,14 +277,17 @@ async def test_every_list_shows_the_restricted_agent_only_her_teams_objects(
     async def ids(client: httpx.AsyncClient, path: str, key: str, headers: Any) -> set[int]:
         r = await client.get(f"{API}{path}", headers=headers)
         assert r.status_code == 200, r.text
-        return {x[key] for x in r.json()}
+        group, _, key = key.rpartition(".")  # search answers in groups
+        return {x[key] for x in (r.json()[group]["hits"] if group else r.json())}
 
     lists = [
         ("/conversations", "id", billing.conversation_id, sales.conversation_id),
         ("/customers", "id", billing.customer_id, sales.customer_id),
         ("/tasks", "id", billing.task_id, sales.task_id),
         ("/inboxes", "id", billing.email_inbox, sales.email_inbox),
-        ("/search?q=order", "customer_id", billing.customer_id, sales.customer_id),
+        ("/search?q=order", "messages.customer_id", billing.customer_id, sales.customer_id),
+        ("/search?q=order", "conversations.id", billing.conversation_id, sales.conversation_id),
+        ("/search?q=ana", "customers.id", billing.customer_id, sales.customer_id),
     ]
     async with httpx.AsyncClient(base_url=served) as client:
         for path, key, mine, theirs in lists:

@@ -260,8 +260,14 @@ async def test_search_and_openapi(container: Any) -> None:
             json={"id": "1", "customer": {"external_id": "u"}, "text": "The kettle leaks"},
             headers=h,
         )
-        hits = (await client.get("/api/v1/search?q=kettle", headers=h)).json()
-        assert [x["snippet"] for x in hits] == ["The kettle leaks"]
+        hits = (await client.get("/api/v1/search?q=kettle", headers=h)).json()["messages"]["hits"]
+        assert [x["segments"] for x in hits] == [
+            [
+                {"text": "The ", "match": False},
+                {"text": "kettle", "match": True},
+                {"text": " leaks", "match": False},
+            ]
+        ]
         spec = (await client.get("/api/v1/openapi.json")).json()
         for path in (
             "/api/v1/messages",

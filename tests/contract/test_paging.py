@@ -113,8 +113,16 @@ async def test_search_walks_every_match_once(container: Any) -> None:
     _, token = await make_agent(c)
     sent = await _messages(c, inbox, 11, text="kettle")
     await _messages(c, inbox, 3, who="bo", text="toaster")
+    pages: list[list[dict[str, Any]]] = []
+    cursor = None
     async with api_client(c) as client:
-        pages = await walk(client, "/api/v1/search", auth(token), q="kettle", limit=3)
+        for _ in range(10):  # search pages each group with the cursor in its body
+            query = {"q": "kettle", "limit": 3, **({"cursor": cursor} if cursor else {})}
+            r = await client.get("/api/v1/search", params=query, headers=auth(token))
+            assert r.status_code == 200, r.text
+            pages.append(r.json()["messages"]["hits"])
+            if (cursor := r.json()["messages"]["next_cursor"]) is None:
+                break
     assert ids(pages, "message_id") == sorted((o.message_id for o in sent), reverse=True)
 
 

@@ -17,7 +17,6 @@ PAGED = {
     "/api/v1/customers": 200,
     "/api/v1/customers/{customer}/timeline": 200,
     "/api/v1/conversations/{conversation}/messages": 200,
-    "/api/v1/search?q=hello": 100,
     "/api/v1/receipts?status=all": 200,
     "/api/v1/tasks": 500,  # none exist here
 }
@@ -75,6 +74,13 @@ async def test_every_page_size_is_bounded(container: Any, path: str) -> None:
         "/api/v1/search?q=" + "w" * 501,
         "/api/v1/search?q=hello&channel=pigeon",
         f"/api/v1/search?q=hello&customer_id={TOO_BIG}",
+        "/api/v1/search?q=hello&status=closed",
+        "/api/v1/search?q=hello&kinds=people",
+        "/api/v1/search?q=hello&limit=0",
+        "/api/v1/search?q=hello&limit=101",
+        "/api/v1/search?q=hello&cursor=bm90IGEgY3Vyc29y",  # base64 of "not a cursor"
+        "/api/v1/search?q=hello&cursor=WyJwZW9wbGUiLDNd",  # ["people",3]: no such group
+        "/api/v1/search?q=hello&cursor=WyJtZXNzYWdlcyIsMF0",  # ["messages",0]: no such id
         "/api/v1/receipts?status=lost",
         "/api/v1/tasks?status=someday",
         f"/api/v1/customers/{TOO_BIG}",

@@ -166,9 +166,9 @@ async def test_customers_out_of_scope_are_not_found_and_not_listed(served: str, 
 async def test_search_finds_only_messages_in_scope(
     container: Container, served: str, shop: Shop
 ) -> None:
-    hits = await _get(served, "/api/v1/search?q=refund", shop.rosa_token)
+    hits = (await _get(served, "/api/v1/search?q=refund", shop.rosa_token))["messages"]["hits"]
     assert [h["conversation_id"] for h in hits] == [shop.ana_billing]
-    hits = await _get(served, "/api/v1/search?q=refund", shop.sam_token)
+    hits = (await _get(served, "/api/v1/search?q=refund", shop.sam_token))["messages"]["hits"]
     assert {h["conversation_id"] for h in hits} == {shop.ana_billing, shop.ana_sales, shop.bo_sales}
     # the query itself, scoped to one customer (the other walk on SQLite)
     rosa = Scope(inbox_ids=frozenset({shop.billing}))

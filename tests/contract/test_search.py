@@ -14,8 +14,8 @@ from tests.support.factories import (
 )
 
 from threadline.bootstrap import Container
-from threadline.queries import search
 from threadline.queries.scope import EVERYTHING
+from threadline.queries.search import messages as message_search
 from threadline.queries.search import search_messages
 
 pytestmark = pytest.mark.anyio
@@ -73,7 +73,7 @@ async def test_pages_that_cross_from_recent_to_older_messages(
 ) -> None:
     # PostgreSQL reads the newest ids in order and older matches from the GIN index;
     # a walk of 4 messages makes pages straddle the two. SQLite has no walk.
-    monkeypatch.setattr(search, "_RECENT", 4)
+    monkeypatch.setattr(message_search, "_RECENT", 4)
     said = [
         (await desk.say(f"u{i % 2}", "toaster" if i % 3 == 0 else f"kettle {i}"), i % 3 != 0)
         for i in range(13)

@@ -2,7 +2,8 @@
 
 "Billing" works one set of inboxes (email, API, voice), "Sales" another; each
 side holds a customer with an email conversation, a missed call's callback task,
-two customers ready to merge, an undoable merge and a quarantined receipt, so
+two customers ready to merge, an undoable merge, two open merge suggestions
+(strangers on the API inbox claiming Ana's email) and a quarantined receipt, so
 every route's path can name a real object on either side. Rosa is an agent
 restricted to Billing: Sales's objects are out of her scope.
 """
@@ -10,6 +11,8 @@ restricted to Billing: Sales's objects are out of her scope.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import sqlalchemy as sa
 
 from tests.support.factories import (
     deliver_api,
@@ -25,6 +28,7 @@ from threadline.actions.receipts import Payload
 from threadline.bootstrap import Container
 from threadline.core.identity import normalize
 from threadline.core.model import CallEvent
+from threadline.storage.tables import merge_suggestions
 
 __all__ = ["PASSWORD", "Desk", "Side", "User", "build_desk"]
 
@@ -49,6 +53,7 @@ class Side:
     task_id: int  # a callback owed for a missed call
     merge_pair: tuple[int, int]  # two customers of this side, not merged
     merge_id: int  # an undoable merge of two others
+    suggestions: tuple[int, int]  # open: a claimant of Ana's email -> Ana; to accept, to dismiss
     receipt_id: int  # quarantined
 
 
@@ -102,6 +107,20 @@ async def _side(
     merge_id = await c.bus.execute(
         lambda tx: merge_customers(tx, source_id=people[2], target_id=people[3], actor="test")
     )
+    suggestions = []
+    for n in range(2):
+        claim = {"external_id": f"{slug}-claim-{n}", "email": f"ana@{slug}.example"}
+        out = await deliver_api(
+            c,
+            api_inbox,
+            {
+                "id": f"{slug}-claim-{n}",
+                "customer": {**claim, "verified": False},
+                "text": "it's Ana",
+            },
+        )
+        assert out.customer_id is not None
+        suggestions.append(await _suggestion(c, out.customer_id))
     bad = await c.bus.ingest(Payload(api_inbox, "api", b"{not json", {}))
     assert bad.status == "quarantined", bad
     team_id = await make_team(
@@ -117,8 +136,15 @@ async def _side(
         task_id=call.task_id,
         merge_pair=(people[0], people[1]),
         merge_id=merge_id,
+        suggestions=(suggestions[0], suggestions[1]),
         receipt_id=bad.receipt_id,
     )
+
+
+async def _suggestion(c: Container, claimant: int) -> int:
+    q = sa.select(merge_suggestions.c.id).where(merge_suggestions.c.customer_id == claimant)
+    found: int = await c.db.read(lambda conn: conn.execute(q).scalar_one())
+    return found
 
 
 async def build_desk(c: Container) -> Desk:

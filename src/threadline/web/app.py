@@ -18,8 +18,11 @@ from threadline.bootstrap import Container
 from threadline.bus import StorageUnavailable, UnknownInbox
 from threadline.web.api.calls import ROUTES as CALL_ROUTES
 from threadline.web.api.composer import ROUTES as COMPOSER_ROUTES
+from threadline.web.api.conversations import CONVERSATION_ROUTES
+from threadline.web.api.customers import ROUTES as CUSTOMER_ROUTES
+from threadline.web.api.merges import ROUTES as MERGE_ROUTES
 from threadline.web.api.receipts import ROUTES as RECEIPT_ROUTES
-from threadline.web.api.routes import ROUTES
+from threadline.web.api.search import ROUTES as SEARCH_ROUTES
 from threadline.web.api.teams import ROUTES as TEAM_ROUTES
 from threadline.web.auth import BearerAuth
 from threadline.web.bodies import JSONCheckedRequest
@@ -85,7 +88,16 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
     container with the app (off when the caller, e.g. `threadline serve`, owns it)."""
     api = Router(
         "/api/v1",
-        route_handlers=[*RECEIPT_ROUTES, *ROUTES, *CALL_ROUTES, *COMPOSER_ROUTES, *TEAM_ROUTES],
+        route_handlers=[
+            *RECEIPT_ROUTES,
+            *CUSTOMER_ROUTES,
+            *MERGE_ROUTES,
+            *CONVERSATION_ROUTES,
+            *SEARCH_ROUTES,
+            *CALL_ROUTES,
+            *COMPOSER_ROUTES,
+            *TEAM_ROUTES,
+        ],
         middleware=[DefineMiddleware(BearerAuth)],
         security=[{"bearer": []}],
     )

@@ -18,9 +18,14 @@ __all__ = [
     "BodyId",
     "Call",
     "Conversation",
+    "ConversationHit",
+    "ConversationHits",
     "ConversationMergeIn",
     "ConversationPatch",
     "Customer",
+    "CustomerHit",
+    "CustomerHits",
+    "CustomerPatch",
     "CustomerSummary",
     "Duty",
     "Identity",
@@ -28,7 +33,10 @@ __all__ = [
     "LastMessage",
     "MergeIn",
     "MergeResult",
+    "MergeSuggestionDetail",
     "Message",
+    "MessageHit",
+    "MessageHits",
     "ReadMarker",
     "Receipt",
     "ReceiptDetail",
@@ -37,7 +45,10 @@ __all__ = [
     "ReplyIn",
     "ReplyOptions",
     "ReplyResult",
-    "SearchHit",
+    "SearchKind",
+    "SearchResults",
+    "Segment",
+    "SuggestedCustomer",
     "TagsPatch",
     "Task",
     "TemplateIn",
@@ -181,6 +192,7 @@ class Customer(msgspec.Struct):
     identities: list[Identity]
     merges: list[Merge]
     merge_suggestions: list[MergeSuggestion]
+    attributes: dict[str, str] = {}
 
 
 class MergeResult(msgspec.Struct):
@@ -269,18 +281,6 @@ class ReplyResult(msgspec.Struct):
     warnings: list[str]
 
 
-class SearchHit(msgspec.Struct):
-    message_id: int
-    conversation_id: int
-    customer_id: int
-    channel: ChannelName
-    direction: Direction
-    snippet: str
-    created_at: datetime
-    subject: str | None
-    status: Status
-
-
 class Receipt(msgspec.Struct):
     id: int
     inbox_id: int
@@ -350,6 +350,104 @@ class Duty(msgspec.Struct):
     user_id: int
     on_duty: bool
     phone: str | None
+
+
+# -- the customer panel and search --------------------------------------------------------
+AttributeKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+AttributeValue = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class CustomerPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Each attribute given is set; one given as null is removed; others stay."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    attributes: (
+        Annotated[dict[AttributeKey, AttributeValue | None], msgspec.Meta(max_length=100)] | None
+    ) = None
+
+
+class SuggestedCustomer(msgspec.Struct):
+    id: int
+    name: str | None
+    identities: list[Identity]
+
+
+class MergeSuggestionDetail(msgspec.Struct):
+    """``customer`` claimed ``identity``, which ``other_customer`` owns: accepting
+    merges ``customer`` into ``other_customer``."""
+
+    id: int
+    status: Literal["open", "merged", "dismissed"]
+    identity: str
+    reason: str
+    created_at: datetime
+    customer: SuggestedCustomer
+    other_customer: SuggestedCustomer
+
+
+SearchKind = Literal["customers", "conversations", "messages"]
+
+
+class Segment(msgspec.Struct):
+    """A piece of a hit's text; ``match``: it is what the query matched."""
+
+    text: str
+    match: bool
+
+
+class CustomerHit(msgspec.Struct):
+    id: int
+    name: str | None
+    segments: list[Segment]  # the name
+    identities: list[Identity]
+    matched: list[str]  # the identities (kind:value) the query matched
+
+
+class ConversationHit(msgspec.Struct):
+    id: int
+    customer_id: int
+    customer_name: str | None
+    subject: str | None
+    segments: list[Segment]  # the subject
+    status: Status
+    priority: Priority
+    assignee_id: int | None
+    assignee_name: str | None
+    last_inbound_channel: ChannelName | None
+    last_activity_at: datetime
+
+
+class MessageHit(msgspec.Struct):
+    message_id: int
+    conversation_id: int
+    customer_id: int
+    channel: ChannelName
+    direction: Direction
+    created_at: datetime
+    subject: str | None
+    status: Status
+    segments: list[Segment]  # the text around the first match
+
+
+class CustomerHits(msgspec.Struct):
+    hits: list[CustomerHit]
+    next_cursor: str | None  # pass as ?cursor= for more customers
+
+
+class ConversationHits(msgspec.Struct):
+    hits: list[ConversationHit]
+    next_cursor: str | None
+
+
+class MessageHits(msgspec.Struct):
+    hits: list[MessageHit]
+    next_cursor: str | None
+
+
+class SearchResults(msgspec.Struct):
+    customers: CustomerHits
+    conversations: ConversationHits
+    messages: MessageHits
 
 
 def to_model(value: Any, model: type[T]) -> T:

@@ -39,8 +39,9 @@ PAGED = [
 ]
 
 
-def encode_cursor(key: tuple[Any, ...]) -> str:
-    """The opaque cursor for ``key``, for a list that pages without ``page``."""
+def encode_cursor(key: Any) -> str:
+    """The opaque cursor for ``key``, for a list that pages without ``page`` (lists
+    inside a body, or paged on a key of their own)."""
     raw = msgspec.json.encode(key)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 

@@ -1,63 +1,51 @@
-"""The REST API under /api/v1. Views parse, call one action or query, and shape."""
+"""Customers over the API: lists, identities, the timeline, and edits to names and
+attributes. Merges and merge suggestions are in merges.py."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Response, get, post
+from litestar import Response, get, patch, post
 from litestar.exceptions import ValidationException
-from litestar.params import FromQuery, JSONBody, Parameter
+from litestar.params import JSONBody, Parameter
 
 from threadline.actions.customers import (
     add_identity,
     create_customer,
-    merge_customers,
-    unmerge_customers,
+    rename_customer,
+    set_attributes,
 )
 from threadline.core.identity import InvalidIdentity, normalize
-from threadline.queries.customers import (
-    customer_detail,
-    find_customers,
-)
-from threadline.queries.scope import (
-    EVERYTHING,
-    access_customer,
-    access_merge,
-)
-from threadline.queries.search import search_messages
+from threadline.core.model import IdentityRef
+from threadline.queries.customers import customer_detail, find_customers
+from threadline.queries.scope import EVERYTHING, access_customer
 from threadline.queries.timeline import customer_timeline
+from threadline.storage.db import Tx
 from threadline.web.api.common import Req, container_of, found_or_404, scope_of
-from threadline.web.api.conversations import CONVERSATION_ROUTES
 from threadline.web.api.paging import PAGED, decode_cursor, page
-from threadline.web.api.params import Before, Cursor, Id, OptionalId, page_size
+from threadline.web.api.params import Before, Cursor, Id, page_size
 from threadline.web.auth import require_agent
 from threadline.web.schemas import (
-    ChannelName,
     Customer,
     CustomerIn,
+    CustomerPatch,
     CustomerSummary,
     Identity,
     IdentityIn,
-    MergeIn,
-    MergeResult,
-    SearchHit,
     TimelineEntry,
-    UnmergeIn,
-    UnmergeResult,
     to_model,
 )
 
 __all__ = ["ROUTES"]
 
 
-def _identity(i: IdentityIn) -> Any:
+def _identity(i: IdentityIn) -> IdentityRef:
     try:
         return normalize(i.kind, i.value, verified=i.verified)
     except InvalidIdentity as exc:
         raise ValidationException(str(exc)) from exc
 
 
-# -- customers ------------------------------------------------------------------------
 @get(
     "/customers",
     response_headers=PAGED,
@@ -150,71 +138,34 @@ async def post_identity(request: Req, customer_id: Id, data: JSONBody[IdentityIn
     return Identity(id=ident_id, kind=ref.kind, value=ref.value, verified=ref.verified)
 
 
-@post("/customers/merge", guards=[require_agent], summary="Merge source into target")
-async def post_merge(request: Req, data: JSONBody[MergeIn]) -> MergeResult:
+@patch(
+    "/customers/{customer_id:int}",
+    guards=[require_agent],
+    summary="Rename a customer, or set and remove attributes",
+)
+async def patch_customer(request: Req, customer_id: Id, data: JSONBody[CustomerPatch]) -> Customer:
     actor = f"user:{request.user.id}"
+    c = container_of(request)
     scope = await scope_of(request)
-    merge_id = await container_of(request).bus.execute(
-        lambda tx: merge_customers(
-            tx,
-            source_id=access_customer(tx.conn, scope, data.source_id),
-            target_id=access_customer(tx.conn, scope, data.target_id),
-            actor=actor,
-        )
-    )
-    return MergeResult(merge_id=merge_id, target_id=data.target_id)
 
+    def edit(tx: Tx) -> None:
+        access_customer(tx.conn, scope, customer_id)
+        if data.name is not None:
+            rename_customer(tx, customer_id, data.name, actor=actor)
+        if data.attributes is not None:
+            set_attributes(tx, customer_id, data.attributes, actor=actor)
 
-@post("/customers/unmerge", guards=[require_agent], summary="Undo a merge")
-async def post_unmerge(request: Req, data: JSONBody[UnmergeIn]) -> UnmergeResult:
-    actor = f"user:{request.user.id}"
-    scope = await scope_of(request)
-    restored = await container_of(request).bus.execute(
-        lambda tx: unmerge_customers(
-            tx, merge_id=access_merge(tx.conn, scope, data.merge_id), actor=actor
-        )
-    )
-    return UnmergeResult(restored_customer_id=restored)
-
-
-# -- search ------------------------------------------------------------------------------
-@get("/search", response_headers=PAGED, summary="Full-text search over messages, newest first")
-async def get_search(
-    request: Req,
-    q: Annotated[
-        str, Parameter(min_length=1, max_length=500, description="Every word must match.")
-    ],
-    customer_id: OptionalId = None,
-    channel: FromQuery[ChannelName | None] = None,
-    before: Before = None,
-    cursor: Cursor = None,
-    limit: Annotated[int, page_size(20, 100)] = 20,
-) -> Response[list[SearchHit]]:
-    scope = await scope_of(request)
-    before = decode_cursor(cursor, int) or before
-    rows = await container_of(request).db.read(
-        lambda conn: search_messages(
-            conn,
-            q,
-            scope=scope,
-            customer_id=customer_id,
-            channel=channel,
-            before=before,
-            limit=limit + 1,
-        )
-    )
-    return page(rows, limit, lambda r: r["message_id"], SearchHit)
+    await c.bus.execute(edit)
+    row = await c.db.read(lambda conn: customer_detail(conn, customer_id, scope=scope))
+    return to_model(found_or_404(row, "customer"), Customer)
 
 
 ROUTES = [
     get_customers,
     post_customer,
     get_customer,
+    patch_customer,
     get_timeline,
     get_identities,
     post_identity,
-    post_merge,
-    post_unmerge,
-    *CONVERSATION_ROUTES,
-    get_search,
 ]

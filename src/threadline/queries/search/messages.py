@@ -1,4 +1,4 @@
-"""Full-text search over messages: FTS5 on SQLite, tsvector on PostgreSQL.
+"""Full-text search over message text: FTS5 on SQLite, tsvector on PostgreSQL.
 
 Results come newest first. A help desk search is "where did we talk about
 this", and ordering by rank over a million rows would cost a full scan of
@@ -24,6 +24,9 @@ from threadline.storage.tables import conversations, messages
 __all__ = ["search_messages"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# The status filter reads the message's conversation under its own name: the page
+# query joins conversations, and the scope's filter has an alias of its own.
+_BY_STATUS = conversations.alias("status_conversations")
 _Query = sa.Select[*tuple[Any, ...]]
 _Row = sa.Row[*tuple[Any, ...]]
 _FTS = sa.table("message_fts", sa.column("rowid"))
@@ -61,9 +64,11 @@ def search_messages(
     scope: Scope,
     customer_id: int | None = None,
     channel: str | None = None,
+    status: str | None = None,
     limit: int = 20,
     before: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Newest first; ``status`` is the status of the message's conversation."""
     if not _WORD.search(text):
         return []
     filters = []
@@ -71,6 +76,15 @@ def search_messages(
         filters.append(messages.c.customer_id == customer_id)
     if channel is not None:
         filters.append(messages.c.channel == channel)
+    if status is not None:
+        # A primary-key probe per message read, as for the scope: the walks stay walks.
+        filters.append(
+            sa.exists(
+                sa.select(sa.literal(1))
+                .where(_BY_STATUS.c.id == messages.c.conversation_id, _BY_STATUS.c.status == status)
+                .correlate_except(_BY_STATUS)
+            )
+        )
     if (in_scope := scope.conversation_ids_clause(messages.c.conversation_id)) is not None:
         filters.append(in_scope)
     if conn.dialect.name == "sqlite":
