@@ -6,7 +6,7 @@ from __future__ import annotations
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from threadline.web.ui import auth, conversation, customer, inbox, stream
+from threadline.web.ui import auth, conversation, customer, inbox, settings, stream
 from threadline.web.ui.render import STATIC, ui_template_config
 
 __all__ = ["UI_ROUTES", "ui_template_config"]
@@ -26,5 +26,6 @@ UI_ROUTES: list[ControllerRouterHandler] = [
     *conversation.ROUTES,
     *customer.ROUTES,
     *stream.ROUTES,
+    *settings.ROUTES,
     _STATIC,
 ]
