@@ -6,7 +6,7 @@ from __future__ import annotations
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from threadline.web.ui import actions, auth, conversation, customer, inbox, stream
+from threadline.web.ui import actions, auth, conversation, customer, inbox, settings, stream
 from threadline.web.ui.render import STATIC, ui_template_config
 
 __all__ = ["UI_ROUTES", "ui_template_config"]
@@ -27,5 +27,6 @@ UI_ROUTES: list[ControllerRouterHandler] = [
     *actions.ROUTES,
     *customer.ROUTES,
     *stream.ROUTES,
+    *settings.ROUTES,
     _STATIC,
 ]
