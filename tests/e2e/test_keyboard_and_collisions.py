@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -43,7 +43,8 @@ def test_note_assign_snooze_and_resolve_all_from_the_keyboard(page: Page, live: 
 
     page.keyboard.press("s")
     expect(page.locator("#snooze-until")).to_be_focused()
-    until = (datetime.now() + timedelta(days=30)).replace(hour=9, minute=30)
+    # The browser's wall time (Europe/Lisbon): a month ahead, well inside the bound.
+    until = (datetime.now(UTC) + timedelta(days=30)).replace(hour=9, minute=30)
     page.locator("#snooze-until").fill(until.strftime("%Y-%m-%dT%H:%M"))
     page.locator("#snooze-until").press("Enter")
     expect(page.locator("#convo-head")).to_contain_text("snoozed until", timeout=LIVE)

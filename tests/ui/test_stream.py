@@ -158,7 +158,8 @@ async def test_a_reconnecting_tab_gets_what_it_missed_from_last_event_id(
         assert first.id is not None
         async with _stream(client, "inbox=1&view=all", **{"Last-Event-ID": str(first.id)}) as tab:
             missed = await tab.until("row", "While away")
-            assert missed.id is not None and missed.id > first.id
+            assert missed.id is not None
+            assert missed.id > first.id
 
 
 async def test_two_agents_on_one_conversation_see_who_views_and_who_types(
