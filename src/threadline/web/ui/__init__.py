@@ -6,7 +6,16 @@ from __future__ import annotations
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from threadline.web.ui import actions, auth, conversation, customer, inbox, settings, stream
+from threadline.web.ui import (
+    actions,
+    auth,
+    conversation,
+    customer,
+    inbox,
+    search,
+    settings,
+    stream,
+)
 from threadline.web.ui.render import STATIC, ui_template_config
 
 __all__ = ["UI_ROUTES", "ui_template_config"]
@@ -26,6 +35,7 @@ UI_ROUTES: list[ControllerRouterHandler] = [
     *conversation.ROUTES,
     *actions.ROUTES,
     *customer.ROUTES,
+    *search.ROUTES,
     *stream.ROUTES,
     *settings.ROUTES,
     _STATIC,

@@ -45,6 +45,14 @@ def _who(people: dict[int, str], user_id: Any) -> str:
     return people.get(user_id, f"agent #{user_id}") if isinstance(user_id, int) else "someone"
 
 
+def _actor(actor: Any, people: dict[int, str]) -> str:
+    """An audit actor ("user:7", "cli", "api") as a person's name where we know it."""
+    kind, _, raw = str(actor or "").partition(":")
+    if kind == "user" and raw.isdigit():
+        return _who(people, int(raw))
+    return "Someone" if not actor else str(actor)
+
+
 def describe(
     entry: dict[str, Any], people: dict[int, str], teams: dict[int, str] | None = None
 ) -> str:
@@ -81,11 +89,18 @@ def describe(
     if kind == "task_done":
         return f"{by} completed the callback task"
     if kind == "customers_merged":
-        return f"{by} merged customer records" if d.get("by") else "Customer records were merged"
+        return f"{_actor(d.get('actor'), people)} merged two customer records"
     if kind == "customers_unmerged":
-        return "A merge of customer records was undone"
+        return f"{_actor(d.get('actor'), people)} undid a merge of customer records"
+    if kind == "attributes_changed":
+        return f"{_actor(d.get('actor'), people)} changed the customer's details"
+    if kind == "customer_renamed":
+        return f"{_actor(d.get('actor'), people)} renamed the customer to {d.get('to', '')}"
+    if kind == "merge_suggestion_dismissed":
+        return f"{_actor(d.get('actor'), people)} decided two records are different people"
     if kind == "identity_added":
-        return f"Identity added: {d.get('kind', '')} {d.get('value', '')}".strip()
+        state = "verified" if d.get("verified") else "claimed"
+        return f"Identity added: {str(d.get('identity', '')).replace(':', ' ', 1)} ({state})"
     if kind == "conversation_merged":
         if entry.get("conversation_id") == d.get("target_id"):
             return f"{by} merged conversation #{d.get('source_id')} into this one"
