@@ -148,8 +148,10 @@ async def container(settings: Settings, clock: FakeClock, senders: Any) -> Async
 @pytest.fixture
 async def served(container: Container, app_port: int) -> AsyncIterator[str]:
     """The whole app (webhooks, API, UI, sandbox) on a real uvicorn; yields its base URL."""
-    async with serving(create_app(container, manage_lifecycle=False), app_port) as url:
+    app = create_app(container, manage_lifecycle=False)
+    async with serving(app, app_port) as url:
         yield url
+    await app.state.hub.stop()  # started by the first live stream, if any
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ async def test_logout_from_one_copy_ends_every_copy(container: Container) -> Non
         assert out.headers["location"] == "/login"
         after = await copy.get("/inbox", follow_redirects=False)
         assert after.status_code == 302
-        assert after.headers["location"] == "/login"
+        assert after.headers["location"] == "/login?next=/inbox"
 
 
 async def test_role_change_and_deactivation_hold_on_the_next_ui_request(
@@ -54,7 +54,7 @@ async def test_role_change_and_deactivation_hold_on_the_next_ui_request(
         assert (await web.get("/inbox", follow_redirects=False)).status_code == 200
         await c.bus.execute(lambda tx: deactivate_user(tx, email="ada@acme.test", actor="t"))
         gone = await web.get("/inbox", follow_redirects=False)
-        assert gone.headers["location"] == "/login"
+        assert gone.headers["location"] == "/login?next=/inbox"
         # and a deactivated user cannot sign back in
         again = await sign_in(web, "ada@acme.test")
         assert "Wrong email or password" in again.text

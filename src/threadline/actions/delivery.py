@@ -6,15 +6,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.timeline import add_entry
-from threadline.core.events import MessageStatusChanged
+from threadline.core.events import MessageStatusChanged, ReplyQueued
 from threadline.core.model import DeliveryStatus as D
 from threadline.core.model import Direction, StatusUpdate
 from threadline.core.tokens import verify_id
+from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
 from threadline.storage.tables import messages
 
-__all__ = ["apply_status_update", "set_delivery_status"]
+__all__ = ["apply_status_update", "retry_delivery", "set_delivery_status"]
 
 # Providers report out of order (a "delivered" can overtake its "sent"); a
 # status never moves backwards.
@@ -61,6 +63,39 @@ def set_delivery_status(
         )
     tx.emit(MessageStatusChanged(message_id, row.conversation_id, status.value, error))
     return True
+
+
+def retry_delivery(tx: Tx, message_id: int, *, attempts: int, actor_id: int | None) -> None:
+    """Send a failed reply again: the same message, queued afresh (an agent's retry).
+
+    Each retry is its own job (the key counts retries), so a retry never merges
+    with the job that gave up; the message keeps its id and its timeline place.
+    """
+    row = tx.conn.execute(
+        sa.select(
+            messages.c.status, messages.c.conversation_id, messages.c.channel, messages.c.meta
+        ).where(messages.c.id == message_id, messages.c.direction == Direction.OUTBOUND.value)
+    ).first()
+    if row is None:
+        raise NotFound(f"message {message_id} not found")
+    if row.status != D.FAILED.value:
+        raise ActionError("only a failed reply can be sent again")
+    retries = int((row.meta or {}).get("retries", 0)) + 1
+    meta = {**(row.meta or {}), "retries": retries, "retried_by": actor_id}
+    tx.conn.execute(
+        messages.update()
+        .where(messages.c.id == message_id)
+        .values(status=D.QUEUED.value, error=None, meta=meta)
+    )
+    enqueue(
+        tx,
+        "deliver",
+        {"message_id": message_id},
+        key=f"deliver:{message_id}:retry:{retries}",
+        max_attempts=attempts,
+    )
+    tx.emit(MessageStatusChanged(message_id, row.conversation_id, D.QUEUED.value, None))
+    tx.emit(ReplyQueued(message_id, row.conversation_id, row.channel))
 
 
 def apply_status_update(tx: Tx, update: StatusUpdate, secret_key: str) -> int | None:

@@ -8,14 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
-from threadline.actions.errors import ActionError
+from threadline.actions.errors import ActionError, Conflict
 from threadline.core.identity import InvalidIdentity, normalize_email, normalize_phone
 from threadline.ports import Inbox
 from threadline.storage.db import Tx
 from threadline.storage.secrets import SecretError, open_config, seal_config
-from threadline.storage.tables import inboxes
+from threadline.storage.tables import audit_log, inboxes
 
-__all__ = ["add_inbox", "load_inbox", "seal_inbox_secrets"]
+__all__ = ["add_inbox", "connect_inbox", "load_inbox", "seal_inbox_secrets"]
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +37,11 @@ def add_inbox(
             raise ActionError("an inbox needs an address (page id, phone number id, bot name…)")
     except InvalidIdentity as exc:
         raise ActionError(str(exc)) from exc
+    taken = sa.select(inboxes.c.id).where(
+        inboxes.c.channel == channel, inboxes.c.address == address
+    )
+    if tx.conn.execute(taken).first() is not None:
+        raise Conflict(f"a {channel} inbox for {address} exists")
     inbox_id: int = tx.conn.execute(
         inboxes.insert().returning(inboxes.c.id),
         {
@@ -50,6 +55,40 @@ def add_inbox(
     # Sealed under the new id, so a sealed value copied to another inbox does not open.
     sealed = seal_config(config, inbox_id=inbox_id, secret=secret)
     tx.conn.execute(inboxes.update().where(inboxes.c.id == inbox_id).values(config=sealed))
+    return inbox_id
+
+
+def connect_inbox(
+    tx: Tx,
+    *,
+    channel: str,
+    name: str,
+    address: str,
+    config: dict[str, Any],
+    secret: str,
+    actor: str,
+) -> int:
+    """add_inbox for a person at the settings page: bounded to what the columns
+    hold, and audited. The audit names the inbox, never its config."""
+    name = " ".join(name.split())
+    if not name or len(name) > 200:
+        raise ActionError("an inbox needs a name of 1 to 200 characters")
+    if len(address.strip()) > 320:
+        raise ActionError("an inbox address has at most 320 characters")
+    inbox_id = add_inbox(
+        tx, channel=channel, name=name, address=address.strip(), config=config, secret=secret
+    )
+    stored = tx.conn.execute(sa.select(inboxes.c.address).where(inboxes.c.id == inbox_id)).scalar()
+    tx.conn.execute(
+        audit_log.insert(),
+        {
+            "actor": actor,
+            "action": "inbox.add",
+            "subject": f"inbox:{inbox_id}",
+            "data": {"channel": channel, "name": name, "address": stored},
+            "created_at": tx.now,
+        },
+    )
     return inbox_id
 
 

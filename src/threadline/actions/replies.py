@@ -13,10 +13,10 @@ import sqlalchemy as sa
 
 from threadline.actions.config import ActionConfig
 from threadline.actions.conversations import change_status
-from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.actions.timeline import add_entry
 from threadline.core.capabilities import ReplyRefused, check_reply
-from threadline.core.channels import REPLY_IDENTITY
+from threadline.core.channels import REPLY_IDENTITY, default_reply_channel
 from threadline.core.events import ConversationChanged, ReplyQueued
 from threadline.core.model import AuthorType, Channel, ConversationStatus, DeliveryStatus, Direction
 from threadline.core.tokens import new_message_id
@@ -24,7 +24,23 @@ from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
 from threadline.storage.tables import conversations, identities, inboxes, messages
 
-__all__ = ["ReplyResult", "TemplateRef", "last_inbound_at", "send_reply"]
+__all__ = [
+    "ReplyResult",
+    "StaleReply",
+    "TemplateRef",
+    "last_inbound_at",
+    "send_reply",
+    "usable_channels",
+]
+
+
+class StaleReply(Conflict):
+    """Someone wrote in the conversation after the timeline the reply was written
+    against: the agent sees the new message before answering (HTTP 409)."""
+
+    def __init__(self, newest: int) -> None:
+        super().__init__("a new message arrived since you started writing; read it first")
+        self.newest = newest
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +111,33 @@ def _recipient(tx: Tx, customer_id: int, channel: Channel) -> str | None:
     return str(value)
 
 
+def usable_channels(tx: Tx, customer_id: int) -> list[Channel]:
+    """Channels with a configured inbox on which the customer can be reached."""
+    kinds = set(
+        tx.conn.execute(
+            sa.select(identities.c.kind).where(identities.c.customer_id == customer_id).distinct()
+        ).scalars()
+    )
+    configured = set(tx.conn.execute(sa.select(inboxes.c.channel).distinct()).scalars())
+    return [
+        c
+        for c in Channel
+        if c.value in configured and (REPLY_IDENTITY[c] is None or REPLY_IDENTITY[c] in kinds)
+    ]
+
+
+def _newest_message(tx: Tx, conversation_id: int, author_id: int | None) -> int | None:
+    """The newest message another person wrote here (customer or agent, not a note)."""
+    q = sa.select(sa.func.max(messages.c.id)).where(
+        messages.c.conversation_id == conversation_id,
+        messages.c.direction != Direction.NOTE.value,
+    )
+    if author_id is not None:
+        q = q.where(sa.or_(messages.c.author_id.is_(None), messages.c.author_id != author_id))
+    newest: int | None = tx.conn.execute(q).scalar()
+    return newest
+
+
 def send_reply(
     tx: Tx,
     cfg: ActionConfig,
@@ -107,12 +150,17 @@ def send_reply(
     note: bool = False,
     status: ConversationStatus | None = None,
     template: TemplateRef | None = None,
+    seen: int | None = None,
 ) -> ReplyResult:
     """Store a reply (or an internal note) and queue its delivery.
 
     ``template`` sends an approved provider template (WhatsApp outside the
     24-hour window); ``text`` is then what the customer will read, for the
     timeline.
+
+    ``seen`` is the newest message id the agent's screen showed: when someone
+    else has written since, the reply is refused (StaleReply) rather than sent
+    against a conversation the agent has not read. Notes are never blocked.
     """
     text = text.strip()
     if not text:
@@ -122,8 +170,16 @@ def send_reply(
     ).first()
     if conv is None:
         raise NotFound(f"conversation {conversation_id} not found")
+    if seen is not None and not note:
+        newest = _newest_message(tx, conversation_id, author_id)
+        if newest is not None and newest > seen:
+            raise StaleReply(newest)
     if channel is None:
-        channel = Channel(conv.last_inbound_channel or "email")
+        channel = default_reply_channel(
+            conv.last_inbound_channel, usable_channels(tx, conv.customer_id)
+        )
+        if channel is None:
+            raise ActionError("the customer cannot be reached on any configured channel")
     # The customer's reachability first: it is what the agent can act on.
     recipient = None if note else _recipient(tx, conv.customer_id, channel)
     if template is not None and channel is not Channel.WHATSAPP:
@@ -178,6 +234,8 @@ def send_reply(
             .where(messages.c.id == message_id)
             .values(provider_message_id=new_message_id(domain))
         )
+    if not note:
+        _mark_switch(tx, conv.customer_id, conversation_id, channel, message_id)
     add_entry(
         tx,
         customer_id=conv.customer_id,
@@ -210,3 +268,28 @@ def send_reply(
         tx.emit(ReplyQueued(message_id, conversation_id, channel.value))
     warnings = check.warnings if check is not None else ()
     return ReplyResult(message_id, channel, recipient, status_now.value, warnings)
+
+
+def _mark_switch(
+    tx: Tx, customer_id: int, conversation_id: int, channel: Channel, message_id: int
+) -> None:
+    """A reply on another channel than the last message gets the same visible
+    marker an inbound switch gets (actions/inbound.py)."""
+    previous = tx.conn.execute(
+        sa.select(messages.c.channel)
+        .where(
+            messages.c.conversation_id == conversation_id,
+            messages.c.direction != Direction.NOTE.value,
+            messages.c.id < message_id,
+        )
+        .order_by(messages.c.id.desc())
+        .limit(1)
+    ).scalar()
+    if previous is not None and previous != channel.value:
+        add_entry(
+            tx,
+            customer_id=customer_id,
+            conversation_id=conversation_id,
+            kind="channel_switched",
+            data={"from": previous, "to": channel.value},
+        )

@@ -13,12 +13,28 @@ import sqlalchemy as sa
 
 from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.actions.sessions import end_user_sessions
+from threadline.core.identity import InvalidIdentity, normalize_email
 from threadline.storage.db import Tx
 from threadline.storage.tables import api_tokens, audit_log, users
 
-__all__ = ["ROLES", "add_user", "deactivate_user", "hash_token", "issue_token", "set_role"]
+__all__ = [
+    "MAX_PASSWORD",
+    "MIN_PASSWORD",
+    "ROLES",
+    "add_user",
+    "check_new_user",
+    "deactivate_user",
+    "hash_token",
+    "issue_token",
+    "reactivate_user",
+    "revoke_token",
+    "set_role",
+    "user_email",
+]
 
 ROLES = ("admin", "agent", "viewer")
+MIN_PASSWORD = 12  # characters; a passphrase of three words is longer
+MAX_PASSWORD = 1024  # argon2 hashes any length; web/login.py checks no more
 TOKEN_PREFIX = "tl_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
 
 
@@ -126,3 +142,60 @@ def deactivate_user(tx: Tx, *, email: str, actor: str) -> int:
     ended = end_user_sessions(tx, user_id=user_id)
     _audit(tx, actor, "user.deactivate", user_id, {"sessions_ended": ended})
     return user_id
+
+
+def check_new_user(*, email: str, name: str, role: str, password: str) -> tuple[str, str]:
+    """The normalized email and name of a user about to be added; raises ActionError.
+    Runs before the password is hashed, so a refused form costs no argon2 run."""
+    if role not in ROLES:
+        raise ActionError(f"role must be one of {', '.join(ROLES)}")
+    try:
+        email = normalize_email(email)
+    except InvalidIdentity as exc:
+        raise ActionError(str(exc)) from exc
+    if len(email) > 320:
+        raise ActionError("an email address has at most 320 characters")
+    name = " ".join(name.split()) or email.split("@")[0]
+    if len(name) > 200:
+        raise ActionError("a name has at most 200 characters")
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise ActionError(f"the password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    return email, name
+
+
+def user_email(tx: Tx, user_id: int) -> str:
+    """The email that names a user in the verbs above; NotFound when there is none."""
+    email = tx.conn.execute(sa.select(users.c.email).where(users.c.id == user_id)).scalar()
+    if email is None:
+        raise NotFound(f"user {user_id} not found")
+    return str(email)
+
+
+def reactivate_user(tx: Tx, *, email: str, actor: str) -> int:
+    """Let a deactivated user sign in again. The sessions ended at deactivation stay
+    ended; tokens that were not revoked work again."""
+    user_id = _user_id(tx, email)
+    tx.conn.execute(
+        users.update()
+        .where(users.c.id == user_id, users.c.deactivated_at.is_not(None))
+        .values(deactivated_at=None)
+    )
+    _audit(tx, actor, "user.reactivate", user_id, {})
+    return user_id
+
+
+def revoke_token(tx: Tx, *, token_id: int, actor: str) -> int:
+    """Stop one API token from its next request on; returns its owner's id.
+    Revoking a revoked token keeps the first time it was revoked."""
+    row = tx.conn.execute(
+        sa.select(api_tokens.c.user_id, api_tokens.c.name).where(api_tokens.c.id == token_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"token {token_id} not found")
+    tx.conn.execute(
+        api_tokens.update()
+        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=tx.now)
+    )
+    _audit(tx, actor, "token.revoke", int(row.user_id), {"token_id": token_id, "name": row.name})
+    return int(row.user_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from threadline.core.model import Channel
 
-__all__ = ["REPLY_IDENTITY"]
+__all__ = ["REPLY_IDENTITY", "default_reply_channel"]
 
 # Which identity kind a reply on each channel is addressed to. The API channel
 # answers whoever asked through the API, so it needs no identity at all.
@@ -19,3 +21,27 @@ REPLY_IDENTITY: dict[Channel, str | None] = {
     Channel.CHAT: "chat",
     Channel.API: None,
 }
+
+# Where a reply goes when the last message came on a channel nobody writes on (a
+# voicemail): the nearest written channel first, the same phone number by SMS.
+_FALLBACK = (
+    Channel.SMS,
+    Channel.WHATSAPP,
+    Channel.EMAIL,
+    Channel.CHAT,
+    Channel.MESSENGER,
+    Channel.INSTAGRAM,
+    Channel.TELEGRAM,
+    Channel.API,
+)
+
+
+def default_reply_channel(last_inbound: str | None, usable: Iterable[Channel]) -> Channel | None:
+    """The channel a reply defaults to: where the customer last wrote, if a reply can
+    go there; otherwise the first usable written channel. None: nowhere to write."""
+    can = {c for c in usable if c is not Channel.VOICE}
+    if last_inbound is not None and last_inbound in Channel._value2member_map_:
+        last = Channel(last_inbound)
+        if last in can:
+            return last
+    return next((c for c in _FALLBACK if c in can), None)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from threadline.core.capabilities import CAPABILITIES, ReplyRefused, check_reply
-from threadline.core.channels import REPLY_IDENTITY
+from threadline.core.channels import REPLY_IDENTITY, default_reply_channel
 from threadline.core.model import Channel, Direction
 from threadline.queries.scope import Scope
 from threadline.storage.tables import conversations, identities, inboxes, messages
@@ -88,4 +88,7 @@ def reply_options(
             option.update(allowed=False, reason=str(exc))
             option["template_required"] = "template" in str(exc)
         options.append(option)
-    return {"default": conv.last_inbound_channel, "options": options}
+    # Never a channel the reply cannot go out on (a voicemail's "voice").
+    usable = [Channel(o["channel"]) for o in options if o["allowed"]]
+    default = default_reply_channel(conv.last_inbound_channel, usable)
+    return {"default": default.value if default else None, "options": options}

@@ -41,6 +41,7 @@ def _details(viewer_id: int) -> tuple[Any, ...]:
     return (
         _c.id,
         _c.customer_id,
+        _c.inbox_id,
         _one(customers.c.name, customers.c.id, _c.customer_id).label("customer_name"),
         _c.subject,
         _c.status,

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -34,6 +35,8 @@ from threadline.web.sandbox import SANDBOX
 from threadline.web.sessions import CSRF_COOKIE, SessionMiddleware, bind_csrf
 from threadline.web.simulator import ROUTES as SIMULATOR
 from threadline.web.ui import UI_ROUTES, ui_template_config
+from threadline.web.ui.errors import add_page_headers, not_found
+from threadline.web.ui.hub import Hub
 from threadline.web.webhooks import WEBHOOKS
 from threadline.web.webhooks.common import storage_unavailable
 
@@ -105,6 +108,9 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
     async def shutdown() -> None:
         await container.aclose()
 
+    async def stop_hub(app: Litestar) -> None:
+        await app.state.hub.stop()
+
     app = Litestar(
         route_handlers=[
             api,
@@ -117,12 +123,13 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             metrics,
         ],
         on_startup=[startup] if manage_lifecycle else [],
-        on_shutdown=[shutdown] if manage_lifecycle else [],
+        on_shutdown=[stop_hub, *([shutdown] if manage_lifecycle else [])],
         # Litestar's default config runs dictConfig: root at INFO, handlers replaced.
         # threadline.logs owns logging; unhandled errors were only logged in debug.
         logging_config=None,
         exception_handlers={
-            NotFound: _error(404),
+            NotFoundException: not_found,
+            NotFound: not_found,
             UnknownInbox: _error(404),
             Conflict: _error(409),
             ActionError: _error(422),
@@ -153,8 +160,10 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         middleware=[RequestIdMiddleware, SessionMiddleware()],
         before_request=bind_csrf,
         request_max_body_size=2 * 1024 * 1024,
-        before_send=[add_request_id_header],
+        before_send=[add_request_id_header, add_page_headers],
         request_class=JSONCheckedRequest,
     )
     app.state.container = container
+    # Started by the first stream that needs it: servers run without lifespan events too.
+    app.state.hub = Hub(app, container)
     return app

@@ -32,13 +32,14 @@ __all__ = [
     "SESSION_COOKIE",
     "SessionMiddleware",
     "bind_csrf",
+    "live_session",
     "session_cookies",
 ]
 
 SESSION_COOKIE = "tl_session"
 CSRF_COOKIE = "tl_csrf"
 # Token-authenticated and provider-signed endpoints carry no session.
-EXCLUDED = ("^/api/", "^/webhooks/", "^/sandbox/", "^/healthz$", "^/metrics$")
+EXCLUDED = ("^/api/", "^/webhooks/", "^/sandbox/", "^/static/", "^/healthz$", "^/metrics$")
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _MAX_COOKIE = 100  # ours are 43 characters: anything longer is not a session id
 
@@ -58,6 +59,21 @@ _LIVE_SESSION = (
 )
 
 
+async def live_session(container: Any, token: str) -> dict[str, Any]:
+    """The session a cookie names, read fresh: ``{"user": ..., "_csrf_hash": ...}``,
+    or ``{}`` when it is unknown, expired, or its user is deactivated."""
+    if not token or len(token) > _MAX_COOKIE:
+        return {}
+    key = {"id_hash": digest(token), "now": container.clock.now()}
+    row = await container.db.read_small(lambda c: c.execute(_LIVE_SESSION, key).first())
+    if row is None:
+        return {}
+    return {
+        "user": {"id": row.id, "email": row.email, "name": row.name, "role": row.role},
+        "_csrf_hash": row.csrf_hash,
+    }
+
+
 class SessionMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
     should_bypass_for_scope = staticmethod(lambda scope: bool(_EXCLUDED.match(scope["path"])))
@@ -65,18 +81,8 @@ class SessionMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         token = connection.cookies.get(SESSION_COOKIE, "")
-        found: dict[str, Any] = {}
-        if token and len(token) <= _MAX_COOKIE:
-            container = scope["litestar_app"].state.container
-            now = container.clock.now()
-            key = {"id_hash": digest(token), "now": now}
-            row = await container.db.read_small(lambda c: c.execute(_LIVE_SESSION, key).first())
-            if row is not None:
-                found = {
-                    "user": {"id": row.id, "email": row.email, "name": row.name, "role": row.role},
-                    "_csrf_hash": row.csrf_hash,
-                }
-        scope["session"] = found
+        container = scope["litestar_app"].state.container
+        scope["session"] = await live_session(container, token)
         await next_app(scope, receive, send)
 
 

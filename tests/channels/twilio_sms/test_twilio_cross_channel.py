@@ -82,8 +82,10 @@ async def test_text_from_a_known_customer_continues_the_email_and_is_answered_by
         ("message", "email", first.conversation_id),
         ("channel_switched", None, first.conversation_id),
         ("message", "sms", first.conversation_id),
+        # the agent's answer on another channel is marked like the customer's switch
+        ("channel_switched", None, first.conversation_id),
         ("message", "email", first.conversation_id),
     ]
-    switched = next(e for e in entries if e["kind"] == "channel_switched")
-    assert switched["data"] == {"from": "email", "to": "sms"}
+    switches = [e["data"] for e in entries if e["kind"] == "channel_switched"]
+    assert switches == [{"from": "email", "to": "sms"}, {"from": "sms", "to": "email"}]
     assert entries[-1]["message"]["status"] == "sent"

@@ -1,0 +1,262 @@
+"""The conversation screen: the unified timeline, the composer, the actions.
+
+Every write goes through an action, in scope: a conversation outside the
+agent's inboxes is a 404 here exactly as in the API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from litestar import Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy.engine import Connection
+
+from threadline.actions.delivery import retry_delivery
+from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.reads import mark_read
+from threadline.actions.replies import StaleReply, send_reply
+from threadline.core.model import Channel
+from threadline.queries.composer import reply_options
+from threadline.queries.customers import customer_detail
+from threadline.queries.scope import Scope, access_conversation
+from threadline.queries.timeline import conversation_timeline
+from threadline.storage.tables import attachments, messages
+from threadline.web.api.params import Id
+from threadline.web.ui.actions import head_context
+from threadline.web.ui.common import (
+    Agent,
+    Req,
+    container,
+    is_htmx,
+    page,
+    require_signed_in,
+    require_writer,
+    signed_in,
+    to_login,
+)
+
+__all__ = ["ROUTES"]
+
+MAX_REPLY = 20_000  # characters: longer than any channel takes; each channel's own cap is lower
+
+
+def _screen(conn: Connection, conversation_id: int, agent: Agent, now: Any) -> dict[str, Any]:
+    head = head_context(conn, conversation_id, agent)
+    entries = conversation_timeline(conn, conversation_id)
+    return {
+        **head,
+        "entries": entries,
+        "customer": customer_detail(conn, head["convo"]["customer_id"], scope=agent.scope),
+        "options": reply_options(conn, conversation_id, "", now, scope=agent.scope),
+        "seen": _newest_seen(entries),
+    }
+
+
+def _newest_seen(entries: list[dict[str, Any]]) -> int:
+    ids = [
+        e["message"]["id"]
+        for e in entries
+        if e["message"] is not None and e["message"]["direction"] != "note"
+    ]
+    return max(ids, default=0)
+
+
+@get("/conversations/{conversation_id:int}", include_in_schema=False)
+async def conversation_page(request: Req, conversation_id: Id) -> Template | Redirect:
+    agent = await signed_in(request)
+    if agent is None:
+        return to_login(request)
+    c = container(request)
+    now = c.clock.now()
+    since = await c.broker.last_seq()
+    screen = await c.db.read(lambda conn: _screen(conn, conversation_id, agent, now))
+    # Opening it is reading it: the unread marker clears for this agent.
+    await c.bus.execute(lambda tx: mark_read(tx, conversation_id, agent.id))
+    return await page(
+        request,
+        agent,
+        "ui/conversation.html",
+        stream=f"/ui/stream?conversation={conversation_id}&since={since}",
+        conversation_id=conversation_id,
+        **screen,
+    )
+
+
+async def _composer(
+    request: Req, agent: Agent, conversation_id: int, *, status_code: int = 200, **extra: Any
+) -> Template:
+    c = container(request)
+    now = c.clock.now()
+
+    def read(conn: Connection) -> dict[str, Any]:
+        access_conversation(conn, agent.scope, conversation_id)
+        entries = conversation_timeline(conn, conversation_id)
+        return {
+            "options": reply_options(conn, conversation_id, "", now, scope=agent.scope),
+            "seen": _newest_seen(entries),
+        }
+
+    data = await c.db.read(read)
+    if extra.get("stale"):
+        # Still the timeline the draft was written against: "Show me" moves it on.
+        data["seen"] = extra.pop("seen")
+    return Template(
+        "ui/_composer.html",
+        context={"agent": agent, "conversation_id": conversation_id, **data, **extra},
+        status_code=status_code,
+    )
+
+
+@post("/ui/conversations/{conversation_id:int}/reply", include_in_schema=False, status_code=200)
+async def post_reply(
+    request: Req,
+    conversation_id: Id,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template | Redirect:
+    agent = await require_writer(request)
+    c = container(request)
+    text = str(data.get("text") or "")[:MAX_REPLY]
+    note = data.get("mode") == "note"
+    channel = data.get("channel") or None
+    seen_raw = str(data.get("seen") or "")
+    seen = int(seen_raw) if seen_raw.isdigit() and len(seen_raw) < 19 else None
+    try:
+        if channel is not None and channel not in Channel._value2member_map_:
+            raise ActionError("pick a channel from the list")
+        await c.bus.execute(
+            lambda tx: send_reply(
+                tx,
+                c.bus.cfg,
+                conversation_id=access_conversation(tx.conn, agent.scope, conversation_id),
+                author_id=agent.id,
+                text=text,
+                channel=None if note or channel is None else Channel(channel),
+                note=note,
+                seen=seen,
+            )
+        )
+    except StaleReply:
+        return await _composer(
+            request,
+            agent,
+            conversation_id,
+            status_code=409,
+            stale=True,
+            seen=seen,
+            text=text,
+            channel=channel,
+            mode=data.get("mode"),
+        )
+    except NotFound:
+        raise
+    except ActionError as exc:
+        return await _composer(
+            request,
+            agent,
+            conversation_id,
+            status_code=422,
+            error=str(exc),
+            text=text,
+            channel=channel,
+            mode=data.get("mode"),
+        )
+    if not is_htmx(request):
+        return Redirect(f"/conversations/{conversation_id}")
+    return await _composer(request, agent, conversation_id, sent="Note added" if note else "Sent")
+
+
+@post("/ui/messages/{message_id:int}/retry", include_in_schema=False, status_code=200)
+async def post_retry(request: Req, message_id: Id) -> Response[str] | Redirect:
+    agent = await require_writer(request)
+    c = container(request)
+
+    def retry(tx: Any) -> int:
+        conversation_id = tx.conn.execute(
+            sa.select(messages.c.conversation_id).where(messages.c.id == message_id)
+        ).scalar()
+        if conversation_id is None:
+            raise NotFoundException("message not found")
+        access_conversation(tx.conn, agent.scope, conversation_id)
+        retry_delivery(tx, message_id, attempts=c.bus.cfg.delivery_attempts, actor_id=agent.id)
+        return int(conversation_id)
+
+    conversation_id = await c.bus.execute(retry)
+    if is_htmx(request):
+        return Response("", status_code=204)
+    return Redirect(f"/conversations/{conversation_id}")
+
+
+def _message_conversation(conn: Connection, message_id: int, scope: Scope) -> Any:
+    row = conn.execute(
+        sa.select(messages.c.conversation_id, messages.c.html).where(messages.c.id == message_id)
+    ).first()
+    if row is None:
+        raise NotFoundException("message not found")
+    access_conversation(conn, scope, row.conversation_id)
+    return row
+
+
+# The original email, as sanitized at ingest (nh3), in a frame that may run nothing,
+# load nothing from outside (no tracking pixels) and reach nothing of the workspace.
+_ORIGINAL_CSP = (
+    "sandbox; default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; "
+    "font-src 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+
+
+@get("/ui/messages/{message_id:int}/original", include_in_schema=False)
+async def original(request: Req, message_id: Id) -> Response[str]:
+    agent = await require_signed_in(request)
+    row = await container(request).db.read(
+        lambda conn: _message_conversation(conn, message_id, agent.scope)
+    )
+    return Response(
+        row.html or "",
+        media_type="text/html",
+        headers={"Content-Security-Policy": _ORIGINAL_CSP, "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@get("/ui/attachments/{attachment_id:int}", include_in_schema=False)
+async def attachment(request: Req, attachment_id: Id) -> Response[bytes]:
+    agent = await require_signed_in(request)
+    c = container(request)
+
+    def read(conn: Connection) -> Any:
+        row = conn.execute(
+            sa.select(attachments, messages.c.conversation_id)
+            .join(messages, messages.c.id == attachments.c.message_id)
+            .where(attachments.c.id == attachment_id)
+        ).first()
+        if row is None:
+            raise NotFoundException("attachment not found")
+        access_conversation(conn, agent.scope, row.conversation_id)
+        return row
+
+    row = await c.db.read(read)
+    data = row.data
+    if data is None:
+        root = c.bus.cfg.attachment_dir
+        if root is None:
+            raise NotFoundException("attachment not stored")
+        path = Path(root) / row.sha256[:2] / row.sha256
+        data = path.read_bytes()
+    safe_name = "".join(ch for ch in row.filename if ch.isalnum() or ch in "._- ")[:120] or "file"
+    return Response(
+        data,
+        # Never rendered inline as HTML from our origin: a download, sniffing off.
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe_name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+ROUTES = [conversation_page, post_reply, post_retry, original, attachment]

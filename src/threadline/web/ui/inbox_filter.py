@@ -1,0 +1,121 @@
+"""What an inbox tab shows: its view and filters, parsed from the URL and bounded,
+and the one predicate that decides whether a pushed row belongs in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from threadline.core.model import Channel
+from threadline.queries.inbox import InboxFilters, View, parse_view
+from threadline.queries.inbox_rows import inbox_rows
+
+__all__ = ["SORTS", "STATUSES", "InboxFilter", "load_row", "sort_key"]
+
+STATUSES = ("open", "pending", "snoozed", "resolved", "all")
+PRIORITIES = ("low", "normal", "high", "urgent")
+SORTS = ("activity", "waiting")
+_LAST = "~"  # sorts after every ISO timestamp: conversations nobody waits on go last
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    view: str = "all"  # mine | unassigned | all | team:<id>
+    status: str = "open"
+    channel: str | None = None
+    priority: str | None = None
+    tag: str | None = None
+    assignee_id: int | None = None
+    sort: str = "activity"
+
+    @classmethod
+    def parse(cls, q: dict[str, str]) -> InboxFilter:
+        """Anything unknown falls back to the default: a URL is a claim, not a command."""
+        view = q.get("view", "all")
+        if not (view in ("mine", "unassigned", "all") or _team_id(view) is not None):
+            view = "all"
+        status = q.get("status", "open")
+        channel = q.get("channel") or None
+        priority = q.get("priority") or None
+        tag = (q.get("tag") or "").strip().lower()[:50] or None
+        assignee = q.get("assignee") or ""
+        sort = q.get("sort", "activity")
+        return cls(
+            view=view,
+            status=status if status in STATUSES else "open",
+            channel=channel if channel in Channel._value2member_map_ else None,
+            priority=priority if priority in PRIORITIES else None,
+            tag=tag,
+            assignee_id=int(assignee) if assignee.isdigit() and len(assignee) < 19 else None,
+            sort=sort if sort in SORTS else "activity",
+        )
+
+    @property
+    def team_id(self) -> int | None:
+        return _team_id(self.view)
+
+    def as_query(self) -> tuple[View, InboxFilters]:
+        """The same filter, as queries/inbox.py takes it."""
+        return parse_view(self.view), InboxFilters(
+            statuses=None if self.status == "all" else (self.status,),
+            channel=self.channel,
+            priority=self.priority,
+            tag=self.tag,
+            assignee_id=self.assignee_id,
+        )
+
+    def query(self) -> dict[str, str]:
+        """The URL parameters that rebuild this filter (links, the stream)."""
+        out = {"view": self.view, "status": self.status, "sort": self.sort}
+        for key, value in (
+            ("channel", self.channel),
+            ("priority", self.priority),
+            ("tag", self.tag),
+            ("assignee", self.assignee_id),
+        ):
+            if value is not None:
+                out[key] = str(value)
+        return out
+
+    def matches(self, row: dict[str, Any], user_id: int) -> bool:
+        """Does this conversation belong on this tab's list now?"""
+        if self.view == "mine" and row.get("assignee_id") != user_id:
+            return False
+        if self.view == "unassigned" and row.get("assignee_id") is not None:
+            return False
+        if self.team_id is not None and row.get("team_id") != self.team_id:
+            return False
+        if self.status != "all" and row.get("status") != self.status:
+            return False
+        if self.channel is not None and row.get("last_inbound_channel") != self.channel:
+            return False
+        if self.priority is not None and row.get("priority") != self.priority:
+            return False
+        if self.tag is not None and self.tag not in (row.get("tags") or ()):
+            return False
+        return self.assignee_id is None or row.get("assignee_id") == self.assignee_id
+
+
+def _team_id(view: str) -> int | None:
+    prefix, _, rest = view.partition(":")
+    if prefix == "team" and rest.isdigit() and len(rest) < 19:
+        return int(rest)
+    return None
+
+
+def sort_key(row: dict[str, Any], sort: str) -> str:
+    """The key the page orders rows by, as text the browser compares when a pushed
+    row has to find its place (activity: descending; waiting: ascending)."""
+    if sort == "waiting":
+        waiting = row.get("waiting_since")
+        return f"{waiting.isoformat()}|{row['id']:012d}" if waiting else f"{_LAST}|{row['id']:012d}"
+    return f"{row['last_activity_at'].isoformat()}|{row['id']:012d}"
+
+
+def load_row(conn: Connection, conversation_id: int) -> dict[str, Any] | None:
+    """One conversation as an inbox row, rendered once for every tab (each tab's
+    scope is checked against its ``inbox_id``; ``unread`` is decided per push)."""
+    rows = inbox_rows(conn, [conversation_id], viewer_id=0)
+    return rows[0] if rows else None

@@ -1,0 +1,131 @@
+"""Templates for the workspace, and the fragments that pages and pushes share.
+
+A timeline entry or an inbox row is rendered by one macro (templates/ui/macros.html),
+whether the page is being built or the live stream is pushing a change: what an
+agent sees after a reload is exactly what was pushed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from litestar import Litestar
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+from markupsafe import Markup
+
+__all__ = ["STATIC", "TEMPLATES", "describe", "fragment", "ui_template_config"]
+
+TEMPLATES = Path(__file__).parent.parent / "templates"
+STATIC = Path(__file__).parent.parent / "static"
+
+_STATUS = {"open": "open", "pending": "pending", "snoozed": "snoozed", "resolved": "resolved"}
+
+
+@cache
+def _fingerprint(name: str) -> str:
+    try:
+        return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "missing"
+
+
+def asset(name: str) -> str:
+    """A static file's URL with its content hash, so browsers may cache it for good."""
+    return f"/static/{name}?v={_fingerprint(name)}"
+
+
+def _who(people: dict[int, str], user_id: Any) -> str:
+    if user_id is None:
+        return "Threadline"
+    return people.get(user_id, f"agent #{user_id}") if isinstance(user_id, int) else "someone"
+
+
+def _actor(actor: Any, people: dict[int, str]) -> str:
+    """An audit actor ("user:7", "cli", "api") as a person's name where we know it."""
+    kind, _, raw = str(actor or "").partition(":")
+    if kind == "user" and raw.isdigit():
+        return _who(people, int(raw))
+    return "Someone" if not actor else str(actor)
+
+
+def describe(
+    entry: dict[str, Any], people: dict[int, str], teams: dict[int, str] | None = None
+) -> str:
+    """One timeline event in words (escaped by the template like any other text)."""
+    d = entry.get("data") or {}
+    kind = str(entry["kind"])
+    by = _who(people, d.get("by"))
+    if kind == "status_changed" and d.get("reason") == "woke":
+        return "The snooze ended: the conversation is open again"
+    if kind == "status_changed":
+        to = _STATUS.get(str(d.get("to")), str(d.get("to")))
+        until = f" until {d['until']}" if d.get("until") else ""
+        return f"{by} set the status to {to}{until}"
+    if kind == "assigned":
+        if d.get("to") is None:
+            return f"{by} unassigned it"
+        return f"{by} assigned it to {_who(people, d.get('to'))}"
+    if kind == "team_assigned":
+        if d.get("to") is None:
+            return f"{by} took it off its team"
+        team = (teams or {}).get(d["to"], f"#{d['to']}")
+        return f"{by} assigned it to the team {team}"
+    if kind == "priority_changed":
+        return f"{by} changed the priority from {d.get('from')} to {d.get('to')}"
+    if kind == "escalation_changed":
+        return f"{by} set the escalation level to {d.get('to')}"
+    if kind in ("tagged", "tags_changed"):
+        added = ", ".join(f"#{t}" for t in d.get("added", []))
+        removed = ", ".join(f"#{t}" for t in d.get("removed", []))
+        parts = [f"added {added}" if added else "", f"removed {removed}" if removed else ""]
+        return f"{by} " + " and ".join(p for p in parts if p)
+    if kind == "task_opened":
+        return "A callback task was opened"
+    if kind == "task_done":
+        return f"{by} completed the callback task"
+    if kind == "customers_merged":
+        return f"{_actor(d.get('actor'), people)} merged two customer records"
+    if kind == "customers_unmerged":
+        return f"{_actor(d.get('actor'), people)} undid a merge of customer records"
+    if kind == "attributes_changed":
+        return f"{_actor(d.get('actor'), people)} changed the customer's details"
+    if kind == "customer_renamed":
+        return f"{_actor(d.get('actor'), people)} renamed the customer to {d.get('to', '')}"
+    if kind == "merge_suggestion_dismissed":
+        return f"{_actor(d.get('actor'), people)} decided two records are different people"
+    if kind == "identity_added":
+        state = "verified" if d.get("verified") else "claimed"
+        return f"Identity added: {str(d.get('identity', '')).replace(':', ' ', 1)} ({state})"
+    if kind == "conversation_merged":
+        if entry.get("conversation_id") == d.get("target_id"):
+            return f"{by} merged conversation #{d.get('source_id')} into this one"
+        return f"{by} merged this conversation into #{d.get('target_id')}"
+    return kind.replace("_", " ").capitalize()
+
+
+def _configure(engine: JinjaTemplateEngine) -> None:
+    env: Environment = engine.engine
+    env.globals["asset"] = asset
+    env.globals["describe"] = describe
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+
+
+def ui_template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(
+        directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_configure
+    )
+
+
+def fragment(app: Litestar, macro: str, *args: Any, **kwargs: Any) -> str:
+    """Call one macro of ui/macros.html: the same markup the pages include."""
+    engine = app.template_engine
+    assert isinstance(engine, JinjaTemplateEngine)
+    module: Any = engine.engine.get_template("ui/macros.html").module
+    out: Markup = getattr(module, macro)(*args, **kwargs)
+    return str(out).strip()

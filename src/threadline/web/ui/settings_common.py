@@ -1,0 +1,147 @@
+"""What every settings page shares: admins only, one frame, bounded form fields.
+
+A signed-out browser is sent to sign in; an agent or a viewer gets a 403 page
+(a POST from them: a plain 403). Every POST carries the session's CSRF token
+(checked before the handler runs, web/sessions.py), goes through an action and
+is audited with the admin as ``user:<id>``, as the API does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Redirect, Template
+
+from threadline.actions.errors import ActionError, Conflict
+from threadline.web.ui.common import Agent, Req, page, require_signed_in, signed_in, to_login
+
+__all__ = [
+    "NOTICES",
+    "SECTIONS",
+    "Form",
+    "actor",
+    "admin_or_answer",
+    "done",
+    "error_status",
+    "read_form",
+    "require_admin",
+    "settings_page",
+]
+
+MAX_FIELDS = 2_500  # fields in one settings form: a team's checkboxes for the whole staff
+MAX_ID_DIGITS = 18  # fits a BIGINT
+
+# ?done=<key> after a change (post, redirect, get): fixed words, nothing reflected.
+NOTICES = {
+    "agent_added": "The agent was added. They can sign in now.",
+    "role_changed": "The role was changed; it holds from their next request.",
+    "deactivated": "Deactivated: their sessions ended and their tokens stopped working.",
+    "reactivated": "Reactivated: they can sign in again.",
+    "scope_changed": "Inbox access was changed.",
+    "team_added": "The team was created.",
+    "team_saved": "The team was saved.",
+    "inbox_added": "The inbox was connected. Paste its webhook URL into the provider.",
+    "token_revoked": "The token was revoked; it stops working at once.",
+}
+SECTIONS = (
+    ("/settings/agents", "Agents"),
+    ("/settings/teams", "Teams"),
+    ("/settings/inboxes", "Inboxes"),
+    ("/settings/tokens", "API tokens"),
+    ("/settings/profile", "Business profile"),
+)
+
+
+def actor(agent: Agent) -> str:
+    return f"user:{agent.id}"
+
+
+async def admin_or_answer(request: Req) -> Agent | Template | Redirect:
+    """The signed-in admin, or the answer for anyone else (sign in, or 403)."""
+    agent = await signed_in(request)
+    if agent is None:
+        return to_login(request)
+    if not agent.is_admin:
+        return await page(request, agent, "ui/settings/forbidden.html", status_code=403)
+    return agent
+
+
+async def require_admin(request: Req) -> Agent:
+    """For POSTs: 401 signed out, 403 for anyone but an admin."""
+    agent = await require_signed_in(request)
+    if not agent.is_admin:
+        raise PermissionDeniedException("only admins can change settings")
+    return agent
+
+
+async def settings_page(
+    request: Req,
+    agent: Agent,
+    template: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    notice = NOTICES.get(str(request.query_params.get("done") or ""))
+    return await page(
+        request,
+        agent,
+        template,
+        sections=SECTIONS,
+        notice=None if error else notice,
+        error=error,
+        status_code=status_code,
+        **context,
+    )
+
+
+def error_status(exc: Exception) -> int:
+    return 409 if isinstance(exc, Conflict) else 422
+
+
+def done(path: str, key: str, anchor: str = "") -> Redirect:
+    """After a change: back to the page (a reload does not post again)."""
+    return Redirect(f"{path}?done={key}{anchor}", status_code=303)
+
+
+class Form:
+    """A posted form, read as bounded text; unknown fields are ignored."""
+
+    def __init__(self, values: Mapping[str, list[str]]) -> None:
+        self._values = values
+
+    def text(self, name: str, limit: int = 200) -> str:
+        values = self._values.get(name) or [""]
+        return values[0][: limit + 1].strip()  # one over: the action refuses what is too long
+
+    def raw(self, name: str, limit: int) -> str:
+        """As typed, spaces and all (a password)."""
+        values = self._values.get(name) or [""]
+        return values[0][: limit + 1]
+
+    def flag(self, name: str) -> bool:
+        return self.text(name, 5) in ("1", "on", "true")
+
+    def ids(self, name: str, limit: int) -> list[int]:
+        raw = self._values.get(name) or []
+        if len(raw) > limit:
+            raise ActionError(f"at most {limit} {name} in one form")
+        return [int(v) for v in raw if v.isdigit() and len(v) <= MAX_ID_DIGITS]
+
+    def as_text(self, limit: int) -> dict[str, str]:
+        """Every field's first value (for the connect forms, whose fields vary)."""
+        return {k: v[0][: limit + 1] for k, v in self._values.items() if v}
+
+
+async def read_form(request: Req) -> Form:
+    form = await request.form()
+    values: dict[str, list[str]] = {}
+    for count, (key, value) in enumerate(form.multi_items()):
+        if count >= MAX_FIELDS:
+            break
+        if isinstance(value, str):
+            values.setdefault(key, []).append(value)
+    return Form(values)

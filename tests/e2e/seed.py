@@ -1,0 +1,99 @@
+"""The help desk the browser tests start from, written before the server starts.
+
+Two teams: Billing works the email inbox, Sales the SMS line. Rosa is an agent
+restricted to Billing. Ana is a known customer with an email address and a
+phone number, so her SMS continues her email conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+
+from threadline.actions.customers import create_customer
+from threadline.actions.inboxes import add_inbox
+from threadline.actions.teams import (
+    create_team,
+    set_inbox_scope,
+    set_team_inboxes,
+    set_team_members,
+)
+from threadline.actions.users import add_user
+from threadline.bootstrap import Container
+from threadline.core.identity import normalize
+from threadline.storage.db import Tx
+
+PASSWORD = "correct horse battery staple"
+SUPPORT = "support@acme.test"
+SMS_NUMBER = "+14155550100"
+ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
+AUTH_TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Desk:
+    admin: Person
+    ben: Person
+    cleo: Person
+    rosa: Person  # restricted to Billing (the email inbox)
+    email_inbox: int
+    sms_inbox: int
+    billing: int
+    sales: int
+    ana: int  # customer: ana@example.com, +14155550101
+
+
+async def seed(c: Container) -> Desk:
+    hashed = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    secret = c.bus.cfg.secret_key
+
+    def build(tx: Tx) -> Desk:
+        def person(email: str, name: str, role: str) -> Person:
+            uid = add_user(
+                tx, email=email, name=name, role=role, password_hash=hashed, actor="seed"
+            )
+            return Person(uid, email, name)
+
+        admin = person("ava@acme.test", "Ava Admin", "admin")
+        ben = person("ben@acme.test", "Ben Ortiz", "agent")
+        cleo = person("cleo@acme.test", "Cleo Park", "agent")
+        rosa = person("rosa@acme.test", "Rosa Diaz", "agent")
+        email_inbox = add_inbox(
+            tx,
+            channel="email",
+            name="Acme Support",
+            address=SUPPORT,
+            config={"webhook_secret": "hook-secret"},
+            secret=secret,
+        )
+        sms_inbox = add_inbox(
+            tx,
+            channel="sms",
+            name="Acme SMS",
+            address=SMS_NUMBER,
+            config={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "sandbox": True},
+            secret=secret,
+        )
+        billing = create_team(tx, name="Billing", actor="seed")
+        set_team_members(tx, billing, [admin.id, rosa.id, cleo.id], actor="seed")
+        set_team_inboxes(tx, billing, [email_inbox], actor="seed")
+        sales = create_team(tx, name="Sales", actor="seed")
+        set_team_members(tx, sales, [ben.id], actor="seed")
+        set_team_inboxes(tx, sales, [sms_inbox], actor="seed")
+        set_inbox_scope(tx, rosa.id, all_inboxes=False, actor="seed")
+        ana = create_customer(
+            tx,
+            name="Ana Souza",
+            refs=[normalize("email", "ana@example.com"), normalize("phone", "+14155550101")],
+        )
+        return Desk(admin, ben, cleo, rosa, email_inbox, sms_inbox, billing, sales, ana)
+
+    return await c.bus.execute(build)
