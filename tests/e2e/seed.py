@@ -23,6 +23,7 @@ from threadline.actions.users import add_user
 from threadline.bootstrap import Container
 from threadline.core.identity import normalize
 from threadline.storage.db import Tx
+from threadline.storage.tables import merge_suggestions
 
 PASSWORD = "correct horse battery staple"
 SUPPORT = "support@acme.test"
@@ -49,6 +50,8 @@ class Desk:
     billing: int
     sales: int
     ana: int  # customer: ana@example.com, +14155550101
+    bo: int  # customer: bo@example.com (verified)
+    bo_claimant: int  # a second record that claimed bo's address: a merge suggestion
 
 
 async def seed(c: Container) -> Desk:
@@ -94,6 +97,25 @@ async def seed(c: Container) -> Desk:
             name="Ana Souza",
             refs=[normalize("email", "ana@example.com"), normalize("phone", "+14155550101")],
         )
-        return Desk(admin, ben, cleo, rosa, email_inbox, sms_inbox, billing, sales, ana)
+        # What an unverified message claiming Bo's address leaves behind: a second
+        # record, with a conversation, and an open suggestion to merge the two.
+        bo = create_customer(tx, name="Bo Chen", refs=[normalize("email", "bo@example.com")])
+        claimant = create_customer(
+            tx, name="Bo C.", refs=[normalize("phone", "+14155550177", verified=False)]
+        )
+        tx.conn.execute(
+            merge_suggestions.insert(),
+            {
+                "customer_id": claimant,
+                "other_customer_id": bo,
+                "identity": "email:bo@example.com",
+                "reason": "unverified email matches another customer",
+                "status": "open",
+                "created_at": tx.now,
+            },
+        )
+        return Desk(
+            admin, ben, cleo, rosa, email_inbox, sms_inbox, billing, sales, ana, bo, claimant
+        )
 
     return await c.bus.execute(build)

@@ -40,6 +40,8 @@ def test_note_assign_snooze_and_resolve_all_from_the_keyboard(page: Page, live: 
     expect(page.locator("#assign-select")).to_be_focused()
     page.locator("#assign-select").select_option(label="Cleo Park")
     expect(timeline).to_contain_text("assigned it to Cleo Park", timeout=LIVE)
+    expect(page.locator("#assign-select")).to_have_value(f"user:{live.desk.cleo.id}")
+    expect(page.locator("#assign-select")).not_to_be_focused()
 
     page.keyboard.press("s")
     expect(page.locator("#snooze-until")).to_be_focused()

@@ -328,6 +328,10 @@
     if (copy && navigator.clipboard) { navigator.clipboard.writeText(copy.getAttribute("data-copy")); toast("Copied"); }
   });
   document.addEventListener("change", function (e) {
+    if (e.target.tagName === "SELECT" && e.target.closest("#convo-head")) {
+      // The choice is made (htmx sends it): the keys go back to the shortcuts.
+      setTimeout(function () { e.target.blur(); }, 0);
+    }
     var form = e.target.closest("form[data-autosubmit]");
     if (form && e.target.tagName === "SELECT") { form.requestSubmit(); }
   });
