@@ -188,6 +188,7 @@ conversations = sa.Table(
     sa.Index(None, "customer_id", "last_activity_at"),
     sa.Index(None, "status", "last_activity_at"),
     sa.Index(None, "status", "waiting_since"),
+    sa.Index(None, "status", "team_id", "assignee_id", "inbox_id"),  # the inbox's counts
 )
 
 conversation_tags = sa.Table(
@@ -275,6 +276,7 @@ timeline_entries = sa.Table(
     _created(),
     sa.Index(None, "customer_id", "id"),
     sa.Index(None, "conversation_id", "id"),
+    sa.Index(None, "message_id"),
 )
 
 inbound_receipts = sa.Table(
