@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from threadline.actions.delivery import retry_delivery
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.reads import mark_read
-from threadline.actions.replies import StaleReply, send_reply
+from threadline.actions.replies import StaleReply, TemplateRef, send_reply
 from threadline.core.model import Channel
 from threadline.queries.composer import reply_options
 from threadline.queries.customers import customer_detail
@@ -113,6 +113,19 @@ async def _composer(
     )
 
 
+def _template(form: dict[str, str]) -> TemplateRef | None:
+    """An approved WhatsApp template, for a reply outside the 24-hour window."""
+    name = (form.get("template_name") or "").strip()[:100]
+    if not name:
+        return None
+    parameters = [p.strip() for p in (form.get("template_parameters") or "").splitlines()]
+    return TemplateRef(
+        name,
+        (form.get("template_language") or "en").strip()[:10] or "en",
+        tuple(p[:500] for p in parameters if p)[:10],
+    )
+
+
 @post("/ui/conversations/{conversation_id:int}/reply", include_in_schema=False, status_code=200)
 async def post_reply(
     request: Req,
@@ -139,6 +152,7 @@ async def post_reply(
                 channel=None if note or channel is None else Channel(channel),
                 note=note,
                 seen=seen,
+                template=None if note else _template(data),
             )
         )
     except StaleReply:
