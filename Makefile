@@ -38,8 +38,9 @@ $(DEV_STAMP): $(BIN)/python requirements-dev.lock pyproject.toml
 run: $(STAMP) $(VENDOR_STAMP)  ## the demo on SQLite at http://127.0.0.1:8000
 	$(BIN)/threadline demo
 
-test: $(DEV_STAMP) $(VENDOR_STAMP)  ## the whole suite (SQLite and PostgreSQL; skips are named)
+test: $(DEV_STAMP) $(VENDOR_STAMP)  ## the whole suite (SQLite and PostgreSQL; skips are named), then the browser tests
 	$(BIN)/pytest
+	$(BIN)/pytest tests/e2e
 
 fuzz: $(DEV_STAMP)  ## the parser fuzz suite with a long budget (CI runs a short one in `make test`)
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/fuzz -q

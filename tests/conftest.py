@@ -33,6 +33,17 @@ REQUIRE = os.environ.get("THREADLINE_REQUIRE_SERVICES") == "1"
 
 pytest_plugins = ["tests.support.dovecot_fixture"]
 
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The browser tests run in a session of their own (`make test` runs both): the
+    Playwright sync API keeps an event loop running for the whole session, and every
+    async test after it would find that loop in its way."""
+    if collection_path.name != "e2e" or collection_path.parent.name != "tests":
+        return None
+    asked = [str(a) for a in config.args]
+    return not any("tests/e2e" in a or a.startswith("e2e") for a in asked)
+
+
 # Fuzzing: CI runs a fixed short budget ("ci", the default, derandomized so a
 # red run reproduces); `make fuzz` runs the long one (--hypothesis-profile=long).
 _FUZZ_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large]

@@ -179,6 +179,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("GET", "/conversations/{conversation_id}"): (page(obj=True), None, ""),
     ("GET", "/search"): (page(), None, "?q=order"),
     ("GET", "/ui/conversations/{conversation_id}/head"): (read(obj=True), None, ""),
+    ("GET", "/ui/counts"): (read(), None, ""),
     ("POST", "/ui/conversations/{conversation_id}/reply"): (
         write(302),
         lambda s, d: {"mode": "note", "text": "checked"},

@@ -28,11 +28,15 @@ def test_email_then_sms_from_one_customer_answered_on_each_channel_without_a_rel
 ) -> None:
     sign_in(page, live, live.desk.admin, "/inbox?view=all")
     page.evaluate("window.__stayed = true")  # a reload would lose it
+    count = page.locator('[data-count="all"]')
+    before = int(count.inner_text() or 0)
     subject = f"Invoice {uuid.uuid4().hex[:6]} is wrong"
     send_email(live, "ana@example.com", subject, "Hi, the amount on my invoice is wrong.")
 
     row = page.locator("#rows .row", has_text=subject)
     expect(row).to_be_visible(timeout=LIVE)
+    expect(row).to_have_class(re.compile(r"\bunread\b"))
+    expect(count).to_have_text(str(before + 1), timeout=LIVE)
     assert page.evaluate("window.__stayed") is True
     page.screenshot(path=ARTIFACTS / "inbox.png", full_page=True)
 

@@ -146,6 +146,20 @@
     source.addEventListener("presence", function (e) { presence(e.data); });
     source.addEventListener("notify", function (e) { notify(e.data); });
     source.addEventListener("resync", function () { location.reload(); });
+    var countsDue = null;
+    source.addEventListener("counts", function () {
+      // Many rows can change at once: one refresh of the sidebar per second at most.
+      if (countsDue) { return; }
+      countsDue = setTimeout(function () {
+        countsDue = null;
+        fetch("/ui/counts", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : {}; }).then(function (counts) {
+          $$("[data-count]").forEach(function (el) {
+            var n = counts[el.getAttribute("data-count")];
+            if (n !== undefined) { el.textContent = n; }
+          });
+        }).catch(function () {});
+      }, 1000);
+    });
     source.addEventListener("refresh", function (e) {
       var target = document.getElementById(e.data);
       var convo = body.getAttribute("data-conversation");

@@ -283,6 +283,7 @@ class Hub:
         def deliver(tab: Tab, seq: int) -> list[Push]:
             pushes: list[Push] = []
             if tab.inbox is not None:
+                pushes.append(Push(seq, "counts", ""))
                 if tab.inbox.matches(row, tab.user_id):
                     pushes.append(Push(seq, "row", html_for(tab.inbox.sort)))
                 else:

@@ -11,9 +11,18 @@ from litestar.exceptions import ValidationException
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
-from threadline.queries.inbox import list_inbox
+from threadline.queries.inbox import InboxCounts, inbox_counts, list_inbox
 from threadline.web.api.paging import decode_cursor, encode_cursor
-from threadline.web.ui.common import Agent, Req, container, is_htmx, page, signed_in, to_login
+from threadline.web.ui.common import (
+    Agent,
+    Req,
+    container,
+    is_htmx,
+    page,
+    require_signed_in,
+    signed_in,
+    to_login,
+)
 from threadline.web.ui.inbox_filter import InboxFilter, sort_key
 
 __all__ = ["ROUTES"]
@@ -37,16 +46,28 @@ def _rows(
     )
     for r in found.rows:
         r["sort_key"] = sort_key(r, f.sort)
-    counts: dict[str, int] = {}
-    if found.counts is not None:
-        counts = {
-            "mine": found.counts.mine,
-            "unassigned": found.counts.unassigned,
-            "all": found.counts.all,
-            **{f"team:{t.id}": t.count for t in found.counts.teams},
-        }
+    counts = _flat(found.counts) if found.counts is not None else {}
     next_cursor = encode_cursor((f.sort, *found.next_cursor)) if found.next_cursor else None
     return {"rows": found.rows, "next_cursor": next_cursor, "counts": counts}
+
+
+def _flat(counts: InboxCounts) -> dict[str, int]:
+    return {
+        "mine": counts.mine,
+        "unassigned": counts.unassigned,
+        "all": counts.all,
+        **{f"team:{t.id}": t.count for t in counts.teams},
+    }
+
+
+@get("/ui/counts", include_in_schema=False)
+async def counts(request: Req) -> dict[str, int]:
+    """The sidebar's open counts for this agent (the page refreshes them as rows change)."""
+    agent = await require_signed_in(request)
+    found = await container(request).db.read(
+        lambda conn: inbox_counts(conn, scope=agent.scope, viewer_id=agent.id)
+    )
+    return _flat(found)
 
 
 _Key = tuple[str, datetime | None, int]
@@ -86,4 +107,4 @@ async def inbox(request: Req) -> Template | Redirect:
     )
 
 
-ROUTES = [inbox]
+ROUTES = [inbox, counts]
