@@ -28,7 +28,7 @@ ROLES = ("admin", "agent", "viewer", "restricted", "outsider", "anon")
 # Not walked here: provider-signed webhooks (their signature tests refuse forgeries),
 # the provider sandboxes and customer simulator, mounted only in demo and sandbox mode,
 # and /media/ links, whose signed token is the only credential
-# (tests/channels/test_reply_attachments.py refuses forged and expired ones).
+# (tests/channels/test_reply_files_sent.py refuses forged and expired ones).
 ELSEWHERE = ("/webhooks/", "/sandbox/", "/simulator", "/media/")
 
 Row = dict[str, int]
