@@ -13,10 +13,27 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from tests.channels.meta.support import PSID, WA_ID, fixture, make_meta_inbox, post_meta
-from tests.channels.telegram.support import ADA, make_telegram_inbox, post_update
+from tests.channels.meta.support import (
+    ACCESS_TOKEN,
+    PAGE_ID,
+    PHONE_NUMBER_ID,
+    PSID,
+    WA_ID,
+    fixture,
+    make_meta_inbox,
+    post_meta,
+)
+from tests.channels.telegram.support import ADA, BOT_TOKEN, make_telegram_inbox, post_update
 from tests.channels.telegram.support import fixture as telegram_update
-from tests.channels.twilio_sms.support import ANA_PHONE, form, make_sms_inbox, post_form
+from tests.channels.twilio_sms.support import (
+    ACCOUNT_SID,
+    ANA_PHONE,
+    AUTH_TOKEN,
+    OUR_NUMBER,
+    form,
+    make_sms_inbox,
+    post_form,
+)
 from tests.support.factories import (
     api_client,
     deliver_api,
@@ -298,3 +315,49 @@ async def test_a_file_the_channel_cannot_take_is_refused_and_nothing_is_stored(
     assert reason in r.json()["detail"]
     assert await count_rows(c) == before
     assert await c.runner.run_due() == 0
+
+
+async def test_the_sandbox_providers_refuse_files_the_real_apis_refuse(
+    container: Container, served: str
+) -> None:
+    c = container
+    await make_meta_inbox(c, "whatsapp")
+    await make_meta_inbox(c, "messenger")
+    await make_sms_inbox(c)
+    await make_telegram_inbox(c)
+    bearer = {"Authorization": f"Bearer {ACCESS_TOKEN}"}
+    async with httpx.AsyncClient(base_url=served) as http:
+        no_link = await http.post(
+            f"/sandbox/meta/v26.0/{PHONE_NUMBER_ID}/messages",
+            json={"messaging_product": "whatsapp", "to": WA_ID, "type": "image", "image": {}},
+            headers=bearer,
+        )
+        assert no_link.status_code == 400
+        assert "either id or a valid link" in no_link.json()["error"]["message"]
+        bad_url = await http.post(
+            f"/sandbox/meta/v25.0/{PAGE_ID}/messages",
+            json={
+                "recipient": {"id": PSID},
+                "message": {"attachment": {"type": "file", "payload": {"url": "file:///etc"}}},
+            },
+            headers=bearer,
+        )
+        assert bad_url.status_code == 400
+        eleven = await http.post(
+            f"/sandbox/twilio/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
+            data={
+                "To": ANA_PHONE,
+                "From": OUR_NUMBER,
+                "MediaUrl": [f"https://x.test/{i}.png" for i in range(11)],
+            },
+            auth=(ACCOUNT_SID, AUTH_TOKEN),
+        )
+        assert (eleven.status_code, eleven.json()["code"]) == (400, 21623)
+        no_file = await http.post(
+            f"/sandbox/telegram/bot{BOT_TOKEN}/sendDocument",
+            data={"chat_id": ADA},
+            files={"other": ("x.txt", b"x", "text/plain")},
+        )
+        assert no_file.status_code == 400
+        assert no_file.json()["description"] == "Bad Request: there is no document in the request"
+    assert await outbox(c) == []
