@@ -138,7 +138,7 @@ def bootstrap(
     context = registry.SenderContext(http=http, sandbox_base=f"{settings.base_url()}/sandbox")
     overrides = dict(senders) if senders is not None else default_senders(settings)
     all_senders = registry.senders(context, overrides)
-    delivery = Delivery(bus, all_senders)
+    delivery = Delivery(bus, all_senders, public_base=settings.base_url())
     runner = JobRunner(
         bus,
         {"deliver": delivery, WAKE_JOB: Wake(bus)},

@@ -26,8 +26,10 @@ pytestmark = pytest.mark.anyio
 
 ROLES = ("admin", "agent", "viewer", "restricted", "outsider", "anon")
 # Not walked here: provider-signed webhooks (their signature tests refuse forgeries),
-# and the provider sandboxes and customer simulator, mounted only in demo and sandbox mode.
-ELSEWHERE = ("/webhooks/", "/sandbox/", "/simulator")
+# the provider sandboxes and customer simulator, mounted only in demo and sandbox mode,
+# and /media/ links, whose signed token is the only credential
+# (tests/channels/test_reply_files_sent.py refuses forged and expired ones).
+ELSEWHERE = ("/webhooks/", "/sandbox/", "/simulator", "/media/")
 
 Row = dict[str, int]
 

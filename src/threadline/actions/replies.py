@@ -6,11 +6,13 @@ transaction; the job runner sends it after commit and records what happened.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.attachments import check_outbound_files, store_attachments
 from threadline.actions.config import ActionConfig
 from threadline.actions.conversations import change_status
 from threadline.actions.errors import ActionError, Conflict, NotFound
@@ -18,7 +20,14 @@ from threadline.actions.timeline import add_entry
 from threadline.core.capabilities import ReplyRefused, check_reply
 from threadline.core.channels import REPLY_IDENTITY, default_reply_channel
 from threadline.core.events import ConversationChanged, ReplyQueued
-from threadline.core.model import AuthorType, Channel, ConversationStatus, DeliveryStatus, Direction
+from threadline.core.model import (
+    Attachment,
+    AuthorType,
+    Channel,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+)
 from threadline.core.tokens import new_message_id
 from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
@@ -151,6 +160,7 @@ def send_reply(
     status: ConversationStatus | None = None,
     template: TemplateRef | None = None,
     seen: int | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> ReplyResult:
     """Store a reply (or an internal note) and queue its delivery.
 
@@ -161,10 +171,15 @@ def send_reply(
     ``seen`` is the newest message id the agent's screen showed: when someone
     else has written since, the reply is refused (StaleReply) rather than sent
     against a conversation the agent has not read. Notes are never blocked.
+
+    ``attachments`` are stored with the message in this transaction and sent
+    with it; their types are sniffed from the bytes, and a channel that cannot
+    take one refuses the whole reply (ActionError) before anything is stored.
     """
     text = text.strip()
     if not text:
         raise ActionError("a reply needs text")
+    files = check_outbound_files(attachments)
     conv = tx.conn.execute(
         sa.select(conversations).where(conversations.c.id == conversation_id)
     ).first()
@@ -184,6 +199,8 @@ def send_reply(
     recipient = None if note else _recipient(tx, conv.customer_id, channel)
     if template is not None and channel is not Channel.WHATSAPP:
         raise ActionError("approved templates are a WhatsApp feature; write a normal reply")
+    if template is not None and files:
+        raise ActionError("a template goes out on its own; send files in a normal reply")
     check = None
     if not note:
         try:
@@ -193,6 +210,7 @@ def send_reply(
                 now=tx.now,
                 last_inbound_at=last_inbound_at(tx, conv.customer_id, channel),
                 template=template is not None,
+                attachments=[(f.content_type, f.size) for f in files],
             )
         except ReplyRefused as exc:
             raise ActionError(str(exc)) from exc
@@ -234,6 +252,7 @@ def send_reply(
             .where(messages.c.id == message_id)
             .values(provider_message_id=new_message_id(domain))
         )
+    store_attachments(tx, cfg, message_id, files)
     if not note:
         _mark_switch(tx, conv.customer_id, conversation_id, channel, message_id)
     add_entry(

@@ -142,7 +142,11 @@ async def _deliver(c: Container) -> None:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
             sandbox = f"{c.settings.base_url()}/sandbox"
             context = registry.SenderContext(http=http, sandbox_base=sandbox)
-            delivery = Delivery(c.bus, registry.senders(context, {"email": c.senders["email"]}))
+            delivery = Delivery(
+                c.bus,
+                registry.senders(context, {"email": c.senders["email"]}),
+                public_base=c.settings.base_url(),
+            )
             runner = JobRunner(
                 c.bus, {"deliver": delivery}, on_give_up={"deliver": delivery.give_up}
             )

@@ -16,13 +16,21 @@ from threadline.core.model import Channel
 
 __all__ = [
     "CAPABILITIES",
+    "MAX_ATTACHMENTS",
+    "MAX_ATTACHMENTS_BYTES",
     "Capabilities",
     "ReplyCheck",
     "ReplyRefused",
     "SmsSegments",
+    "check_attachment_bundle",
     "check_reply",
     "sms_segments",
 ]
+
+# Any reply or note, whatever its channel: the most files, and their total size
+# (the 25 MB most mail providers take, before base64).
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENTS_BYTES = 25 * 1024 * 1024
 
 # The GSM 03.38 default alphabet; the extension table costs two septets each.
 _GSM_BASIC = set(
@@ -60,12 +68,14 @@ class Capabilities:
     attachment_types: tuple[str, ...] = ()  # MIME prefixes the provider accepts
     max_attachment_bytes: int | None = None
     max_sms_segments: int | None = None  # we cap long texts (Twilio takes 1,600 characters)
+    max_attachments_total: int | None = None  # all files of one message together
 
 
 CAPABILITIES: dict[Channel, Capabilities] = {
     Channel.EMAIL: Capabilities(None, None, ("",), 25 * 1024 * 1024),
+    # Twilio MMS: up to 10 media of 5 MB together.
     Channel.SMS: Capabilities(
-        1600, None, ("image/jpeg", "image/png", "image/gif"), 5 * 1024 * 1024, 10
+        1600, None, ("image/jpeg", "image/png", "image/gif"), 5 * 1024 * 1024, 10, 5 * 1024 * 1024
     ),
     Channel.VOICE: Capabilities(None, None),
     Channel.CHAT: Capabilities(10_000, None, ("image/", "application/pdf"), 10 * 1024 * 1024),
@@ -136,12 +146,30 @@ def check_reply(
             warnings.append(f"sent as {segments.segments} SMS segments ({segments.encoding})")
         if segments.encoding == "UCS-2" and segments.units <= 160 and segments.segments > 1:
             warnings.append("emoji or special characters halve the SMS length")
+    check_attachment_bundle(attachments)
     for content_type, size in attachments:
         if not any(content_type.startswith(t) for t in caps.attachment_types):
             raise ReplyRefused(f"{channel.value} does not accept {content_type} attachments")
         if caps.max_attachment_bytes is not None and size > caps.max_attachment_bytes:
             raise ReplyRefused(
-                f"{channel.value} accepts attachments up to "
-                f"{caps.max_attachment_bytes // (1024 * 1024)} MB"
+                f"{channel.value} accepts attachments up to {_mb(caps.max_attachment_bytes)}"
             )
+    total = sum(size for _, size in attachments)
+    if caps.max_attachments_total is not None and total > caps.max_attachments_total:
+        raise ReplyRefused(
+            f"{channel.value} accepts at most {_mb(caps.max_attachments_total)} of attachments "
+            "in one message"
+        )
     return ReplyCheck(tuple(warnings), segments)
+
+
+def check_attachment_bundle(attachments: Sequence[tuple[str, int]]) -> None:
+    """The limits of every message, notes included: how many files, how big together."""
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise ReplyRefused(f"at most {MAX_ATTACHMENTS} attachments per message")
+    if sum(size for _, size in attachments) > MAX_ATTACHMENTS_BYTES:
+        raise ReplyRefused(f"attachments may add up to {_mb(MAX_ATTACHMENTS_BYTES)} per message")
+
+
+def _mb(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB"

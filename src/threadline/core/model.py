@@ -24,6 +24,7 @@ __all__ = [
     "IdentityRef",
     "Ignored",
     "InboundMessage",
+    "OutboundFile",
     "OutboundMessage",
     "ParseResult",
     "PayloadError",
@@ -193,6 +194,21 @@ ParseResult = InboundMessage | StatusUpdate | CallEvent | Ignored
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundFile:
+    """A file that goes out with a message: its bytes for channels that upload
+    (email, Telegram) and a signed, expiring link for those that fetch (Twilio, Meta)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    url: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """One queued message, with everything an adapter needs to send it."""
 
@@ -214,6 +230,7 @@ class OutboundMessage:
     # An approved provider template (WhatsApp outside its 24-hour window):
     # {"name", "language", "parameters"} as actions.replies.TemplateRef stores it.
     template: Mapping[str, Any] | None = None
+    attachments: tuple[OutboundFile, ...] = ()
 
 
 class PayloadError(ValueError):

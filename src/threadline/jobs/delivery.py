@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,14 +12,41 @@ from sqlalchemy.engine import Connection
 
 from threadline.actions.delivery import set_delivery_status
 from threadline.bus import Bus
-from threadline.core.model import Channel, DeliveryError, DeliveryStatus, Direction, OutboundMessage
-from threadline.core.tokens import sign_id
+from threadline.core.model import (
+    Channel,
+    DeliveryError,
+    DeliveryStatus,
+    Direction,
+    OutboundFile,
+    OutboundMessage,
+)
+from threadline.core.tokens import sign_id, sign_until
 from threadline.jobs.queue import Job
 from threadline.jobs.runner import JobFailed
 from threadline.ports import Sender
+from threadline.queries.attachments import attachment_data, message_attachments
 from threadline.storage.tables import conversations, messages, users
 
-__all__ = ["Delivery"]
+__all__ = ["MEDIA_TTL", "Delivery", "media_url"]
+
+# How long a /media/ link works. Twilio and Meta fetch a file when they send it,
+# which is seconds after we ask; a day covers their retries. Each delivery
+# attempt signs fresh links.
+MEDIA_TTL = timedelta(hours=24)
+
+
+def media_url(base: str, attachment_id: int, expires: int, secret: str) -> str:
+    return f"{base.rstrip('/')}/media/{sign_until('media', attachment_id, expires, secret)}"
+
+
+def _files(conn: Connection, message_id: int, root: Path | None) -> list[tuple[Any, bytes]]:
+    found = []
+    for row in message_attachments(conn, message_id):
+        data = attachment_data(row, root)
+        if data is None:
+            raise JobFailed(f"the file {row.filename} of message {message_id} is no longer stored")
+        found.append((row, data))
+    return found
 
 
 def _load(conn: Connection, message_id: int) -> tuple[Any, Any, Any, Any]:
@@ -45,9 +74,10 @@ def _load(conn: Connection, message_id: int) -> tuple[Any, Any, Any, Any]:
 
 
 class Delivery:
-    def __init__(self, bus: Bus, senders: Mapping[str, Sender]) -> None:
+    def __init__(self, bus: Bus, senders: Mapping[str, Sender], *, public_base: str) -> None:
         self.bus = bus
         self.senders = senders
+        self.public_base = public_base  # where providers fetch /media/ links
 
     async def __call__(self, job: Job) -> None:
         message_id = int(job.payload["message_id"])
@@ -61,6 +91,9 @@ class Delivery:
             raise JobFailed(f"no way to send on {msg.channel}: no adapter or inbox configured")
         inbox = await self.bus.inbox(msg.inbox_id)
         secret = self.bus.cfg.secret_key
+        root = self.bus.cfg.attachment_dir
+        files = await self.bus.db.read(lambda c: _files(c, message_id, root))
+        expires = int((self.bus.db.clock.now() + MEDIA_TTL).timestamp())
         references: tuple[str, ...] = ()
         in_reply_to = None
         if parent is not None and parent.provider_message_id:
@@ -82,6 +115,15 @@ class Delivery:
             bounce_token=sign_id("bounce", msg.id, secret),
             auto_reply=msg.author_type == "system",
             template=msg.meta.get("template"),
+            attachments=tuple(
+                OutboundFile(
+                    filename=row.filename,
+                    content_type=row.content_type,
+                    data=data,
+                    url=media_url(self.public_base, row.id, expires, secret),
+                )
+                for row, data in files
+            ),
         )
         try:
             provider_id = await sender.send(inbox, outbound)

@@ -26,6 +26,7 @@ from threadline.web.api.search import ROUTES as SEARCH_ROUTES
 from threadline.web.api.teams import ROUTES as TEAM_ROUTES
 from threadline.web.auth import BearerAuth
 from threadline.web.bodies import JSONCheckedRequest
+from threadline.web.media import ROUTES as MEDIA_ROUTES
 from threadline.web.request_id import (
     RequestIdMiddleware,
     add_request_id_header,
@@ -115,6 +116,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         route_handlers=[
             api,
             *WEBHOOKS,
+            *MEDIA_ROUTES,
             # The provider stand-ins, and the simulator that plays customers through
             # them, exist only in demo and sandbox mode.
             *([*SANDBOX, *SIMULATOR] if container.settings.sandbox else []),
@@ -152,8 +154,9 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             cookie_name=CSRF_COOKIE,
             header_name="x-csrftoken",
             cookie_secure=container.settings.secure_cookies(),
-            # token-authenticated and provider-signed endpoints carry no cookies to forge
-            exclude=["/api/", "/webhooks/", "/sandbox/"],
+            # token-authenticated and provider-signed endpoints carry no cookies to
+            # forge; /media/ links are fetched by providers, who need no cookie
+            exclude=["/api/", "/webhooks/", "/sandbox/", "/media/"],
         ),
         template_config=ui_template_config(),
         # Server-side sessions (web/sessions.py); the CSRF token is bound to one.

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 
 __all__ = [
+    "AttachmentIn",
     "BodyId",
     "Call",
     "Conversation",
@@ -131,6 +132,15 @@ class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
     parameters: list[str] = []
 
 
+class AttachmentIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A file to send with a reply. The type is checked against the bytes: a file
+    whose bytes contradict it is sent as application/octet-stream, if at all."""
+
+    filename: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    data_base64: Annotated[str, msgspec.Meta(min_length=1, max_length=14 * 1024 * 1024)]
+    content_type: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
 class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
     text: str
     channel: ChannelName | None = None
@@ -138,6 +148,8 @@ class ReplyIn(msgspec.Struct, forbid_unknown_fields=True):
     note: bool = False
     status: Status | None = None
     template: TemplateIn | None = None
+    # At most 10; the whole request body is capped at 10 MiB (base64 included).
+    attachments: Annotated[list[AttachmentIn], msgspec.Meta(max_length=10)] = []
 
 
 class ReplayIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -38,8 +38,17 @@ __all__ = [
 
 SESSION_COOKIE = "tl_session"
 CSRF_COOKIE = "tl_csrf"
-# Token-authenticated and provider-signed endpoints carry no session.
-EXCLUDED = ("^/api/", "^/webhooks/", "^/sandbox/", "^/static/", "^/healthz$", "^/metrics$")
+# Token-authenticated and provider-signed endpoints carry no session; /media/
+# links are signed by us and fetched by providers.
+EXCLUDED = (
+    "^/api/",
+    "^/webhooks/",
+    "^/sandbox/",
+    "^/media/",
+    "^/static/",
+    "^/healthz$",
+    "^/metrics$",
+)
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _MAX_COOKIE = 100  # ours are 43 characters: anything longer is not a session id
 

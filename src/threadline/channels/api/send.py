@@ -1,6 +1,8 @@
 """API channel replies: pushed to the business's webhook, signed, when one is set.
 
-Body: {"message_id", "conversation_id", "recipient", "text", "html"} as JSON;
+Body: {"message_id", "conversation_id", "recipient", "text", "html",
+"attachments"} as JSON, each attachment {"filename", "content_type", "size",
+"url"}: the url is a signed link to the file that works for 24 hours;
 header ``X-Threadline-Signature: sha256=<hex HMAC-SHA256 of the body>`` with the
 inbox's ``webhook_secret``, so the receiver can check it came from us.
 """
@@ -37,6 +39,15 @@ class ApiWebhookSender:
                 "recipient": message.recipient or None,
                 "text": message.text,
                 "html": message.html,
+                "attachments": [
+                    {
+                        "filename": f.filename,
+                        "content_type": f.content_type,
+                        "size": f.size,
+                        "url": f.url,
+                    }
+                    for f in message.attachments
+                ],
             }
         )
         secret = str(inbox.config.get("webhook_secret") or "").encode()

@@ -66,6 +66,7 @@ def build_message(inbox: Inbox, msg: OutboundMessage, now: datetime) -> tuple[by
         reply_to=f"reply+{msg.reply_token}@{domain}" if msg.reply_token else None,
         auto_reply=msg.auto_reply,
         date=now,
+        attachments=[(f.filename, f.content_type, f.data) for f in msg.attachments],
     )
     envelope_from = f"bounce+{msg.bounce_token}@{domain}" if msg.bounce_token else inbox.address
     return composed.as_bytes(policy=email.policy.SMTP), envelope_from

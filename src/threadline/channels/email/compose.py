@@ -37,8 +37,12 @@ def compose_reply(
     reply_to: str | None,
     auto_reply: bool = False,
     date: datetime,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> EmailMessage:
     """A text/plain + text/html reply that threads under ``in_reply_to``.
+
+    ``attachments`` are (filename, content type, bytes): with any, the message
+    becomes multipart/mixed, the text and HTML first, each file after, base64.
 
     ``references`` are the parent's own References; ids may come with or without
     angle brackets. ``html`` None means: derive a plain HTML version of ``text``.
@@ -71,8 +75,17 @@ def compose_reply(
     msg.set_content(text, cte="quoted-printable")
     body_html = html if html is not None else _text_to_html(text)
     msg.add_alternative(body_html, subtype="html", cte="quoted-printable")
-    for part in msg.iter_parts():
-        del part["MIME-Version"]  # the stdlib repeats it on parts; it belongs on top only
+    for filename, content_type, data in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(
+            data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=_one_line(filename),
+        )
+    for part in msg.walk():
+        if part is not msg:
+            del part["MIME-Version"]  # the stdlib repeats it on parts; it belongs on top only
     return msg
 
 

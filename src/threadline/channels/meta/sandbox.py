@@ -82,7 +82,22 @@ def _whatsapp(body: dict[str, Any]) -> tuple[str, str] | Response[dict[str, Any]
             if isinstance(p, dict)
         ]
         return str(to), " ".join([f"[template {content['name']}]", *values])
+    if kind in _WHATSAPP_MEDIA:
+        # Graph wants an uploaded media id or a link it can fetch.
+        link = content.get("link")
+        if not content.get("id") and not _fetchable(link):
+            return _error(f"(#100) Param {kind} must contain either id or a valid link")
+        name = content.get("filename") or link or content.get("id")
+        return str(to), f"[{kind}] {name}"
     return str(to), f"[{kind}]"
+
+
+_WHATSAPP_MEDIA = ("image", "document", "audio", "video", "sticker")
+_PAGE_ATTACHMENTS = ("image", "video", "audio", "file")
+
+
+def _fetchable(url: Any) -> bool:
+    return isinstance(url, str) and url.startswith(("https://", "http://"))
 
 
 def _page(body: dict[str, Any]) -> tuple[str, str] | Response[dict[str, Any]]:
@@ -92,6 +107,14 @@ def _page(body: dict[str, Any]) -> tuple[str, str] | Response[dict[str, Any]]:
     message = _obj(body.get("message"))
     if not message.get("text") and not message.get("attachment"):
         return _error("(#100) The parameter message is required")
+    attachment = _obj(message.get("attachment"))
+    if attachment and attachment.get("type") != "template":
+        url = _obj(attachment.get("payload")).get("url")
+        if attachment.get("type") not in _PAGE_ATTACHMENTS:
+            return _error("(#100) Invalid attachment type")
+        if not _fetchable(url):
+            return _error("(#100) Invalid attachment url")
+        return str(recipient["id"]), f"[{attachment['type']}] {url}"
     return str(recipient["id"]), str(message.get("text") or "[attachment]")
 
 

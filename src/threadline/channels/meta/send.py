@@ -6,8 +6,14 @@ token; a free-form text inside the 24-hour window, an approved template outside
 it (actions/replies.py refuses the rest before anything is queued). Messenger
 and Instagram: ``POST {base}/v25.0/{page or IG account id}/messages``.
 
+Files go as media messages after the text, one per file, each a ``link`` to
+our signed /media/ URL that Meta fetches (WhatsApp ``image``/``document``/…,
+Messenger and Instagram an ``attachment`` payload ``url``). The provider id we
+keep is the text's.
+
 Graph has no idempotency key: a request that timed out after Meta accepted it
-is sent again on retry. That is the rare double the job queue cannot rule out.
+is sent again on retry, and so is the text when a later file failed. That is
+the rare double the job queue cannot rule out.
 """
 
 from __future__ import annotations
@@ -20,10 +26,18 @@ import orjson
 
 from threadline.channels.meta.parse import graph_error_text
 from threadline.channels.registry import SenderContext
-from threadline.core.model import DeliveryError, OutboundMessage
+from threadline.core.model import DeliveryError, OutboundFile, OutboundMessage
 from threadline.ports import Inbox
 
-__all__ = ["InstagramSender", "MessengerSender", "WhatsAppSender", "graph_failure"]
+__all__ = [
+    "InstagramSender",
+    "MessengerSender",
+    "WhatsAppSender",
+    "graph_failure",
+    "page_media_body",
+    "whatsapp_body",
+    "whatsapp_media_body",
+]
 
 GRAPH = "https://graph.facebook.com"
 INSTAGRAM_GRAPH = "https://graph.instagram.com"
@@ -109,6 +123,8 @@ class WhatsAppSender(_GraphSender):
         if not message.recipient:
             raise DeliveryError("the customer has no WhatsApp id to send to", permanent=True)
         data = await self.post(inbox, whatsapp_body(message))
+        for f in message.attachments:
+            await self.post(inbox, whatsapp_media_body(message.recipient, f))
         sent = data.get("messages")
         if isinstance(sent, list) and sent and isinstance(sent[0], dict) and sent[0].get("id"):
             return str(sent[0]["id"])
@@ -138,6 +154,40 @@ def whatsapp_body(message: OutboundMessage) -> dict[str, Any]:
     return body
 
 
+def whatsapp_media_body(recipient: str, f: OutboundFile) -> dict[str, Any]:
+    """A media message: images and video play in the chat, anything else is a document."""
+    kind = "document"
+    if f.content_type in ("image/jpeg", "image/png"):
+        kind = "image"
+    elif f.content_type.startswith(("audio/", "video/")):
+        kind = f.content_type.partition("/")[0]
+    media: dict[str, Any] = {"link": f.url}
+    if kind == "document":
+        media["filename"] = f.filename
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": recipient,
+        "type": kind,
+        kind: media,
+    }
+
+
+def page_media_body(recipient: str, f: OutboundFile) -> dict[str, Any]:
+    """Messenger and Instagram: an attachment Meta downloads from ``url``."""
+    kind = f.content_type.partition("/")[0]
+    return {
+        "recipient": {"id": recipient},
+        "messaging_type": "RESPONSE",
+        "message": {
+            "attachment": {
+                "type": kind if kind in ("image", "video", "audio") else "file",
+                "payload": {"url": f.url, "is_reusable": False},
+            }
+        },
+    }
+
+
 class MessengerSender(_GraphSender):
     product = "Messenger"
     version = "v25.0"
@@ -155,6 +205,8 @@ class MessengerSender(_GraphSender):
                 "message": {"text": message.text},
             },
         )
+        for f in message.attachments:
+            await self.post(inbox, page_media_body(message.recipient, f))
         return str(data["message_id"]) if data.get("message_id") else None
 
 

@@ -1,8 +1,10 @@
-"""Telegram replies: the Bot API's sendMessage, addressed to the customer's user id.
+"""Telegram replies: the Bot API's sendMessage, addressed to the customer's user id,
+then one sendPhoto or sendDocument per file, uploaded as multipart.
 
 In a private chat the chat id is the user id, which is the telegram identity
 we store, so a reply needs nothing else. The Bot API has no idempotency key
-and no delivery receipts: a message is ``sent`` once Telegram returns it.
+and no delivery receipts: a message is ``sent`` once Telegram returns it (a
+retry after a failed file sends the text again). The provider id is the text's.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from typing import Any
 import httpx
 
 from threadline.channels.registry import SenderContext
-from threadline.core.model import DeliveryError, OutboundMessage
+from threadline.core.model import DeliveryError, OutboundFile, OutboundMessage
 from threadline.ports import Inbox
 
 __all__ = ["API_BASE", "MAX_TEXT", "TelegramSender", "api_base"]
 
 API_BASE = "https://api.telegram.org"
 MAX_TEXT = 4096  # sendMessage refuses longer texts ("message is too long")
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
 
 def api_base(inbox: Inbox, sandbox_base: str) -> str:
@@ -64,10 +68,30 @@ class TelegramSender:
                 f"this reply has {len(message.text):,}",
                 permanent=True,
             )
-        url = f"{api_base(inbox, self.sandbox_base)}/bot{token}/sendMessage"
-        payload = {"chat_id": _chat_id(message.recipient), "text": message.text}
+        base = f"{api_base(inbox, self.sandbox_base)}/bot{token}"
+        chat_id = _chat_id(message.recipient)
+        result = await self._call(
+            token, f"{base}/sendMessage", json={"chat_id": chat_id, "text": message.text}
+        )
+        for f in message.attachments:
+            method, field = _upload_method(f)
+            await self._call(
+                token,
+                f"{base}/{method}",
+                data={"chat_id": str(chat_id)},
+                files={field: (f.filename, f.data, f.content_type)},
+            )
+        chat = result.get("chat")
+        sent_to = chat.get("id") if isinstance(chat, dict) else None
+        message_id = result.get("message_id")
+        if message_id is None:
+            return None
+        return f"tg:{sent_to if sent_to is not None else message.recipient}:{message_id}"
+
+    async def _call(self, token: str, url: str, **request: Any) -> dict[str, Any]:
+        """One Bot API call: its ``result``, or a DeliveryError in Telegram's words."""
         try:
-            response = await self.http.post(url, json=payload)
+            response = await self.http.post(url, **request)
         except httpx.HTTPError as exc:
             # The token is part of the URL; keep it out of the stored error.
             detail = str(exc).replace(token, "<token>") or type(exc).__name__
@@ -97,9 +121,12 @@ class TelegramSender:
                 f"unexpected answer from Telegram ({status}); the message may have been sent",
                 permanent=True,
             )
-        chat = result.get("chat")
-        chat_id = chat.get("id") if isinstance(chat, dict) else None
-        message_id = result.get("message_id")
-        if message_id is None:
-            return None
-        return f"tg:{chat_id if chat_id is not None else message.recipient}:{message_id}"
+        return result
+
+
+def _upload_method(f: OutboundFile) -> tuple[str, str]:
+    """sendPhoto shows a picture in the chat (Telegram recompresses it); the rest,
+    and photos past its 10 MB, go as documents, byte for byte."""
+    if f.content_type in PHOTO_TYPES and f.size <= MAX_PHOTO_BYTES:
+        return "sendPhoto", "photo"
+    return "sendDocument", "document"

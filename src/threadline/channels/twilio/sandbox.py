@@ -29,6 +29,7 @@ __all__ = ["ROUTES", "record_message"]
 
 API_VERSION = "2010-04-01"
 MAX_BODY = 1600
+MAX_MEDIA = 10  # Twilio fetches each MediaUrl itself; so does a test, from the outbox
 
 
 def record_message(
@@ -106,6 +107,11 @@ def _check(form: dict[str, list[str]]) -> tuple[int, str] | None:
         return 21602, "Message body is required."
     if len(body) > MAX_BODY:
         return 21617, "The concatenated message body exceeds the 1600 character limit."
+    media = form.get("MediaUrl", [])
+    if len(media) > MAX_MEDIA:
+        return 21623, "Number of media files exceeds allowed limit."
+    if any(not url.startswith(("https://", "http://")) for url in media):
+        return 21620, "Invalid media URL(s)."
     return None
 
 

@@ -4,6 +4,9 @@ POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json, form-encoded, with
 HTTP Basic auth AccountSid:AuthToken. The inbox config holds ``account_sid``
 and ``auth_token``, and optionally ``messaging_service_sid`` (Twilio then picks
 the sender number), ``api_base``, or ``sandbox`` to send to our own fake.
+
+Files go as MMS: one ``MediaUrl`` per file, our signed /media/ link, which
+Twilio fetches when it sends (jobs/delivery.py signs them).
 """
 
 from __future__ import annotations
@@ -46,11 +49,13 @@ class SmsSender:
             )
         if not message.recipient:
             raise DeliveryError("the customer has no phone number to text", permanent=True)
-        form = {
+        form: dict[str, str | list[str]] = {
             "To": message.recipient,
             "Body": message.text,
             "StatusCallback": f"{self.public_base}/webhooks/twilio/status",
         }
+        if message.attachments:
+            form["MediaUrl"] = [f.url for f in message.attachments]
         if config.get("messaging_service_sid"):
             form["MessagingServiceSid"] = str(config["messaging_service_sid"])
         else:

@@ -3,6 +3,8 @@ agent's changes to it, its messages, replies, read markers and merges."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from typing import Annotated, Literal, cast
 
@@ -14,7 +16,7 @@ from threadline.actions.conversation_merge import merge_conversations
 from threadline.actions.conversations import update_conversation
 from threadline.actions.reads import mark_read
 from threadline.actions.replies import TemplateRef, send_reply
-from threadline.core.model import Channel, ConversationStatus
+from threadline.core.model import Attachment, Channel, ConversationStatus
 from threadline.core.tags import InvalidTag, normalize_tag
 from threadline.queries.conversations import conversation_messages
 from threadline.queries.inbox import InboxFilters, Sort, list_inbox, parse_view, row_by_id
@@ -24,6 +26,7 @@ from threadline.web.api.paging import PAGED, decode_cursor, encode_cursor, page
 from threadline.web.api.params import MAX_ID, NEXT_CURSOR, Cursor, Id, OptionalId, page_size
 from threadline.web.auth import require_agent
 from threadline.web.schemas import (
+    AttachmentIn,
     ChannelName,
     Conversation,
     ConversationMergeIn,
@@ -39,6 +42,10 @@ from threadline.web.schemas import (
 __all__ = ["CONVERSATION_ROUTES"]
 
 StatusFilter = Literal["open", "pending", "snoozed", "resolved", "all"]
+# Replies may carry files, base64 in the JSON body: a route limit above the app's
+# 2 MiB, and still a hard one.
+MAX_REPLY_BODY = 10 * 1024 * 1024
+
 # The sort a cursor was given out for, its sort value and the id: a cursor from
 # one sort passed to the other is refused, not misread.
 _CursorKey = tuple[Literal["activity", "waiting"], datetime | None, int]
@@ -228,13 +235,31 @@ async def get_messages(
     return page(rows, limit, lambda r: r["id"], Message)
 
 
+def _decoded(items: list[AttachmentIn]) -> list[Attachment]:
+    files = []
+    for i, item in enumerate(items):
+        try:
+            data = base64.b64decode(item.data_base64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValidationException(f"attachments[{i}].data_base64 is not base64") from exc
+        files.append(Attachment(item.filename, item.content_type, data))
+    return files
+
+
 @post(
     "/conversations/{conversation_id:int}/replies",
     guards=[require_agent],
     status_code=202,
-    summary="Reply (or add a note) on any channel the customer has",
+    request_max_body_size=MAX_REPLY_BODY,
+    summary="Reply (or add a note) on any channel the customer has, with files",
+    description=(
+        "Files go in `attachments` (at most 10, base64, the whole request at most 10 MiB). "
+        "Each must fit the channel: a type or size it cannot take is refused with 422 "
+        "and nothing is stored."
+    ),
 )
 async def post_reply(request: Req, conversation_id: Id, data: JSONBody[ReplyIn]) -> ReplyResult:
+    files = _decoded(data.attachments)
     scope = await scope_of(request)
     result = await container_of(request).bus.execute(
         lambda tx: send_reply(
@@ -254,6 +279,7 @@ async def post_reply(request: Req, conversation_id: Id, data: JSONBody[ReplyIn])
                 if data.template
                 else None
             ),
+            attachments=files,
         )
     )
     return ReplyResult(

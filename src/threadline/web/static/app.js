@@ -236,6 +236,27 @@
     }
     info.textContent = parts.join(" · ");
     if (send) { send.textContent = isNote ? "Add note" : "Send"; }
+    pickedFiles(composer, isNote ? null : opt);
+  }
+  // Each picked file with its size, and what the chosen channel cannot take
+  // (the server checks again: this only saves the agent a refused send).
+  function pickedFiles(composer, opt) {
+    var input = $("input[type=file]", composer);
+    var list = $(".picked", composer);
+    if (!input || !list) { return; }
+    var types = opt ? (opt.getAttribute("data-attachment-types") || "").split(",") : [""];
+    var max = opt ? Number(opt.getAttribute("data-max-attachment") || 0) : 0;
+    var name = opt ? opt.textContent.trim().split(" · ")[0] : "";
+    list.textContent = "";
+    Array.prototype.forEach.call(input.files || [], function (f) {
+      var li = document.createElement("li");
+      var note = f.name + " · " + (f.size < 1048576 ? (f.size / 1024).toFixed(1) + " KB" : (f.size / 1048576).toFixed(1) + " MB");
+      var typeOk = types.some(function (t) { return (f.type || "application/octet-stream").indexOf(t) === 0; });
+      if (opt && !typeOk) { note += " · " + name + " cannot take " + (f.type || "this type"); }
+      else if (max && f.size > max) { note += " · over " + name + "'s " + Math.floor(max / 1048576) + " MB limit"; }
+      li.textContent = note;
+      list.appendChild(li);
+    });
   }
   function setupComposer(composer) {
     if (!composer || composer.getAttribute("data-ready")) { return; }

@@ -7,13 +7,12 @@ agent's inboxes is a 404 here exactly as in the API.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
 from litestar import Response, get, post
-from litestar.enums import RequestEncodingType
+from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
@@ -21,7 +20,8 @@ from threadline.actions.delivery import retry_delivery
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.reads import mark_read
 from threadline.actions.replies import StaleReply, TemplateRef, send_reply
-from threadline.core.model import Channel
+from threadline.core.capabilities import MAX_ATTACHMENTS, MAX_ATTACHMENTS_BYTES
+from threadline.core.model import Attachment, Channel
 from threadline.queries.composer import reply_options
 from threadline.queries.customers import customer_detail
 from threadline.queries.scope import Scope, access_conversation
@@ -126,20 +126,54 @@ def _template(form: dict[str, str]) -> TemplateRef | None:
     )
 
 
-@post("/ui/conversations/{conversation_id:int}/reply", include_in_schema=False, status_code=200)
-async def post_reply(
-    request: Req,
-    conversation_id: Id,
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Template | Redirect:
+async def _read_files(parts: list[Any]) -> list[Attachment]:
+    """The picked files, counted and sized before any is read into memory.
+
+    The multipart parser spools each file to disk past a small size, and the
+    route's body limit caps them all together.
+    """
+    # An empty file input arrives as a part with no filename: a string, skipped.
+    uploads = [p for p in parts if isinstance(p, UploadFile) and p.filename]
+    try:
+        if len(uploads) > MAX_ATTACHMENTS:
+            raise ActionError(f"at most {MAX_ATTACHMENTS} attachments per message")
+        total = 0
+        for upload in uploads:
+            upload.file.seek(0, 2)
+            total += upload.file.tell()
+            upload.file.seek(0)
+        if total > MAX_ATTACHMENTS_BYTES:
+            raise ActionError(f"attachments may add up to {MAX_ATTACHMENTS_BYTES // 2**20} MB")
+        return [
+            Attachment(upload.filename, upload.content_type, await upload.read())
+            for upload in uploads
+        ]
+    finally:
+        for upload in uploads:
+            await upload.close()
+
+
+@post(
+    "/ui/conversations/{conversation_id:int}/reply",
+    include_in_schema=False,
+    status_code=200,
+    # Files come along (multipart): the most a message may carry, plus the form.
+    request_max_body_size=MAX_ATTACHMENTS_BYTES + 256 * 1024,
+)
+async def post_reply(request: Req, conversation_id: Id) -> Template | Redirect:
     agent = await require_writer(request)
     c = container(request)
+    # Read here rather than as a Body parameter: the same form arrives url-encoded
+    # (no file input) or as multipart, and request.form() reads both.
+    form = await request.form()
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
     text = str(data.get("text") or "")[:MAX_REPLY]
     note = data.get("mode") == "note"
     channel = data.get("channel") or None
     seen_raw = str(data.get("seen") or "")
     seen = int(seen_raw) if seen_raw.isdigit() and len(seen_raw) < 19 else None
     try:
+        files = await _read_files(form.getall("files", []))
         if channel is not None and channel not in Channel._value2member_map_:
             raise ActionError("pick a channel from the list")
         await c.bus.execute(
@@ -153,6 +187,7 @@ async def post_reply(
                 note=note,
                 seen=seen,
                 template=None if note else _template(data),
+                attachments=files,
             )
         )
     except StaleReply:
@@ -170,6 +205,8 @@ async def post_reply(
     except NotFound:
         raise
     except ActionError as exc:
+        # The draft comes back; the files must be picked again (browsers never
+        # let a page set a file input).
         return await _composer(
             request,
             agent,

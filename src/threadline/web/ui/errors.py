@@ -19,7 +19,16 @@ CSP = (
     "media-src 'self' https:; frame-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-_MACHINE = ("/api/", "/webhooks/", "/sandbox/", "/healthz", "/metrics", "/static/", "/ui/")
+_MACHINE = (
+    "/api/",
+    "/webhooks/",
+    "/sandbox/",
+    "/media/",
+    "/healthz",
+    "/metrics",
+    "/static/",
+    "/ui/",
+)
 _HEADERS = (
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
