@@ -396,4 +396,7 @@
   times(document);
   dots(document);
   setupComposer($("#composer"));
+  // A conversation opens at its newest message, as every chat does.
+  var newest = $("#timeline > li:last-child");
+  if (newest && !location.hash) { newest.scrollIntoView({ block: "center" }); }
 })();
