@@ -148,7 +148,8 @@
     source.addEventListener("resync", function () { location.reload(); });
     var countsDue = null;
     source.addEventListener("counts", function () {
-      // Many rows can change at once: one refresh of the sidebar per second at most.
+      // Many rows change at once on a busy desk, and every open tab asks for its own
+      // counts: one refresh per tab every few seconds at most, spread out.
       if (countsDue) { return; }
       countsDue = setTimeout(function () {
         countsDue = null;
@@ -158,7 +159,7 @@
             if (n !== undefined) { el.textContent = n; }
           });
         }).catch(function () {});
-      }, 1000);
+      }, 3000 + Math.random() * 2000);
     });
     source.addEventListener("refresh", function (e) {
       var target = document.getElementById(e.data);
