@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 TAB_QUEUE = 500  # pushes a tab may hold unsent; past that it resyncs from the database
 REPLAY_LIMIT = 500  # deliveries a reconnecting tab may catch up on before it resyncs
 SWEEP_SECONDS = 5.0
+NAMES_TTL = 5.0
 
 
 async def publish_viewers(container: Container, conversation_id: int) -> None:
@@ -118,6 +119,7 @@ class Hub:
         self.tabs: set[Tab] = set()
         self._task: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._names_cache: tuple[float, dict[int, str], dict[int, str]] | None = None
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -171,6 +173,17 @@ class Hub:
                 for tab in self.tabs:
                     tab.lagged = True
                 await asyncio.sleep(1.0)
+
+    async def _names(self) -> tuple[dict[int, str], dict[int, str]]:
+        """Agents' and teams' names, read at most every few seconds: every push
+        needs them and they change rarely (a rename shows on the next read)."""
+        now = asyncio.get_running_loop().time()
+        if self._names_cache is None or now - self._names_cache[0] > NAMES_TTL:
+            people, team_names = await self.container.db.read(
+                lambda conn: (_people(conn), _teams(conn))
+            )
+            self._names_cache = (now, people, team_names)
+        return self._names_cache[1], self._names_cache[2]
 
     # -- fan-out --------------------------------------------------------------------
     async def dispatch(self, delivery: Delivery) -> None:
@@ -233,17 +246,25 @@ class Hub:
     async def _render_entry(
         self, load: Callable[[Connection], dict[str, Any] | None]
     ) -> _Rendered | None:
-        def read(conn: Connection) -> tuple[Any, Any, dict[int, str]] | None:
+        def read(conn: Connection) -> tuple[Any, Any] | None:
             entry = load(conn)
             if entry is None or entry["conversation_id"] is None:
                 return None
-            return entry, _conversation_facts(conn, entry["conversation_id"]), _people(conn)
+            return entry, _conversation_facts(conn, entry["conversation_id"])
 
         found = await self.container.db.read(read)
         if found is None:
             return None
-        entry, facts, people = found
-        html = fragment(self.app, "entry", entry, people, customer_name=(facts.name or "Customer"))
+        entry, facts = found
+        people, team_names = await self._names()
+        html = fragment(
+            self.app,
+            "entry",
+            entry,
+            people,
+            customer_name=(facts.name or "Customer"),
+            teams=team_names,
+        )
         if not html:
             return None  # shown elsewhere (a delivery failure shows on its reply)
         conversation_id = entry["conversation_id"]
@@ -261,14 +282,10 @@ class Hub:
         inbound = "message" in changes_list  # a customer wrote: unread for everyone
         changes = set(changes_list)
 
-        def read(conn: Connection) -> tuple[dict[str, Any], dict[int, str]] | None:
-            row = load_row(conn, conversation_id)
-            return None if row is None else (row, _people(conn))
-
-        found = await self.container.db.read(read)
-        if found is None:
+        row = await self.container.db.read(lambda conn: load_row(conn, conversation_id))
+        if row is None:
             return None
-        row, people = found
+        people, _ = await self._names()
         row["unread"] = inbound
         cache: dict[str, str] = {}
 
@@ -310,7 +327,7 @@ class Hub:
         facts = await self.container.db.read(lambda c: _conversation_facts(c, conversation_id))
         if facts is None:
             return None
-        people = await self.container.db.read(_people)
+        people, _ = await self._names()
 
         def deliver(tab: Tab, seq: int) -> list[Push]:
             if tab.conversation_id != conversation_id:
