@@ -288,9 +288,9 @@ def prepare(server: Server, agents: int) -> tuple[str, list[Session]]:
 
 
 def run(servers: list[Server], args: argparse.Namespace) -> bool:
-    token, sessions = prepare(servers[0], args.agents)
     ok = False
     try:
+        token, sessions = prepare(servers[0], args.agents)
         for s in servers:  # one after another: each migrates the shared database first
             s.start()
         where = ", ".join(f":{s.port} (pid {s.proc.pid if s.proc else '?'})" for s in servers)
