@@ -50,11 +50,13 @@ check: $(DEV_STAMP)  ## lint, format and types
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(DEV_STAMP) $(VENDOR_STAMP)  ## ingest, webhook, timeline and hostile-load benchmarks (prints the figures)
+bench: $(DEV_STAMP) $(VENDOR_STAMP)  ## ingest, webhook, timeline, hostile-load, realtime and workspace benchmarks (prints the figures)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/timeline.py
 	$(BIN)/python bench/hostile.py
+	$(BIN)/python bench/realtime.py
+	$(BIN)/python bench/ui.py
 
 soak: $(DEV_STAMP)  ## kill -9 the server 20+ times under load; every acknowledged message stored once
 	$(BIN)/python bench/soak.py

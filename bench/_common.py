@@ -13,6 +13,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 __all__ = [
     "NAN",
@@ -26,13 +27,20 @@ __all__ = [
     "target_line",
 ]
 
+# The benchmarks seed and query with this checkout's code, as the servers they start
+# run it (PYTHONPATH), whichever checkout the venv's editable install points at.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
 WORD = "benchword"  # in every message text, to count FTS rows
 NAN = float("nan")
 
 
-def percentile(values: Sequence[float], pct: int) -> float:
-    """The pct-th percentile (1..99) of at least two values, else NaN."""
-    return statistics.quantiles(values, n=100)[pct - 1] if len(values) > 1 else NAN
+def percentile(
+    values: Sequence[float], pct: int, method: Literal["exclusive", "inclusive"] = "exclusive"
+) -> float:
+    """The pct-th percentile (1..99) of at least two values, else NaN. "inclusive" never
+    goes past the worst value (for a few dozen samples, where "exclusive" would)."""
+    return statistics.quantiles(values, n=100, method=method)[pct - 1] if len(values) > 1 else NAN
 
 
 # -- printed lines ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,30 @@ from _dataset import Dataset
 from threadline.storage.fts import SQLITE_TRIGGERS, create_fts, drop_fts
 from threadline.storage.migrate import upgrade
 
-__all__ = ["CHUNK", "load", "load_postgres"]
+__all__ = ["CHUNK", "close_bulk", "insert_tables", "load", "load_postgres", "open_bulk"]
 
 CHUNK = 50_000
+Table = tuple[str, tuple[str, ...], Iterable[tuple[Any, ...]]]  # name, columns, rows
 
 
 def load(path: Path, n_messages: int, n_customers: int, seed: int) -> None:
     """SQLite: executemany in 50k-row chunks, one transaction per table, FTS rebuilt after."""
     t_all = time.perf_counter()
     upgrade(f"sqlite:///{path}")
+    con = open_bulk(path)
+    ds = Dataset(n_messages, n_customers, seed)
+    t1 = time.perf_counter()
+    rows = insert_tables(con, ds.tables())
+    t_rows = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    close_bulk(con)
+    t_fts = time.perf_counter() - t2
+    _load_summary(ds, rows, t_rows, t_fts, time.perf_counter() - t_all, path.stat().st_size)
+
+
+def open_bulk(path: Path) -> sqlite3.Connection:
+    """A migrated SQLite database opened for a bulk load: no fsync, no foreign key
+    checks, and the FTS table and triggers dropped (close_bulk rebuilds them)."""
     con = sqlite3.connect(path, isolation_level=None)
     for pragma in (
         "journal_mode=WAL",
@@ -32,17 +48,19 @@ def load(path: Path, n_messages: int, n_customers: int, seed: int) -> None:
         "foreign_keys=OFF",
     ):
         con.execute(f"PRAGMA {pragma}")
-    # FTS: drop the triggers and the table during the load; create_fts rebuilds it after.
     drop_fts("sqlite", con.execute)
     left = con.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?, ?)",
         SQLITE_TRIGGERS,
     ).fetchall()
     assert not left, left
-    ds = Dataset(n_messages, n_customers, seed)
-    t1 = time.perf_counter()
+    return con
+
+
+def insert_tables(con: sqlite3.Connection, tables: Iterable[Table]) -> int:
+    """Each table's rows in CHUNK-row executemany batches, one transaction per table."""
     rows = 0
-    for table, cols, it in ds.tables():
+    for table, cols, it in tables:
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         con.execute("BEGIN")
         batch: list[tuple[Any, ...]] = []
@@ -55,15 +73,16 @@ def load(path: Path, n_messages: int, n_customers: int, seed: int) -> None:
         con.executemany(sql, batch)
         rows += len(batch)
         con.execute("COMMIT")
-    t_rows = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    create_fts("sqlite", con.execute)  # the table, the three triggers, then 'rebuild'
-    t_fts = time.perf_counter() - t2
+    return rows
+
+
+def close_bulk(con: sqlite3.Connection) -> None:
+    """The search index rebuilt (its table, the three triggers, then 'rebuild'), closed."""
+    create_fts("sqlite", con.execute)
     got = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert set(SQLITE_TRIGGERS) <= got, got
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-    _load_summary(ds, rows, t_rows, t_fts, time.perf_counter() - t_all, path.stat().st_size)
 
 
 def _load_summary(

@@ -1,6 +1,7 @@
 """A real `threadline serve` for the end-to-end benchmarks: set up on a temp
 SQLite database with CLI commands, served on free ports, optionally recorded with
-py-spy, and one whole run from setup to the RESULT line."""
+py-spy, and one whole run from setup to the RESULT line. Also what the workspace
+benchmarks seed besides: a fresh PostgreSQL database, and signed-in agents."""
 
 from __future__ import annotations
 
@@ -15,25 +16,41 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TypeVar
 
-from _common import NAN, summarize_profile
+import sqlalchemy as sa
+from _common import NAN, summarize_profile  # first: it puts this checkout's src on the path
+
+from threadline.actions.sessions import open_session
+from threadline.actions.users import add_user
+from threadline.storage.db import Tx, sync_url
+from threadline.web.sessions import CSRF_COOKIE, SESSION_COOKIE
+
+ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = [
     "CLI",
     "ROOT",
     "Server",
+    "Session",
+    "add_agents",
     "add_common_args",
     "cpu_seconds",
+    "create_pg_database",
+    "drop_pg_database",
     "free_port",
+    "in_tx",
     "load_line",
+    "open_sessions",
     "run_benchmark",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
 CLI = "from threadline.cli.main import main; main()"  # the module has no __main__ guard
 
 T = TypeVar("T")
@@ -64,6 +81,7 @@ class Server:
             ),
         }
         self.profile = profile
+        self.python_args: list[str] = []  # before `-c`: `-m pyinstrument ...` wraps the server
         self.proc: subprocess.Popen[bytes] | None = None
         self.profilers: list[tuple[subprocess.Popen[bytes], Path]] = []
         self.stderr_path = tmp / "server.stderr"
@@ -93,7 +111,7 @@ class Server:
         self._logs = [stdout, stderr]  # closed in stop()
         ports = ["--port", str(self.port), "--smtp-port", str(self.smtp_port)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", CLI, "serve", *ports],
+            [sys.executable, *self.python_args, "-c", CLI, "serve", *ports],
             env=self.env,
             stdout=stdout,
             stderr=stderr,
@@ -212,6 +230,76 @@ def load_line(server: Server, cpu0: float, wall0: float) -> str:
         f"  server process CPU: {100 * cpu / wall:.0f}% of one core over the phase "
         "(one Python process; the GIL caps its Python work at one core)"
     )
+
+
+# -- seeding: a fresh PostgreSQL database, agents and their sessions --------------------------
+def create_pg_database(admin_url: str, prefix: str = "threadline_bench") -> str:
+    """A new empty database on the server of ``admin_url``; returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(sync_url(admin_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(admin_url: str, url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    engine = sa.create_engine(sync_url(admin_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def in_tx(db_url: str, fn: Callable[[Tx], T]) -> T:
+    """Run an action (``fn(tx)``) in one transaction of its own, outside any server."""
+    engine = sa.create_engine(sync_url(db_url))
+    try:
+        with engine.begin() as conn:
+            return fn(Tx(conn, datetime.now(UTC)))
+    finally:
+        engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in browser: the two cookies a sign-in would have set."""
+
+    user_id: int
+    token: str
+    csrf: str
+
+    def cookies(self) -> dict[str, str]:
+        return {SESSION_COOKIE: self.token, CSRF_COOKIE: self.csrf}
+
+    def cookie_header(self) -> str:
+        return f"{SESSION_COOKIE}={self.token}; {CSRF_COOKIE}={self.csrf}"
+
+
+def add_agents(tx: Tx, n: int, *, role: str = "agent", prefix: str = "agent") -> list[int]:
+    """``n`` users without passwords (they never sign in with one: see open_sessions)."""
+    return [
+        add_user(
+            tx,
+            email=f"{prefix}{i}@acme.test",
+            name=f"{prefix.title()} {i}",
+            role=role,
+            password_hash=None,
+            actor="bench",
+        )
+        for i in range(n)
+    ]
+
+
+def open_sessions(tx: Tx, user_ids: Iterable[int]) -> list[Session]:
+    """Sessions opened as a sign-in opens them, minus argon2: a hash per agent would
+    take longer than the benchmark."""
+    out = []
+    for user_id in user_ids:
+        csrf = uuid.uuid4().hex
+        token = open_session(tx, user_id=user_id, csrf_token=csrf, lifetime=timedelta(hours=12))
+        out.append(Session(user_id, token, csrf))
+    return out
 
 
 # -- a whole run --------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 
 import sqlalchemy as sa
-from _server import Server
+from _server import Server, create_pg_database, drop_pg_database
 from _soak_clients import ACCOUNT_SID, AUTH_TOKEN, EDGES, EMAIL_TO, TWILIO_NUMBER, Target
 from _soak_clients import start_clients as start_load
 
@@ -42,24 +42,6 @@ DRAIN_SECONDS = 60.0  # after the last restart, for the messages still in hand
 
 def sa_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
-
-
-# -- a fresh database ---------------------------------------------------------------------
-def create_pg_database(admin_url: str) -> str:
-    name = f"threadline_soak_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(sa_url(admin_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_pg_database(admin_url: str, url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    engine = sa.create_engine(sa_url(admin_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def prepare(server: Server) -> str:
@@ -222,7 +204,7 @@ def main() -> None:
         url = f"sqlite:///{tmp / 'soak.db'}"
         try:
             if label == "postgres":
-                url = create_pg_database(args.postgres)
+                url = create_pg_database(args.postgres, "threadline_soak")
             results[label] = soak(label, url, tmp, args)
         except Exception as exc:
             print(f"{label}: FAILED: {type(exc).__name__}: {exc}")
