@@ -37,7 +37,8 @@ def _one(column: sa.ColumnElement[Any], key: sa.ColumnElement[Any], ref: Any) ->
     return sa.select(column).where(key == ref).correlate(conversations).scalar_subquery()
 
 
-def _details(viewer_id: int) -> tuple[Any, ...]:
+def _details() -> tuple[Any, ...]:
+    viewer_id: sa.BindParameter[int] = sa.bindparam("viewer_id")
     return (
         _c.id,
         _c.customer_id,
@@ -86,9 +87,8 @@ def inbox_rows(conn: Connection, ids: Sequence[int], viewer_id: int) -> list[dic
     """
     if not ids:
         return []
-    q = sa.select(*_details(viewer_id)).where(_c.id.in_(ids))
     found: dict[int, dict[str, Any]] = {}
-    for r in conn.execute(q):
+    for r in conn.execute(_DETAILS, {"viewer_id": viewer_id, "ids": list(ids)}):
         row = {str(k): v for k, v in r._mapping.items()}
         read_at, inbound = row.pop("read_at"), row["last_inbound_at"]
         row["unread"] = inbound is not None and (read_at is None or inbound > read_at)
@@ -97,9 +97,7 @@ def inbox_rows(conn: Connection, ids: Sequence[int], viewer_id: int) -> list[dic
         found[row["id"]] = row
     for cid, last in _last_messages(conn, list(found)).items():
         found[cid]["last_message"] = last
-    tagged = sa.select(conversation_tags.c.conversation_id, conversation_tags.c.tag)
-    tagged = tagged.where(conversation_tags.c.conversation_id.in_(list(found)))
-    for cid, tag in conn.execute(tagged.order_by(conversation_tags.c.tag)):
+    for cid, tag in conn.execute(_TAGS, {"ids": list(found)}):
         found[cid]["tags"].append(tag)
     return [found[i] for i in ids if i in found]
 
@@ -113,6 +111,30 @@ def _last_messages(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]
     """
     if not ids:
         return {}
+    q = conn.execute(_LAST_MESSAGES, {"ids": ids})
+    return {
+        r.cid: {
+            "text": preview(r.head),
+            "channel": r.channel,
+            "direction": r.direction,
+            "created_at": r.created_at,
+        }
+        for r in q
+    }
+
+
+# Built once with bind parameters: the live push reads one row per event, and
+# building these statements cost more than running them (1.3 ms of 1.5 ms).
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_DETAILS = sa.select(*_details()).where(_c.id.in_(_IDS))
+_TAGS = (
+    sa.select(conversation_tags.c.conversation_id, conversation_tags.c.tag)
+    .where(conversation_tags.c.conversation_id.in_(_IDS))
+    .order_by(conversation_tags.c.tag)
+)
+
+
+def _last_messages_statement() -> sa.Select[Any]:
     latest = (
         sa.select(messages.c.id)
         .where(messages.c.conversation_id == _c.id, messages.c.direction != "note")
@@ -121,19 +143,13 @@ def _last_messages(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]
         .correlate(conversations)
         .scalar_subquery()
     )
-    pairs = sa.select(_c.id.label("cid"), latest.label("mid")).where(_c.id.in_(ids)).subquery()
+    pairs = sa.select(_c.id.label("cid"), latest.label("mid")).where(_c.id.in_(_IDS)).subquery()
     # Enough characters for the preview after whitespace is folded, not the whole
     # text (an email can be megabytes).
     head = sa.func.substr(messages.c.text, 1, PREVIEW_CHARS * 4).label("head")
-    q = sa.select(
+    return sa.select(
         pairs.c.cid, head, messages.c.channel, messages.c.direction, messages.c.created_at
     ).join(messages, messages.c.id == pairs.c.mid)
-    return {
-        r.cid: {
-            "text": preview(r.head),
-            "channel": r.channel,
-            "direction": r.direction,
-            "created_at": r.created_at,
-        }
-        for r in conn.execute(q)
-    }
+
+
+_LAST_MESSAGES = _last_messages_statement()

@@ -11,6 +11,7 @@ stream ends or narrows without waiting for a reconnect.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -48,6 +49,7 @@ def _seq(raw: str | None) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
+@functools.lru_cache(maxsize=64)
 def _frame(push: Push) -> bytes:
     lines = [f"id: {push.seq}", f"event: {push.event}"]
     lines += [f"data: {line}" for line in push.data.splitlines() or [""]]
@@ -100,13 +102,21 @@ async def stream(request: Req) -> Stream:
                 if tab.lagged:
                     yield b"event: resync\ndata: \n\n"
                     return
-                try:
-                    push = await asyncio.wait_for(tab.queue.get(), KEEPALIVE)
-                except TimeoutError:
-                    yield b": keepalive\n\n"
+                if tab.queue.empty():
+                    try:
+                        async with asyncio.timeout(KEEPALIVE):
+                            first = await tab.queue.get()
+                    except TimeoutError:
+                        yield b": keepalive\n\n"
+                        first = None
+                    pushes = [] if first is None else [first]
                 else:
-                    if push.seq > replayed:  # the rest went out in the replay
-                        yield _frame(push)
+                    pushes = []
+                while not tab.queue.empty():
+                    pushes.append(tab.queue.get_nowait())
+                chunk = b"".join(_frame(p) for p in pushes if p.seq > replayed)
+                if chunk:
+                    yield chunk
                 now = asyncio.get_running_loop().time()
                 if now - checked > RECHECK:
                     checked = now
