@@ -60,8 +60,9 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = 5
     login_max_failures_per_client: int = 20
     login_backoff_seconds: float = 30.0
-    # The business profile (settings page, read-only): the name customers know,
-    # the time zone agents work in, and the signature under email replies.
+    # The business profile's defaults until an admin saves one under Settings
+    # (queries/profile.py): the name customers know, the time zone agents work
+    # in, and the signature under email replies.
     business_name: str | None = None
     business_time_zone: str = "UTC"
     business_signature: str | None = None

@@ -241,6 +241,11 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("POST", "/settings/inboxes/{inbox_id}/check"): (settings_post(200), None, ""),
     ("POST", "/settings/tokens"): (settings_post(422), lambda s, d: {}, ""),
     ("POST", "/settings/tokens/{token_id}/revoke"): (settings_post(303), None, ""),
+    ("POST", "/settings/profile"): (
+        settings_post(303),
+        lambda s, d: {"name": "Acme", "time_zone": "Europe/Lisbon", "email_signature": ""},
+        "",
+    ),
     ("POST", "/logout"): (everyone(302), None, ""),  # last: it ends the session
 }
 

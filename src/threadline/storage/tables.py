@@ -448,3 +448,17 @@ login_failures = sa.Table(
     sa.Index(None, "email", "created_at"),
     sa.Index(None, "client", "created_at"),
 )
+
+# The business profile admins edit under Settings: one row, id 1, or none yet
+# (then queries/profile.py answers with the THREADLINE_BUSINESS_* settings).
+business_profile = sa.Table(
+    "business_profile",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("email_signature", sa.Text(), nullable=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by", ID, sa.ForeignKey("users.id"), nullable=True),
+    sa.CheckConstraint("id = 1", name="one_row"),
+)

@@ -44,6 +44,7 @@ NOTICES = {
     "team_saved": "The team was saved.",
     "inbox_added": "The inbox was connected. Paste its webhook URL into the provider.",
     "token_revoked": "The token was revoked; it stops working at once.",
+    "profile_saved": "The business profile was saved.",
 }
 SECTIONS = (
     ("/settings/agents", "Agents"),
