@@ -7,6 +7,7 @@ whole app on a real uvicorn (``served``), on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from tests.support.desk import Desk, Side, build_desk
 from tests.support.factories import deliver_email, make_email
 from tests.support.ui import sign_in
 
+from threadline.actions.conversations import update_conversation
 from threadline.bootstrap import Container
 
 pytestmark = pytest.mark.anyio
@@ -182,3 +184,28 @@ async def test_two_agents_on_one_conversation_see_who_views_and_who_types(
             "/ui/presence", data={**beat, "typing": "1"}, headers={"x-csrftoken": _csrf(rosa)}
         )
         await tab.until("fragment", "is typing")
+
+
+async def test_an_agent_is_notified_on_their_inbox_tab_when_a_conversation_is_assigned_to_them(
+    container: Container, served: str, desk: Desk
+) -> None:
+    agent = desk.users["agent"]
+    async with (
+        _agent(served, agent.email) as client,
+        _stream(client, "inbox=1&view=mine") as tab,
+    ):
+        await asyncio.sleep(0.2)
+        await container.bus.execute(
+            lambda tx: update_conversation(
+                tx, desk.billing.conversation_id, actor_id=None, assignee_id=agent.id
+            )
+        )
+        got: dict[str, Event] = {}
+        while not {"notify", "row"} <= got.keys():
+            event = await tab.next()
+            got[event.name] = event
+        notice = json.loads(got["notify"].data)
+        assert notice["title"].startswith("Assigned to you")
+        assert notice["url"] == f"/conversations/{desk.billing.conversation_id}"
+        # and the row joins the tab's "Mine" view
+        assert f'id="c-{desk.billing.conversation_id}"' in got["row"].data
