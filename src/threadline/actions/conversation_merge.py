@@ -89,6 +89,9 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
         target.last_inbound_at is None or source.last_inbound_at > target.last_inbound_at
     )
     waits = [w for w in (source.waiting_since, target.waiting_since) if w is not None]
+    dues = [
+        d for d in (source.first_response_due_at, target.first_response_due_at) if d is not None
+    ]
     tx.conn.execute(
         conversations.update()
         .where(conversations.c.id == target_id)
@@ -100,6 +103,7 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
             ),
             # The customer has waited since the older of the two unanswered messages.
             waiting_since=min(waits) if waits else None,
+            first_response_due_at=min(dues) if dues else None,
             updated_at=tx.now,
         )
     )
@@ -111,6 +115,7 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
             resolved_at=tx.now,
             snoozed_until=None,
             waiting_since=None,
+            first_response_due_at=None,
             updated_at=tx.now,
         )
     )

@@ -79,6 +79,7 @@ def change_status(
     }
     if status is ConversationStatus.RESOLVED:
         values["waiting_since"] = None
+        values["first_response_due_at"] = None
     tx.conn.execute(
         conversations.update().where(conversations.c.id == conversation_id).values(**values)
     )

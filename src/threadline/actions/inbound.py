@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -33,12 +34,14 @@ from threadline.core.model import (
     InboundMessage,
     ThreadHints,
 )
+from threadline.core.sla import first_response_due
 from threadline.core.tokens import verify_id
 from threadline.storage import inbound as store
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
     customers,
     identities,
+    inboxes,
     merge_suggestions,
     messages,
 )
@@ -268,6 +271,18 @@ def _decide_conversation(
     return decision, by_id
 
 
+# Built once: it runs for every inbound message.
+_INBOX_HOURS = sa.select(inboxes.c.config).where(inboxes.c.id == sa.bindparam("inbox_id"))
+
+
+def _first_response_due(tx: Tx, inbox_id: int, channel: Channel) -> datetime:
+    """When this customer, if they start waiting now, is owed an answer: the
+    channel's target in the inbox's business hours (core/sla.py)."""
+    config = tx.conn.execute(_INBOX_HOURS, {"inbox_id": inbox_id}).scalar()
+    hours = config.get("hours") if isinstance(config, dict) else None
+    return first_response_due(hours if isinstance(hours, dict) else None, channel, tx.now)
+
+
 def _open_or_continue(
     tx: Tx,
     inbox_id: int,
@@ -278,6 +293,7 @@ def _open_or_continue(
     rows: dict[int, store.ConversationRow],
 ) -> tuple[int, str | None]:
     """Returns the conversation id and the channel of its previous inbound message."""
+    due = _first_response_due(tx, inbox_id, channel)
     if decision.conversation_id is None:
         subject = (hints.subject or "").strip()[:500] or None
         cid = store.insert_conversation(
@@ -287,11 +303,12 @@ def _open_or_continue(
             subject=subject,
             subject_key=normalize_subject(subject),
             channel=channel.value,
+            due=due,
         )
         return cid, None
     row = rows[decision.conversation_id]
     previous = row.status
-    store.touch_conversation(tx, row.id, channel.value)
+    store.touch_conversation(tx, row.id, channel.value, due)
     if previous != ConversationStatus.OPEN.value:
         add_entry(
             tx,

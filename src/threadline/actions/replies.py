@@ -269,6 +269,7 @@ def send_reply(
     # system auto-reply (the off-hours acknowledgement) leaves the customer waiting.
     if not note and author_id is not None and conv.waiting_since is not None:
         touched["waiting_since"] = None
+        touched["first_response_due_at"] = None
         changed.append("waiting_since")
     tx.conn.execute(
         conversations.update().where(conversations.c.id == conversation_id).values(**touched)

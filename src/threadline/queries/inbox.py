@@ -71,7 +71,8 @@ def parse_view(text: str) -> View:
 class InboxFilters:
     """Every filter is ANDed. ``statuses=None`` shows every status.
 
-    SLA due (issue 7) is missing: it filters on the SLA clocks of a later issue.
+    ``sla_due_before``: the customer waits for a first answer due before this time
+    (the page passes now for "overdue", now + 1 h for "due within an hour").
     """
 
     statuses: tuple[str, ...] | None = ("open",)
@@ -81,6 +82,7 @@ class InboxFilters:
     assignee_id: int | None = None
     unassigned: bool = False
     customer_id: int | None = None
+    sla_due_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,8 @@ def _where(
         where.append(_c.assignee_id.is_(None))
     if f.customer_id is not None:
         where.append(_c.customer_id == f.customer_id)
+    if f.sla_due_before is not None:
+        where.append(_c.first_response_due_at < f.sla_due_before)
     if f.tag is not None:
         tagged = sa.select(conversation_tags.c.conversation_id).where(
             conversation_tags.c.conversation_id == _c.id, conversation_tags.c.tag == f.tag

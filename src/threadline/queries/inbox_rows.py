@@ -55,6 +55,7 @@ def _details() -> tuple[Any, ...]:
         _one(teams.c.name, teams.c.id, _c.team_id).label("team_name"),
         _c.snoozed_until,
         _c.waiting_since,
+        _c.first_response_due_at,
         _c.last_inbound_channel,
         _c.last_inbound_at,
         _c.last_activity_at,

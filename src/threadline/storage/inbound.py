@@ -187,20 +187,31 @@ def conversations_by_id(tx: Tx, ids: Iterable[int]) -> list[ConversationRow]:
 _INSERT_CONVERSATION = Statement(
     "INSERT INTO conversations (customer_id, inbox_id, status, priority, escalation_level, "
     "subject, subject_key, last_inbound_channel, last_inbound_at, last_activity_at, "
-    "created_at, updated_at, waiting_since) VALUES (:customer_id, :inbox_id, 'open', 'normal', "
-    "1, :subject, :subject_key, :channel, :now, :now, :now, :now, :now) RETURNING id"
+    "created_at, updated_at, waiting_since, first_response_due_at) VALUES (:customer_id, "
+    ":inbox_id, 'open', 'normal', 1, :subject, :subject_key, :channel, :now, :now, :now, :now, "
+    ":now, :due) RETURNING id"
 )
 _TOUCH_CONVERSATION = Statement(
     "UPDATE conversations SET status = 'open', resolved_at = NULL, snoozed_until = NULL, "
+    "first_response_due_at = CASE WHEN waiting_since IS NULL THEN :due "
+    "ELSE first_response_due_at END, "
     "waiting_since = COALESCE(waiting_since, :now), last_inbound_channel = :channel, "
     "last_inbound_at = :now, last_activity_at = :now, updated_at = :now WHERE id = :id"
 )
 
 
 def insert_conversation(
-    tx: Tx, *, customer_id: int, inbox_id: int, subject: str | None, subject_key: str, channel: str
+    tx: Tx,
+    *,
+    customer_id: int,
+    inbox_id: int,
+    subject: str | None,
+    subject_key: str,
+    channel: str,
+    due: datetime,
 ) -> int:
     params = {
+        "due": db_time(tx, due),
         "customer_id": customer_id,
         "inbox_id": inbox_id,
         "subject": subject,
@@ -211,13 +222,19 @@ def insert_conversation(
     return int(run(tx, _INSERT_CONVERSATION, params).fetchone()[0])
 
 
-def touch_conversation(tx: Tx, conversation_id: int, channel: str) -> None:
+def touch_conversation(tx: Tx, conversation_id: int, channel: str, due: datetime) -> None:
     """The customer wrote: the conversation is open (a snooze ends), this is its latest
-    activity, and the customer is waiting unless they already were."""
+    activity, and the customer is waiting unless they already were (then ``due`` is
+    when they are owed an answer; otherwise the earlier message's due time holds)."""
     run(
         tx,
         _TOUCH_CONVERSATION,
-        {"id": conversation_id, "channel": channel, "now": db_time(tx, tx.now)},
+        {
+            "id": conversation_id,
+            "channel": channel,
+            "now": db_time(tx, tx.now),
+            "due": db_time(tx, due),
+        },
     )
 
 

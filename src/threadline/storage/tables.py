@@ -185,10 +185,13 @@ conversations = sa.Table(
     sa.Column("snoozed_until", UTCDateTime(), nullable=True),  # status snoozed: wakes then
     # The oldest customer message no agent has answered yet; None when nobody is waiting.
     sa.Column("waiting_since", UTCDateTime(), nullable=True),
+    # When the waiting customer is owed a first answer (core/sla.py); None: nobody waits.
+    sa.Column("first_response_due_at", UTCDateTime(), nullable=True),
     sa.Index(None, "customer_id", "last_activity_at"),
     sa.Index(None, "status", "last_activity_at"),
     sa.Index(None, "status", "waiting_since"),
     sa.Index(None, "status", "team_id", "assignee_id", "inbox_id"),  # the inbox's counts
+    sa.Index(None, "status", "first_response_due_at"),
 )
 
 conversation_tags = sa.Table(

@@ -268,6 +268,8 @@ class Conversation(msgspec.Struct):
     subject: str | None
     snoozed_until: datetime | None
     waiting_since: datetime | None  # the oldest customer message no agent has answered
+    # when that customer is owed a first answer: the channel's target in business hours
+    first_response_due_at: datetime | None
     tags: list[str]
     unread: bool  # the customer wrote since the viewer last read it
     last_message: LastMessage | None

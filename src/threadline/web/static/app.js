@@ -46,6 +46,7 @@
       if (isNaN(d)) { return; }
       t.title = exact.format(d);
       t.textContent = t.hasAttribute("data-exact") ? exact.format(d) : relative(d);
+      if (t.hasAttribute("data-due")) { t.parentNode.classList.toggle("overdue", d < new Date()); }
     });
   }
   setInterval(function () { times(document); }, 30000);

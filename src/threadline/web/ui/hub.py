@@ -303,7 +303,7 @@ class Hub:
             pushes: list[Push] = []
             if tab.inbox is not None:
                 pushes.append(Push(seq, "counts", ""))
-                if tab.inbox.matches(row, tab.user_id):
+                if tab.inbox.matches(row, tab.user_id, self.container.clock.now()):
                     pushes.append(Push(seq, "row", html_for(tab.inbox.sort)))
                 else:
                     pushes.append(Push(seq, "unrow", f"c-{conversation_id}"))

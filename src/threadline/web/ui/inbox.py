@@ -31,9 +31,13 @@ PAGE = 50
 
 
 def _rows(
-    conn: Connection, agent: Agent, f: InboxFilter, cursor: tuple[datetime | None, int] | None
+    conn: Connection,
+    agent: Agent,
+    f: InboxFilter,
+    cursor: tuple[datetime | None, int] | None,
+    now: datetime,
 ) -> dict[str, Any]:
-    view, filters = f.as_query()
+    view, filters = f.as_query(now)
     found = list_inbox(
         conn,
         scope=agent.scope,
@@ -93,7 +97,8 @@ async def inbox(request: Req) -> Template | Redirect:
     c = container(request)
     since = await c.broker.last_seq()
     cursor = _cursor(request.query_params.get("cursor"), f.sort)
-    data = await c.db.read(lambda conn: _rows(conn, agent, f, cursor))
+    now = c.clock.now()
+    data = await c.db.read(lambda conn: _rows(conn, agent, f, cursor, now))
     query = urlencode(f.query())
     context = {"filter": f, "query": None, "current_view": f.view, "filter_query": query, **data}
     if is_htmx(request) and request.headers.get("hx-target") == "inbox-list":

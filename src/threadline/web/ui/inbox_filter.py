@@ -4,6 +4,7 @@ and the one predicate that decides whether a pushed row belongs in it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -17,6 +18,8 @@ __all__ = ["SORTS", "STATUSES", "InboxFilter", "load_row", "sort_key"]
 STATUSES = ("open", "pending", "snoozed", "resolved", "all")
 PRIORITIES = ("low", "normal", "high", "urgent")
 SORTS = ("activity", "waiting")
+SLA_FILTERS = ("overdue", "soon")
+SOON = timedelta(hours=1)
 _LAST = "~"  # sorts after every ISO timestamp: conversations nobody waits on go last
 
 
@@ -29,6 +32,7 @@ class InboxFilter:
     tag: str | None = None
     assignee_id: int | None = None
     sort: str = "activity"
+    sla: str | None = None  # overdue | soon: a first answer is due (core/sla.py)
 
     @classmethod
     def parse(cls, q: dict[str, str]) -> InboxFilter:
@@ -42,6 +46,7 @@ class InboxFilter:
         tag = (q.get("tag") or "").strip().lower()[:50] or None
         assignee = q.get("assignee") or ""
         sort = q.get("sort", "activity")
+        sla = q.get("sla") or None
         return cls(
             view=view,
             status=status if status in STATUSES else "open",
@@ -50,15 +55,22 @@ class InboxFilter:
             tag=tag,
             assignee_id=int(assignee) if assignee.isdigit() and len(assignee) < 19 else None,
             sort=sort if sort in SORTS else "activity",
+            sla=sla if sla in SLA_FILTERS else None,
         )
 
     @property
     def team_id(self) -> int | None:
         return _team_id(self.view)
 
-    def as_query(self) -> tuple[View, InboxFilters]:
+    def due_before(self, now: datetime) -> datetime | None:
+        if self.sla is None:
+            return None
+        return now + SOON if self.sla == "soon" else now
+
+    def as_query(self, now: datetime) -> tuple[View, InboxFilters]:
         """The same filter, as queries/inbox.py takes it."""
         return parse_view(self.view), InboxFilters(
+            sla_due_before=self.due_before(now),
             statuses=None if self.status == "all" else (self.status,),
             channel=self.channel,
             priority=self.priority,
@@ -74,13 +86,19 @@ class InboxFilter:
             ("priority", self.priority),
             ("tag", self.tag),
             ("assignee", self.assignee_id),
+            ("sla", self.sla),
         ):
             if value is not None:
                 out[key] = str(value)
         return out
 
-    def matches(self, row: dict[str, Any], user_id: int) -> bool:
+    def matches(self, row: dict[str, Any], user_id: int, now: datetime) -> bool:
         """Does this conversation belong on this tab's list now?"""
+        due_before = self.due_before(now)
+        if due_before is not None:
+            due = row.get("first_response_due_at")
+            if due is None or due >= due_before:
+                return False
         if self.view == "mine" and row.get("assignee_id") != user_id:
             return False
         if self.view == "unassigned" and row.get("assignee_id") is not None:
