@@ -47,6 +47,7 @@ async def test_every_page_carries_a_strict_content_security_policy(container: Co
         ("//evil.example/phish", "/inbox"),
         ("https://evil.example/", "/inbox"),
         ("/\\evil.example", "/inbox"),
+        ("/inbox\r\nSet-Cookie: tl_session=x", "/inbox"),
     ],
 )
 async def test_signing_in_goes_back_to_the_page_asked_for_and_never_off_site(

@@ -30,7 +30,12 @@ async def home(request: Req) -> Redirect:
 def _next(raw: object) -> str:
     """Where to go after signing in: a path on this site, never another site."""
     target = str(raw or "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()  # no CR/LF to smuggle a header into the redirect
+    ):
         return target[:500]
     return "/inbox"
 
