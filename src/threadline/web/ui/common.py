@@ -18,8 +18,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
 from threadline.bootstrap import Container
+from threadline.queries.names import names
 from threadline.queries.scope import Scope
-from threadline.storage.tables import team_members, teams, users
+from threadline.storage.tables import team_members, teams
 from threadline.web.scope import request_scope
 
 __all__ = [
@@ -35,7 +36,6 @@ __all__ = [
 ]
 
 Req = Request[Any, Any, State]
-MAX_PEOPLE = 2_000  # names the workspace shows (assignees, note authors); a help desk's staff
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +93,7 @@ async def require_writer(request: Req) -> Agent:
 
 
 def _frame(conn: Connection, agent_id: int) -> dict[str, Any]:
-    people = dict(
-        conn.execute(
-            sa.select(users.c.id, users.c.name)
-            .where(users.c.deactivated_at.is_(None))
-            .order_by(users.c.name)
-            .limit(MAX_PEOPLE)
-        ).all()
-    )
+    people, team_names = names(conn)
     my_teams = [
         dict(r._mapping)
         for r in conn.execute(
@@ -110,7 +103,6 @@ def _frame(conn: Connection, agent_id: int) -> dict[str, Any]:
             .order_by(teams.c.name)
         )
     ]
-    team_names = dict(conn.execute(sa.select(teams.c.id, teams.c.name).limit(MAX_PEOPLE)).all())
     return {"people": people, "my_teams": my_teams, "team_names": team_names}
 
 

@@ -23,9 +23,10 @@ from sqlalchemy.engine import Connection
 
 from threadline.bootstrap import Container
 from threadline.ports import Delivery, Lagged
+from threadline.queries.names import names
 from threadline.queries.scope import Scope
 from threadline.queries.timeline import message_entry, timeline_entry
-from threadline.storage.tables import conversations, customers, teams, users
+from threadline.storage.tables import conversations, customers
 from threadline.web.ui.inbox_filter import InboxFilter, load_row, sort_key
 from threadline.web.ui.render import fragment
 
@@ -94,14 +95,6 @@ class _Rendered:
 
     inbox_id: int | None
     deliver: Callable[[Tab, int], list[Push]]
-
-
-def _people(conn: Connection) -> dict[int, str]:
-    return dict(conn.execute(sa.select(users.c.id, users.c.name).limit(2_000)).all())
-
-
-def _teams(conn: Connection) -> dict[int, str]:
-    return dict(conn.execute(sa.select(teams.c.id, teams.c.name).limit(2_000)).all())
 
 
 def _conversation_facts(conn: Connection, conversation_id: int) -> Any:
@@ -179,9 +172,7 @@ class Hub:
         needs them and they change rarely (a rename shows on the next read)."""
         now = asyncio.get_running_loop().time()
         if self._names_cache is None or now - self._names_cache[0] > NAMES_TTL:
-            people, team_names = await self.container.db.read(
-                lambda conn: (_people(conn), _teams(conn))
-            )
+            people, team_names = await self.container.db.read(names)
             self._names_cache = (now, people, team_names)
         return self._names_cache[1], self._names_cache[2]
 
