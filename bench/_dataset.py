@@ -160,33 +160,10 @@ class Dataset:
             ),
             self._conversations(),
         )
-        yield (
-            "messages",
-            (
-                "id",
-                "conversation_id",
-                "customer_id",
-                "inbox_id",
-                "direction",
-                "channel",
-                "author_type",
-                "author_id",
-                "text",
-                "full_text",
-                "html",
-                "provider_message_id",
-                "recipient",
-                "status",
-                "error",
-                "meta",
-                "created_at",
-                "sent_at",
-            ),
-            self._messages(),
-        )
+        yield ("messages", _MESSAGE_COLUMNS, self._messages())
         yield (
             "timeline_entries",
-            ("id", "customer_id", "conversation_id", "kind", "message_id", "data", "created_at"),
+            _ENTRY_COLUMNS,
             self._timeline(),
         )
 
@@ -381,7 +358,7 @@ class Workspace:
         yield ("messages", _MESSAGE_COLUMNS, self.messages)
         yield (
             "timeline_entries",
-            ("id", "customer_id", "conversation_id", "kind", "message_id", "data", "created_at"),
+            _ENTRY_COLUMNS,
             self.entries,
         )
 
@@ -490,6 +467,15 @@ class Workspace:
         self.entries.append((len(self.entries) + 1, cid, cid, kind, None, json.dumps(data), at))
 
 
+_ENTRY_COLUMNS = (
+    "id",
+    "customer_id",
+    "conversation_id",
+    "kind",
+    "message_id",
+    "data",
+    "created_at",
+)
 _MESSAGE_COLUMNS = (
     "id",
     "conversation_id",
