@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,11 +17,34 @@ from threadline.storage.db import Tx
 from threadline.storage.secrets import SecretError, open_config, seal_config
 from threadline.storage.tables import audit_log, inboxes
 
-__all__ = ["add_inbox", "connect_inbox", "load_inbox", "seal_inbox_secrets"]
+__all__ = [
+    "CHAT_KEY",
+    "add_inbox",
+    "connect_inbox",
+    "load_inbox",
+    "new_chat_key",
+    "seal_inbox_secrets",
+]
 
 log = structlog.get_logger(__name__)
 
-SUPPORTED = ("email", "api", "sms", "voice", "whatsapp", "messenger", "instagram", "telegram")
+SUPPORTED = (
+    "email",
+    "api",
+    "sms",
+    "voice",
+    "chat",
+    "whatsapp",
+    "messenger",
+    "instagram",
+    "telegram",
+)
+# A chat inbox's address is the public key in the widget's snippet (docs/widget.md).
+CHAT_KEY = re.compile(r"[a-z0-9_-]{3,64}")
+
+
+def new_chat_key() -> str:
+    return "chat_" + secrets.token_hex(8)
 
 
 def add_inbox(
@@ -33,6 +58,10 @@ def add_inbox(
             address = normalize_email(address)
         elif channel in ("sms", "voice"):
             address = normalize_phone(address)  # the Twilio number, as Twilio sends To
+        elif channel == "chat":
+            address = address.strip().lower() or new_chat_key()
+            if not CHAT_KEY.fullmatch(address):
+                raise ActionError("a chat inbox key is 3 to 64 of a-z, 0-9, _ and -")
         elif not address.strip():
             raise ActionError("an inbox needs an address (page id, phone number id, bot name…)")
     except InvalidIdentity as exc:
