@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = 5
     login_max_failures_per_client: int = 20
     login_backoff_seconds: float = 30.0
+    # Requests to /login per client address, refused before anything else runs:
+    # a burst, then this many a minute. No person signing in comes near it.
+    login_requests_burst: int = 20
+    login_requests_per_minute: float = 20.0
+    # A refused request's answer is held this long: it slows a guessing tool that
+    # waits for each answer to a rate that costs nothing to refuse (web/ratelimit.py).
+    login_refusal_hold_seconds: float = 1.0
     # The business profile's defaults until an admin saves one under Settings
     # (queries/profile.py): the name customers know, the time zone agents work
     # in, and the signature under email replies.

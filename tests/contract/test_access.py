@@ -19,10 +19,19 @@ from tests.support.desk import PASSWORD, Desk, Side, build_desk
 from tests.support.factories import form_token, ui_login
 
 from threadline.bootstrap import Container
+from threadline.settings import Settings
 from threadline.storage.tables import api_tokens, messages
 from threadline.web.app import create_app
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The walk signs in and out many times on a clock that stands still: the
+    per-address budget for /login (tested in test_login.py) is raised out of its way."""
+    return settings.model_copy(update={"login_requests_burst": 10_000})
+
 
 ROLES = ("admin", "agent", "viewer", "restricted", "outsider", "anon")
 # Not walked here: provider-signed webhooks (their signature tests refuse forgeries),

@@ -23,6 +23,14 @@ from threadline.web.app import create_app
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Most tests here check the failure throttle, which counts tries in the database:
+    the per-address request budget in front of it (web/ratelimit.py) is raised out of
+    their way, and the tests of that budget set their own."""
+    return settings.model_copy(update={"login_requests_burst": 10_000})
+
+
 async def failures(c: Container) -> list[Any]:
     return await c.db.read(
         lambda conn: conn.execute(
@@ -142,3 +150,37 @@ async def test_parallel_sign_ins_hash_two_at_a_time_and_the_overflow_is_refused_
     # At most two running and four waiting: the rest were told to come back, not queued.
     assert 503 in statuses
     assert set(statuses) <= {302, 503}
+
+
+async def test_a_flood_of_sign_in_requests_from_one_address_is_refused_before_any_work(
+    settings: Settings, clock: FakeClock
+) -> None:
+    budget = settings.model_copy(
+        update={
+            "login_requests_burst": 4,
+            "login_requests_per_minute": 6.0,
+            "login_refusal_hold_seconds": 0.05,
+        }
+    )
+    hasher = CountingHasher()
+    c = bootstrap(budget, clock=clock, senders=None)
+    c.passwords.hasher = hasher
+    await c.start(jobs=False)
+    try:
+        await make_user(c, "ana@acme.test")
+        async with api_client(c) as web:
+            assert (await sign_in(web, "ana@acme.test", "guess")).status_code == 200
+            assert (await sign_in(web, "ana@acme.test", "guess")).status_code == 200
+            flooded = await web.post("/login", data={"email": "ana@acme.test", "password": "x"})
+            assert flooded.status_code == 429
+            assert flooded.headers["retry-after"] == "10"
+            assert "Too many sign-in requests from your address" in flooded.text
+            # Refused before the form was read: no check, no failure recorded for it.
+            assert hasher.verified == 2
+            assert len(await failures(c)) == 2
+        # Another address has its own budget.
+        other = httpx.ASGITransport(app=create_app(c), client=("203.0.113.9", 1234))
+        async with httpx.AsyncClient(transport=other, base_url="http://t") as web:
+            assert (await web.get("/login")).status_code == 200
+    finally:
+        await c.aclose()

@@ -16,6 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.bootstrap import Container
 from threadline.bus import StorageUnavailable, UnknownInbox
+from threadline.core.ratelimit import RateLimit
+from threadline.settings import Settings
 from threadline.web.api.calls import ROUTES as CALL_ROUTES
 from threadline.web.api.composer import ROUTES as COMPOSER_ROUTES
 from threadline.web.api.conversations import CONVERSATION_ROUTES
@@ -27,6 +29,7 @@ from threadline.web.api.teams import ROUTES as TEAM_ROUTES
 from threadline.web.auth import BearerAuth
 from threadline.web.bodies import JSONCheckedRequest
 from threadline.web.media import ROUTES as MEDIA_ROUTES
+from threadline.web.ratelimit import ClientRateLimit, PathLimit
 from threadline.web.request_id import (
     RequestIdMiddleware,
     add_request_id_header,
@@ -82,6 +85,14 @@ async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
 @get("/metrics", include_in_schema=False, media_type="text/plain")
 async def metrics() -> Response[bytes]:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def login_limit(settings: Settings) -> PathLimit:
+    return PathLimit(
+        "/login",
+        RateLimit(settings.login_requests_burst, settings.login_requests_per_minute / 60),
+        "Too many sign-in requests from your address.",
+    )
 
 
 def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litestar:
@@ -167,6 +178,15 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
         request_class=JSONCheckedRequest,
     )
     app.state.container = container
+    # In front of routing and every middleware (CSRF included): a flood is refused
+    # before it costs anything else.
+    app.asgi_handler = ClientRateLimit(
+        app.asgi_handler,
+        limits=[login_limit(container.settings)],
+        trusted_proxies=container.settings.trusted_proxies,
+        clock=lambda: container.clock.now().timestamp(),
+        hold=container.settings.login_refusal_hold_seconds,
+    )
     # Started by the first stream that needs it: servers run without lifespan events too.
     app.state.hub = Hub(app, container)
     return app

@@ -6,7 +6,6 @@ password (each runs one argon2 check), so timing tells nobody who has an account
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from threadline.core.throttle import ThrottlePolicy, wait_before_next_try
 from threadline.passwords import Busy
 from threadline.settings import Settings
 from threadline.storage.tables import users
+from threadline.web.ratelimit import peer_address
 
 __all__ = ["Failed", "SignedIn", "Throttled", "client_address", "sign_in"]
 
@@ -47,18 +47,7 @@ class Throttled:
 
 def client_address(request: Request[Any, Any, Any], trusted_proxies: list[str]) -> str:
     """The socket peer; through a trusted proxy, the nearest untrusted X-Forwarded-For hop."""
-    client = request.scope.get("client")
-    peer = str(client[0]) if client else "unknown"
-    if peer not in trusted_proxies:
-        return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
-    for hop in reversed(hops):
-        if hop and hop not in trusted_proxies:
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                return peer  # a proxy we trust would not write this
-    return peer
+    return peer_address(request.scope, trusted_proxies)
 
 
 def _policies(settings: Settings) -> tuple[ThrottlePolicy, ThrottlePolicy]:
