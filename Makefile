@@ -9,11 +9,13 @@ DEV_STAMP := $(VENV)/.installed-dev
 UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip compile -q pyproject.toml --generate-hashes --no-header
 
 # The workspace's front-end packages (package.json) come from npm, checked against the
-# integrity hashes in package-lock.json, and are copied into the Python package.
+# integrity hashes in package-lock.json, and are copied into the Python package. The
+# same install brings esbuild and typescript for the chat widget (widget/); esbuild's
+# binary is an optional dependency package, so --ignore-scripts does not stop it.
 VENDOR := src/threadline/web/static/vendor
 VENDOR_STAMP := $(VENDOR)/.installed
 
-.PHONY: run test check bench fuzz soak lock clean
+.PHONY: run test check bench fuzz soak lock clean widget
 
 $(VENDOR_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -45,10 +47,16 @@ test: $(DEV_STAMP) $(VENDOR_STAMP)  ## the whole suite (SQLite and PostgreSQL; s
 fuzz: $(DEV_STAMP)  ## the parser fuzz suite with a long budget (CI runs a short one in `make test`)
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/fuzz -q
 
-check: $(DEV_STAMP)  ## lint, format and types
+check: $(DEV_STAMP) $(VENDOR_STAMP)  ## lint, format and types (the widget's TypeScript too)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	node_modules/.bin/tsc --noEmit -p widget
+
+# widget.js is committed: the Python package ships it and needs no Node to install.
+# tests/widget checks that it is a fresh build of widget/src.
+widget: $(VENDOR_STAMP)  ## rebuild src/threadline/web/static/widget.js from widget/src
+	node widget/build.mjs
 
 bench: $(DEV_STAMP) $(VENDOR_STAMP)  ## ingest, webhook, timeline, hostile-load, realtime and workspace benchmarks (prints the figures)
 	$(BIN)/python bench/ingest.py
