@@ -8,9 +8,11 @@ receipt again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 import sqlalchemy as sa
 import structlog
@@ -60,6 +62,10 @@ class Bus:
         self.deps = deps
         self._inboxes: dict[int, Inbox] = {}
         self.heavy = ProcessParser()
+        # One large payload in memory at a time: a 36 MiB email is held as its bytes,
+        # its parse and its stored copy at once, and two of them took the server
+        # past 500 MB. Its parse runs in the one worker process anyway.
+        self._large = anyio.Semaphore(1)
 
     def close(self) -> None:
         self.heavy.close()
@@ -105,6 +111,16 @@ class Bus:
         self._inboxes = {r.id: load_inbox(r, self.cfg.secret_key) for r in rows}
 
     # -- the inbound path --------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def room_for(self, size: int) -> AsyncIterator[None]:
+        """Hold this while a payload of ``size`` bytes is in memory, from reading it to
+        its ingest: a large one waits for the one before it to be stored."""
+        if size <= PROCESS_BYTES:
+            yield
+            return
+        async with self._large:
+            yield
+
     async def _parse(
         self, inbox: Inbox, source: str, body: bytes, ctx: Mapping[str, Any]
     ) -> list[ParseResult]:

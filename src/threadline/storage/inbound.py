@@ -80,6 +80,14 @@ _INSERT_RECEIPT = Statement(
 )
 
 
+# Past this a payload is written into its row piece by piece (SQLite's incremental
+# blob I/O) rather than bound to the INSERT: sqlite3 binds a copy, and a cached
+# statement keeps its last bindings, so each 36 MiB mail stayed in memory twice over
+# until the next one replaced it.
+_STREAM_PAYLOAD = 1024 * 1024
+_BLOB_CHUNK = 1024 * 1024
+
+
 def insert_receipt(
     tx: Tx,
     *,
@@ -93,19 +101,34 @@ def insert_receipt(
     message_id: int | None,
     processed: bool,
 ) -> int:
+    streamed = len(payload) > _STREAM_PAYLOAD and tx.conn.dialect.name == "sqlite"
     params = {
         "inbox_id": inbox_id,
         "source": source,
         "key": key,
         "status": status,
         "error": error,
-        "payload": payload,
+        "payload": b"" if streamed else payload,
         "context": db_json(tx, context),
         "message_id": message_id,
         "now": db_time(tx, tx.now),
         "processed_at": db_time(tx, tx.now) if processed else None,
     }
-    return int(run(tx, _INSERT_RECEIPT, params).fetchone()[0])
+    if not streamed:
+        return int(run(tx, _INSERT_RECEIPT, params).fetchone()[0])
+    receipt_id = int(
+        run(tx, _INSERT_RECEIPT_ZEROBLOB, {**params, "size": len(payload)}).fetchone()[0]
+    )
+    driver = tx.conn.connection.driver_connection
+    assert driver is not None
+    view = memoryview(payload)
+    with driver.blobopen("inbound_receipts", "payload", receipt_id) as blob:
+        for start in range(0, len(view), _BLOB_CHUNK):
+            blob.write(view[start : start + _BLOB_CHUNK])
+    return receipt_id
+
+
+_INSERT_RECEIPT_ZEROBLOB = Statement(_INSERT_RECEIPT.text.replace(":payload", "zeroblob(:size)"))
 
 
 _OWNER = Statement("SELECT customer_id FROM identities WHERE kind = :kind AND value = :value")

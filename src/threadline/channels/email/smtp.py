@@ -132,14 +132,17 @@ class InboundSmtpHandler:
             context["auth"] = verdict.as_context()
         seen: set[int] = set()
         try:
-            for rcpt in envelope.rcpt_tos:
-                inbox = await self._inbox_for(rcpt)
-                if inbox is None or inbox.id in seen:
-                    continue
-                seen.add(inbox.id)
-                await self.bus.ingest(
-                    Payload(inbox_id=inbox.id, source="email", body=raw, context=context)
-                )
+            # aiosmtpd holds the message already; this keeps a second one from
+            # being parsed and stored beside it.
+            async with self.bus.room_for(len(raw)):
+                for rcpt in envelope.rcpt_tos:
+                    inbox = await self._inbox_for(rcpt)
+                    if inbox is None or inbox.id in seen:
+                        continue
+                    seen.add(inbox.id)
+                    await self.bus.ingest(
+                        Payload(inbox_id=inbox.id, source="email", body=raw, context=context)
+                    )
         except Exception:
             log.exception("smtp.store_failed")
             return "451 4.3.0 Could not store the message; please try again later"

@@ -47,13 +47,16 @@ async def email_webhook(
             raise RequestEntityTooLarge(str(exc)) from exc
         if not signed.is_signed(request.headers.get("x-threadline-signature", "")):
             raise PermissionDeniedException("bad or missing X-Threadline-Signature")
-        body = await anyio.to_thread.run_sync(signed.read)
-    rcpt = request.headers.get("x-envelope-to")
-    context = {
-        "mail_from": request.headers.get("x-envelope-from"),
-        "rcpt_tos": [rcpt] if rcpt else [],
-    }
-    outcome = await container.bus.ingest(Payload(inbox.id, "email", body, context))
+        rcpt = request.headers.get("x-envelope-to")
+        context = {
+            "mail_from": request.headers.get("x-envelope-from"),
+            "rcpt_tos": [rcpt] if rcpt else [],
+        }
+        # The spool holds the body on disk until there is room for it in memory.
+        async with container.bus.room_for(signed.size):
+            body = await anyio.to_thread.run_sync(signed.read)
+            outcome = await container.bus.ingest(Payload(inbox.id, "email", body, context))
+            del body
     return {"receipt_id": outcome.receipt_id, "status": outcome.status}
 
 
