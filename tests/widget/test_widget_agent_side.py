@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from tests.support.factories import api_client, make_inbox
 from tests.support.ui import make_user, sign_in
 
@@ -14,6 +15,7 @@ from threadline.channels.chat.parse import encode_payload
 from threadline.core.model import ConversationStatus
 from threadline.ports import Delivery
 from threadline.queries.scope import EVERYTHING
+from threadline.storage.tables import inboxes
 from threadline.web.app import create_app
 from threadline.web.ui.hub import Hub, Tab
 from threadline.web.ui.render import describe
@@ -77,3 +79,23 @@ async def test_the_visitor_typing_reaches_the_tabs_showing_the_conversation(
     assert 'id="visitor-typing"' in push.data
     assert "is typing in the chat" in push.data
     assert rendered.deliver(elsewhere, 1) == []
+
+
+async def test_a_chat_payload_naming_someone_elses_conversation_does_not_join_it(
+    container: Container,
+) -> None:
+    c = container
+    other = await rated_chat(c)  # another visitor's conversation (resolved, reopenable)
+    inbox_id = await c.db.read(
+        lambda conn: conn.execute(
+            sa.select(inboxes.c.id).where(inboxes.c.channel == "chat")
+        ).scalar_one()
+    )
+    session = await c.bus.execute(lambda tx: open_session(tx, inbox_id=inbox_id, token=None))
+    body = encode_payload(
+        visitor=session.key, cid="hint-elsewhere-0001", text="let me in", conversation_id=other
+    )
+    outcome = await c.bus.ingest(Payload(inbox_id, "chat", body, {}))
+    assert outcome.status == "processed"
+    assert outcome.conversation_id is not None
+    assert outcome.conversation_id != other

@@ -13,10 +13,12 @@ from tests.widget.conftest import Widget
 from tests.widget.test_widget_socket import conversation_of, visitor_key
 
 from threadline.actions.conversations import update_conversation
+from threadline.actions.replies import send_reply
 from threadline.bootstrap import Container
-from threadline.core.model import ConversationStatus
+from threadline.clock import FakeClock
+from threadline.core.model import Channel, ConversationStatus
 from threadline.ports import Delivery
-from threadline.storage.tables import customers, merge_suggestions, messages
+from threadline.storage.tables import customers, inboxes, merge_suggestions, messages
 from threadline.web.ui.hub import publish_viewers
 
 pytestmark = pytest.mark.anyio
@@ -186,3 +188,47 @@ async def test_an_agent_coming_online_is_announced_to_open_widgets(
         presence = await s.next("presence")
     assert presence["online"] is True
     assert presence["expect"] == "We usually reply within a minute"
+
+
+async def test_a_chat_reply_in_a_conversation_from_another_channel_reaches_the_visitor(
+    container: Container, widget: Widget, clock: FakeClock
+) -> None:
+    await customer_on_file(container, external_id="u-42", email="ana@example.com")
+    async with visitor_socket(
+        widget.url, widget.key, identity=signed("u-42", "ana@example.com")
+    ) as s:
+        await s.message("elsewhere-msg-0001", "first chat")
+        chat_conversation = await conversation_of(container, await visitor_key(container, s))
+        await s.events(1)
+        await container.bus.execute(
+            lambda tx: update_conversation(
+                tx, chat_conversation, actor_id=None, status=ConversationStatus.RESOLVED
+            )
+        )
+        await s.events(1)  # resolved
+        clock.advance(days=8)  # past the reopen window: the next message is a new matter
+        api_inbox = await container.db.read(
+            lambda c: c.execute(sa.select(inboxes.c.id).where(inboxes.c.channel == "api")).scalar()
+        )
+        later = await deliver_api(
+            container,
+            api_inbox,
+            {"id": "crm-2", "customer": {"external_id": "u-42"}, "text": "new order question"},
+        )
+        assert later.conversation_id is not None
+        assert later.conversation_id != chat_conversation
+        api_conversation = later.conversation_id
+        await container.bus.execute(
+            lambda tx: send_reply(
+                tx,
+                container.bus.cfg,
+                conversation_id=api_conversation,
+                author_id=widget.agent_id,
+                text="answering you in the chat",
+                channel=Channel.CHAT,
+            )
+        )
+        [event] = await s.events(1)
+        now_showing = await conversation_of(container, await visitor_key(container, s))
+    assert event["text"] == "answering you in the chat"
+    assert now_showing == api_conversation

@@ -246,3 +246,14 @@ async def test_a_read_mark_beyond_the_last_event_counts_only_what_exists(
         ).scalar()
     )
     assert seen == 1
+
+
+async def test_a_since_beyond_the_last_seq_does_not_hide_later_events(widget: Widget) -> None:
+    async with visitor_socket(widget.url, widget.key) as s:
+        await s.message(cid(1), "one")
+        token = s.welcome["token"]
+    # A widget remembering a seq this visitor never had (a restored backup, a bug).
+    async with visitor_socket(widget.url, widget.key, token=token, since=50) as s:
+        ack = await s.message(cid(2), "two")
+        [event] = await s.events(1)
+    assert ack["seq"] == event["seq"] == 2

@@ -247,9 +247,10 @@ class WidgetService:
             raise WidgetError("invalid", "please fill in the form before chatting", cid=cid)
         uploads = list(frame.attachments)
         inbox_id, key = v.widget.inbox.id, v.key
-        missing = await self.c.db.read(lambda c: q.missing_uploads(c, inbox_id, key, uploads))
-        if missing:
-            raise WidgetError("invalid", f"unknown upload: {', '.join(missing)}", cid=cid)
+        if uploads:  # checked here too, so the visitor hears why rather than a quarantine
+            missing = await self.c.db.read(lambda c: q.missing_uploads(c, inbox_id, key, uploads))
+            if missing:
+                raise WidgetError("invalid", f"unknown upload: {', '.join(missing)}", cid=cid)
         body = encode_payload(
             visitor=key,
             cid=cid,

@@ -150,7 +150,10 @@ class _Session:
         if refused is not None:
             await self.ws.send_text(dumps(frame("error", **refused)))
         await self.ws.send_text(dumps(frame("welcome", **welcome)))
-        sock = VisitorSocket(visitor, sent_seq=hello.since)
+        # A new visitor (no token, or another person signed in) has none of the events
+        # the widget may remember; and no widget can hold a seq not given out yet.
+        since = 0 if welcome["token"] != hello.token else min(hello.since, welcome["seq"])
+        sock = VisitorSocket(visitor, sent_seq=since)
         sock.presence_shown = (welcome["online"], welcome["expect"])
         self.hub.start()
         # Register, then read: an event stored in between is read, never missed,
