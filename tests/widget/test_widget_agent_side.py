@@ -8,13 +8,15 @@ from tests.support.factories import api_client, make_inbox
 from tests.support.ui import make_user, sign_in
 
 from threadline.actions.chat import open_session, record_csat
+from threadline.actions.conversation_merge import merge_conversations
 from threadline.actions.conversations import update_conversation
-from threadline.actions.receipts import Payload
+from threadline.actions.receipts import Payload, ReceiptOutcome
 from threadline.bootstrap import Container
 from threadline.channels.chat.parse import encode_payload
 from threadline.core.model import ConversationStatus
 from threadline.ports import Delivery
 from threadline.queries.scope import EVERYTHING
+from threadline.storage import inbound as store
 from threadline.storage.tables import inboxes
 from threadline.web.app import create_app
 from threadline.web.ui.hub import Hub, Tab
@@ -99,3 +101,36 @@ async def test_a_chat_payload_naming_someone_elses_conversation_does_not_join_it
     assert outcome.status == "processed"
     assert outcome.conversation_id is not None
     assert outcome.conversation_id != other
+
+
+async def test_after_a_merge_the_visitors_next_message_continues_the_target(
+    container: Container,
+) -> None:
+    c = container
+    inbox_id = await make_inbox(c, "chat", "Acme chat", "chat_acme", {})
+    session = await c.bus.execute(lambda tx: open_session(tx, inbox_id=inbox_id, token=None))
+
+    async def say(cid: str, text: str) -> ReceiptOutcome:
+        body = encode_payload(visitor=session.key, cid=cid, text=text)
+        return await c.bus.ingest(Payload(inbox_id, "chat", body, {}))
+
+    first = await say("merge-test-000001", "first")
+    assert first.conversation_id is not None
+    assert first.customer_id is not None
+    source, customer_id = first.conversation_id, first.customer_id
+    target = await c.bus.execute(
+        lambda tx: store.insert_conversation(
+            tx,
+            customer_id=customer_id,
+            inbox_id=inbox_id,
+            subject="older matter",
+            subject_key="older matter",
+            channel="chat",
+            due=tx.now,
+        )
+    )
+    await c.bus.execute(
+        lambda tx: merge_conversations(tx, source_id=source, target_id=target, actor_id=None)
+    )
+    later = await say("merge-test-000002", "second")
+    assert later.conversation_id == target

@@ -34,6 +34,7 @@ __all__ = [
     "on_agent_read",
     "on_resolved",
     "on_visitor_message",
+    "rebind_visitors",
     "reply_visitors",
 ]
 
@@ -166,3 +167,13 @@ def on_agent_read(tx: Tx, conversation_id: int) -> None:
     ).all()
     for visitor_id, seq in changed:
         tx.emit(ChatReadByAgent(int(visitor_id), int(seq)))
+
+
+def rebind_visitors(tx: Tx, source_id: int, target_id: int) -> None:
+    """A conversation was merged into another: widgets showing it now show the target,
+    so the visitor's next message continues there, not in the emptied source."""
+    tx.conn.execute(
+        chat_visitors.update()
+        .where(chat_visitors.c.conversation_id == source_id)
+        .values(conversation_id=target_id)
+    )
