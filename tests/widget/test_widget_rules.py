@@ -15,6 +15,7 @@ from websockets.typing import Origin
 from threadline.bootstrap import Container
 from threadline.clock import FakeClock
 from threadline.storage.tables import chat_visitors, messages
+from threadline.web.widget import socket as widget_socket
 
 pytestmark = pytest.mark.anyio
 
@@ -146,3 +147,14 @@ async def test_html_in_a_message_is_stored_and_sent_as_text(
     )
     assert stored.html is None
     assert stored.text == event["text"] == hostile.replace("\x00", "")
+
+
+async def test_a_socket_that_never_says_hello_is_closed_with_1008(
+    widget: Widget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(widget_socket, "HELLO_SECONDS", 0.2)  # the real wait is 10 s
+    async with connect(ws_url(widget.url, widget.key), origin=Origin(ORIGIN), proxy=None) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008

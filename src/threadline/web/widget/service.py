@@ -145,8 +145,11 @@ class WidgetService:
         return Visitor(state.id, state.key, widget_inbox(inbox))
 
     def _identity(self, w: WidgetInbox, claim: IdentityClaim) -> VerifiedIdentity | None:
+        # The hash covers the values as the page sent them; what is stored is cleaned.
+        if not verify_identity(w.identity_secret, claim.user_id, claim.email, claim.hash):
+            return None
         user_id = clean_text(claim.user_id).strip()
-        if not user_id or not verify_identity(w.identity_secret, user_id, claim.email, claim.hash):
+        if not user_id:
             return None
         try:
             email = normalize_email(clean_text(claim.email))
