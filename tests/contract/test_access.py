@@ -22,6 +22,7 @@ from threadline.bootstrap import Container
 from threadline.settings import Settings
 from threadline.storage.tables import api_tokens, messages
 from threadline.web.app import create_app
+from threadline.web.widget.assets import WIDGET_JS
 
 pytestmark = pytest.mark.anyio
 
@@ -255,6 +256,19 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"name": "Acme", "time_zone": "Europe/Lisbon", "email_signature": ""},
         "",
     ),
+    # The chat widget: public by design. A visitor's session token and the chat
+    # inbox's allowed origins are its checks (tests/widget/ walks them); an agent's
+    # session or token changes no answer. Here no chat inbox exists and no visitor
+    # token is sent: the inbox is unknown, the session missing, the file link bad.
+    ("GET", "/widget.js"): (everyone(200 if WIDGET_JS.exists() else 404), None, ""),
+    ("GET", "/widget/config"): (everyone(404), None, "?inbox=chat_nope"),
+    ("POST", "/widget/session"): (everyone(404), lambda s, d: {"inbox": "chat_nope"}, ""),
+    ("GET", "/widget/events"): (everyone(401), None, "?since=0"),
+    **{
+        ("POST", f"/widget/{name}"): (everyone(401), lambda s, d: {}, "")
+        for name in ("messages", "read", "profile", "csat", "transcript", "attachments")
+    },
+    ("GET", "/widget/files/{token}"): (everyone(404), None, ""),
     ("POST", "/logout"): (everyone(302), None, ""),  # last: it ends the session
 }
 
@@ -318,6 +332,10 @@ async def _call(
     *,
     signed_in: bool,
 ) -> int:
+    if path.startswith("/widget"):
+        # JSON, as the widget sends it; an agent's cookie or token is no visitor's session
+        r = await client.request(method, path + query, json=body, headers=headers)
+        return r.status_code
     if path.startswith("/ui/stream"):
         async with client.stream(method, path + query) as r:
             return r.status_code  # a live stream: its answer is all the table needs
@@ -355,6 +373,7 @@ async def _objects(c: Container, side: Side, desk: Desk) -> dict[str, Any]:
             "provider": "email",
             "verdict": "dismiss",
             "merge_id": side.merge_id,
+            "token": "not-a-signed-token",
         }
 
     found: dict[str, Any] = await c.db.read(read)

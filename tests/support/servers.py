@@ -13,7 +13,7 @@ import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -27,14 +27,19 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: Any, port: int) -> AsyncIterator[str]:
-    """Serve an ASGI app with a real uvicorn on this event loop; yields its base URL."""
+async def serving(
+    app: Any, port: int, *, ws: Literal["none", "websockets-sansio"] = "none"
+) -> AsyncIterator[str]:
+    """Serve an ASGI app with a real uvicorn on this event loop; yields its base URL.
+
+    ``ws="websockets-sansio"`` serves WebSockets too (the chat widget's), as
+    `threadline serve` does."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=port,
         lifespan="off",
-        ws="none",
+        ws=ws,
         log_level="warning",
         # A client that keeps its connection open must not hang the test's teardown.
         timeout_graceful_shutdown=5,

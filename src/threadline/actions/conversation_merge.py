@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.chat_hooks import rebind_visitors
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.timeline import add_entry
 from threadline.core.events import ConversationChanged
@@ -119,6 +120,7 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
             updated_at=tx.now,
         )
     )
+    rebind_visitors(tx, source_id, target_id)  # after both conversations' row locks
     data = {
         "source_id": source_id,
         "target_id": target_id,

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.chat_hooks import on_resolved
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.tags import change_tags
 from threadline.actions.timeline import add_entry
@@ -102,6 +103,8 @@ def change_status(
         kind="status_changed",
         data=data,
     )
+    if status is ConversationStatus.RESOLVED:
+        on_resolved(tx, conversation_id)  # a chat visitor's widget asks for a rating
     return True
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from threadline.actions.attachments import store_attachments
+from threadline.actions.chat_hooks import on_visitor_message
 from threadline.actions.config import ActionConfig
 from threadline.actions.customers import merge_customers
 from threadline.actions.timeline import add_entry
@@ -78,6 +79,17 @@ def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessag
         message_id=message_id,
         data={"direction": "inbound", "channel": msg.channel.value},
     )
+    if msg.channel is Channel.CHAT:
+        # The visitor's widget shows it as their next event, in this transaction.
+        on_visitor_message(
+            tx,
+            cfg,
+            inbox_id,
+            msg,
+            message_id=message_id,
+            conversation_id=placed.conversation_id,
+            customer_id=placed.customer_id,
+        )
     tx.emit(
         MessageReceived(
             message_id, placed.conversation_id, placed.customer_id, msg.channel.value, placed.new

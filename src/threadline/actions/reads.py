@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 
+from threadline.actions.chat_hooks import on_agent_read
 from threadline.storage.db import Tx
 from threadline.storage.tables import conversation_reads
 
@@ -30,4 +31,5 @@ def mark_read(tx: Tx, conversation_id: int, user_id: int) -> datetime:
         set_={"read_at": stmt.excluded.read_at},
     )
     tx.conn.execute(stmt)
+    on_agent_read(tx, conversation_id)  # a chat visitor's widget shows it was read
     return tx.now

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from threadline.actions.attachments import check_outbound_files, store_attachments
+from threadline.actions.chat_hooks import deliver_reply, reply_visitors
 from threadline.actions.config import ActionConfig
 from threadline.actions.conversations import change_status
 from threadline.actions.errors import ActionError, Conflict, NotFound
@@ -196,7 +197,15 @@ def send_reply(
         if channel is None:
             raise ActionError("the customer cannot be reached on any configured channel")
     # The customer's reachability first: it is what the agent can act on.
-    recipient = None if note else _recipient(tx, conv.customer_id, channel)
+    visitors: list[Any] = []
+    if note:
+        recipient = None
+    elif channel is Channel.CHAT:
+        # A chat reply goes to the visitors whose widget shows this conversation.
+        visitors = reply_visitors(tx, conversation_id, conv.customer_id)
+        recipient = str(visitors[0].key)
+    else:
+        recipient = _recipient(tx, conv.customer_id, channel)
     if template is not None and channel is not Channel.WHATSAPP:
         raise ActionError("approved templates are a WhatsApp feature; write a normal reply")
     if template is not None and files:
@@ -214,13 +223,20 @@ def send_reply(
             )
         except ReplyRefused as exc:
             raise ActionError(str(exc)) from exc
-    inbox = None if note else _pick_inbox(tx, conversation_id, channel)
+    if visitors:  # the chat inbox whose widget the visitor uses
+        inbox = tx.conn.execute(
+            sa.select(inboxes).where(inboxes.c.id == visitors[0].inbox_id)
+        ).first()
+    else:
+        inbox = None if note else _pick_inbox(tx, conversation_id, channel)
     if not note and inbox is None and channel is not Channel.API:
         raise ActionError(f"no {channel.value} inbox is configured to send from")
-    # An API reply with nowhere to push it is read by the API caller: it is
-    # "sent" the moment it is stored.
-    push = not note and (
-        channel is not Channel.API or bool(inbox and inbox.config.get("webhook_url"))
+    # An API reply with nowhere to push it is read by the API caller, and a chat
+    # reply is the visitor's next event: each is "sent" the moment it is stored.
+    push = (
+        not note
+        and channel is not Channel.CHAT
+        and (channel is not Channel.API or bool(inbox and inbox.config.get("webhook_url")))
     )
     status_now = DeliveryStatus.QUEUED if push else DeliveryStatus.SENT
     message_id: int = tx.conn.execute(
@@ -274,6 +290,10 @@ def send_reply(
     tx.conn.execute(
         conversations.update().where(conversations.c.id == conversation_id).values(**touched)
     )
+    if visitors:
+        # After the conversation's row lock, as everywhere (actions/chat_hooks.py), and
+        # before a resolution, so the widget shows the answer before it asks for a rating.
+        deliver_reply(tx, visitors, conversation_id, message_id)
     if status is not None and change_status(tx, conversation_id, status, actor_id=author_id):
         changed.append("status")
     tx.emit(ConversationChanged(conversation_id, tuple(changed)))

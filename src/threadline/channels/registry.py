@@ -22,6 +22,7 @@ __all__ = ["PARSERS", "SENDERS", "LazyRegistry", "SenderContext", "load"]
 PARSERS: dict[str, str] = {
     "email": "threadline.channels.email.adapter:EmailParser",
     "api": "threadline.channels.api.parse:ApiParser",
+    "chat": "threadline.channels.chat.parse:ChatParser",
     "twilio_sms": "threadline.channels.twilio.sms:SmsParser",
     "twilio_status": "threadline.channels.twilio.sms:StatusParser",
     "twilio_voice": "threadline.channels.twilio.voice:VoiceParser",

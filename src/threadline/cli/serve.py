@@ -67,6 +67,11 @@ async def serve(container: Container, *, on_ready: str | None = None) -> None:
             proxy_headers=bool(settings.trusted_proxies),
             forwarded_allow_ips=settings.trusted_proxies or None,
             lifespan="on",
+            # The chat widget's socket (web/widget/socket.py) answers a frame over its
+            # 16 KiB with an error frame; past this, uvicorn closes the socket (1009)
+            # rather than hold a huge frame in memory.
+            ws="websockets-sansio",
+            ws_max_size=256 * 1024,
         )
     )
     smtp = None

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "ChatEventAdded",
+    "ChatReadByAgent",
     "ConversationChanged",
     "CustomersMerged",
     "Event",
@@ -64,6 +66,22 @@ class CustomersMerged:
     undone: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ChatEventAdded:
+    """A widget visitor has a new event to show (chat_events row ``seq``)."""
+
+    visitor_id: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChatReadByAgent:
+    """An agent has read a visitor's chat up to ``seq`` (the widget's read ticks)."""
+
+    visitor_id: int
+    seq: int
+
+
 Event = (
     TimelineEntryAdded
     | MessageReceived
@@ -71,4 +89,6 @@ Event = (
     | MessageStatusChanged
     | ConversationChanged
     | CustomersMerged
+    | ChatEventAdded
+    | ChatReadByAgent
 )

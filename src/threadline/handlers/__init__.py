@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from threadline.core.events import (
+    ChatEventAdded,
+    ChatReadByAgent,
     ConversationChanged,
     CustomersMerged,
     MessageReceived,
@@ -32,4 +34,6 @@ HANDLERS: Mapping[type, tuple[Handler, ...]] = {
     MessageStatusChanged: (realtime.push_message_status,),
     ConversationChanged: (realtime.push_inbox_change,),
     CustomersMerged: (realtime.push_customer_change,),
+    ChatEventAdded: (realtime.push_chat_event,),
+    ChatReadByAgent: (realtime.push_chat_read,),
 }

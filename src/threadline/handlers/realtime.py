@@ -4,7 +4,9 @@ The web hub renders each one once into the fragment the page shows (the same
 code path that renders the page) and sends it to the tabs allowed to see it, so
 nothing here decides what an agent may see and no payload carries content.
 
-Topics: ``conversation:{id}``, ``customer:{id}``, ``inbox`` (list rows).
+Topics: ``conversation:{id}``, ``customer:{id}``, ``inbox`` (list rows), and
+``visitor:{id}`` for a widget visitor's sockets (web/widget/hub.py), which read
+the visitor's events from the database: the push only wakes them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from threadline.core.events import (
+    ChatEventAdded,
+    ChatReadByAgent,
     ConversationChanged,
     CustomersMerged,
     MessageReceived,
@@ -21,6 +25,8 @@ from threadline.core.events import (
 from threadline.handlers.deps import HandlerDeps
 
 __all__ = [
+    "push_chat_event",
+    "push_chat_read",
     "push_customer_change",
     "push_inbox_change",
     "push_message_status",
@@ -76,3 +82,17 @@ async def push_customer_change(event: CustomersMerged, deps: HandlerDeps) -> Non
             f"customer:{customer_id}",
             {"type": "customer", "customer_id": customer_id, "undone": event.undone},
         )
+
+
+async def push_chat_event(event: ChatEventAdded, deps: HandlerDeps) -> None:
+    await deps.broker.publish(
+        f"visitor:{event.visitor_id}",
+        {"type": "chat_event", "visitor_id": event.visitor_id, "seq": event.seq},
+    )
+
+
+async def push_chat_read(event: ChatReadByAgent, deps: HandlerDeps) -> None:
+    await deps.broker.publish(
+        f"visitor:{event.visitor_id}",
+        {"type": "chat_read", "visitor_id": event.visitor_id, "seq": event.seq},
+    )

@@ -1,4 +1,4 @@
-"""The ASGI app: REST API, webhooks, the agent UI and ops endpoints."""
+"""The ASGI app: REST API, webhooks, the agent UI, the chat widget and ops endpoints."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ from threadline.web.ui.errors import add_page_headers, not_found
 from threadline.web.ui.hub import Hub
 from threadline.web.webhooks import WEBHOOKS
 from threadline.web.webhooks.common import storage_unavailable
+from threadline.web.widget import WIDGET_ROUTES, WidgetState
 
 __all__ = ["create_app"]
 
@@ -122,12 +123,15 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
 
     async def stop_hub(app: Litestar) -> None:
         await app.state.hub.stop()
+        await app.state.widget.hub.stop()
 
     app = Litestar(
         route_handlers=[
             api,
             *WEBHOOKS,
             *MEDIA_ROUTES,
+            # Public by design: visitors' session tokens and inboxes' allowed origins.
+            *WIDGET_ROUTES,
             # The provider stand-ins, and the simulator that plays customers through
             # them, exist only in demo and sandbox mode.
             *([*SANDBOX, *SIMULATOR] if container.settings.sandbox else []),
@@ -166,8 +170,9 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             header_name="x-csrftoken",
             cookie_secure=container.settings.secure_cookies(),
             # token-authenticated and provider-signed endpoints carry no cookies to
-            # forge; /media/ links are fetched by providers, who need no cookie
-            exclude=["/api/", "/webhooks/", "/sandbox/", "/media/"],
+            # forge; /media/ links are fetched by providers, who need no cookie; the
+            # widget's visitors hold a session token and come from allowed origins
+            exclude=["/api/", "/webhooks/", "/sandbox/", "/media/", "^/widget/"],
         ),
         template_config=ui_template_config(),
         # Server-side sessions (web/sessions.py); the CSRF token is bound to one.
@@ -189,4 +194,5 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
     )
     # Started by the first stream that needs it: servers run without lifespan events too.
     app.state.hub = Hub(app, container)
+    app.state.widget = WidgetState.build(container)  # its hub starts with the first socket
     return app

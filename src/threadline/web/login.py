@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.middleware.csrf import generate_csrf_token
 
 from threadline.actions.logins import clear_failures, recent_failures, record_failure
@@ -45,7 +45,7 @@ class Throttled:
     retry_after: int  # seconds
 
 
-def client_address(request: Request[Any, Any, Any], trusted_proxies: list[str]) -> str:
+def client_address(request: ASGIConnection[Any, Any, Any, Any], trusted_proxies: list[str]) -> str:
     """The socket peer; through a trusted proxy, the nearest untrusted X-Forwarded-For hop."""
     return peer_address(request.scope, trusted_proxies)
 

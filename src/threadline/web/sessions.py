@@ -39,12 +39,14 @@ __all__ = [
 SESSION_COOKIE = "tl_session"
 CSRF_COOKIE = "tl_csrf"
 # Token-authenticated and provider-signed endpoints carry no session; /media/
-# links are signed by us and fetched by providers.
+# links are signed by us and fetched by providers; widget visitors have sessions
+# of their own (web/widget/), never an agent's cookie.
 EXCLUDED = (
     "^/api/",
     "^/webhooks/",
     "^/sandbox/",
     "^/media/",
+    "^/widget(/|\\.js$)",
     "^/static/",
     "^/healthz$",
     "^/metrics$",

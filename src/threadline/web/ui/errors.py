@@ -24,6 +24,7 @@ _MACHINE = (
     "/webhooks/",
     "/sandbox/",
     "/media/",
+    "/widget",
     "/healthz",
     "/metrics",
     "/static/",

@@ -221,6 +221,7 @@ class Hub:
             "row": self._row,
             "presence": self._presence,
             "viewers": self._viewers,
+            "visitor_typing": self._visitor_typing,
         }
         if not isinstance(kind, str) or kind not in handler:
             return None
@@ -326,6 +327,21 @@ class Hub:
             if tab.conversation_id != conversation_id:
                 return []
             html = _viewers_html(self.app, viewers, people, tab.user_id)
+            return [Push(seq, "fragment", html)]
+
+        return _Rendered(facts.inbox_id, deliver)
+
+    async def _visitor_typing(self, data: dict[str, Any]) -> _Rendered | None:
+        """A chat visitor is typing (web/widget): shown beside the viewers line."""
+        conversation_id = int(data["conversation_id"])
+        facts = await self.container.db.read(lambda c: _conversation_facts(c, conversation_id))
+        if facts is None:
+            return None
+        html = fragment(self.app, "visitor_typing", bool(data.get("on")), facts.name)
+
+        def deliver(tab: Tab, seq: int) -> list[Push]:
+            if tab.conversation_id != conversation_id:
+                return []
             return [Push(seq, "fragment", html)]
 
         return _Rendered(facts.inbox_id, deliver)

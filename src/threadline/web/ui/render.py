@@ -105,6 +105,9 @@ def describe(
         if entry.get("conversation_id") == d.get("target_id"):
             return f"{by} merged conversation #{d.get('source_id')} into this one"
         return f"{by} merged this conversation into #{d.get('target_id')}"
+    if kind == "csat":
+        said = f": “{d['comment']}”" if d.get("comment") else ""
+        return f"The customer rated the chat {d.get('score')} out of 5{said}"
     return kind.replace("_", " ").capitalize()
 
 
