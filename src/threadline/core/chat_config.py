@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import ipaddress
 import re
 import secrets
@@ -46,6 +47,7 @@ __all__ = [
     "normalize_origin",
     "origin_allowed",
     "parse_chat_config",
+    "widget_snippet",
 ]
 
 DEFAULT_COLOR = "#2563eb"
@@ -213,6 +215,12 @@ def identity_matches(secret: str, user_id: str, email: str, given: str) -> bool:
         return False
     expected = identity_hash(secret, user_id, email)
     return hmac.compare_digest(expected, given.lower()) if given.isascii() else False
+
+
+def widget_snippet(base_url: str, key: str) -> str:
+    """The tag a business pastes into its pages (docs/widget.md)."""
+    src = html.escape(f"{base_url.rstrip('/')}/widget.js")
+    return f'<script src="{src}" data-inbox="{html.escape(key)}" async></script>'
 
 
 # -- the settings, one by one ---------------------------------------------------------
