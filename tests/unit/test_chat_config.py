@@ -151,6 +151,9 @@ def test_our_own_public_origin_is_allowed_only_when_the_server_passes_it() -> No
     # list may not, but the comparison of what a browser sent still works.
     assert origin_allowed(config, "http://desk.lan:8000", also=["http://desk.lan:8000"])
     assert not origin_allowed(config, "http://desk.lan:8000", also=["not an origin"])
+    # The public address as configured, path and all: its origin is what counts.
+    assert origin_allowed(config, "https://acme.example", also=["https://Acme.example:443/desk"])
+    assert not origin_allowed(config, "https://acme.example.evil", also=["https://acme.example"])
 
 
 @pytest.mark.parametrize(

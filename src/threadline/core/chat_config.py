@@ -46,6 +46,7 @@ __all__ = [
     "new_identity_secret",
     "normalize_origin",
     "origin_allowed",
+    "origin_of",
     "parse_chat_config",
     "widget_snippet",
 ]
@@ -182,8 +183,9 @@ def normalize_origin(value: str, *, any_http: bool = False) -> str:
 
 def origin_allowed(config: ChatConfig, origin: str | None, also: Iterable[str] = ()) -> bool:
     """May a page at ``origin`` (the browser's ``Origin`` header) use this inbox's
-    widget? Its allowed origins, exactly, plus ``also``: the server passes its own
-    public origin, so the admin's test page at Settings works for every inbox."""
+    widget? Its allowed origins, exactly, plus the origins of the URLs in ``also``:
+    the server passes its own public address, so the admin's test page
+    (Settings) works for every inbox."""
     if origin is None:
         return False
     try:
@@ -192,13 +194,19 @@ def origin_allowed(config: ChatConfig, origin: str | None, also: Iterable[str] =
         return False  # "null", garbage: nothing to match
     if asked in config.allowed_origins:
         return True
-    for extra in also:
-        try:
-            if normalize_origin(extra, any_http=True) == asked:
-                return True
-        except ChatConfigError:
-            continue
-    return False
+    return any(origin_of(extra) == asked for extra in also)
+
+
+def origin_of(url: str) -> str | None:
+    """The origin of a URL such as our public address (``https://desk.example/x``
+    gives ``https://desk.example``), or None when it has none."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        return None
+    try:
+        return normalize_origin(f"{scheme}://{re.split(r'[/?#]', rest)[0]}", any_http=True)
+    except ChatConfigError:
+        return None
 
 
 def identity_hash(secret: str, user_id: str, email: str) -> str:

@@ -25,7 +25,7 @@ from threadline.core.chat_config import (
     ChatConfig,
     ChatConfigError,
     new_identity_secret,
-    normalize_origin,
+    origin_of,
     parse_chat_config,
     widget_snippet,
 )
@@ -93,11 +93,7 @@ function threadlineIdentity(userId, email) {
 def sample_page_csp(base_url: str) -> str:
     """The test page is a stand-in for the business's own page: the widget may load
     from our public address, talk to it (WebSocket too) and style its shadow root."""
-    scheme, _, rest = base_url.partition("://")
-    try:
-        origin = normalize_origin(f"{scheme}://{rest.split('/', 1)[0]}", any_http=True)
-    except ChatConfigError:
-        origin = ""  # an odd public URL: our own origin ('self') only
+    origin = origin_of(base_url) or ""  # an odd public URL: our own origin ('self') only
     ours = f" {origin}" if origin else ""
     sockets = f" ws{origin.removeprefix('http')}" if origin else ""
     return (
