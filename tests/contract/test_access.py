@@ -16,7 +16,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from tests.support.desk import PASSWORD, Desk, Side, build_desk
-from tests.support.factories import form_token, ui_login
+from tests.support.factories import form_token, make_inbox, ui_login
 
 from threadline.bootstrap import Container
 from threadline.settings import Settings
@@ -249,6 +249,14 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("POST", "/settings/teams/{team_id}"): (settings_post(303), lambda s, d: {}, ""),
     ("POST", "/settings/inboxes/connect/{provider}"): (settings_post(422), lambda s, d: {}, ""),
     ("POST", "/settings/inboxes/{inbox_id}/check"): (settings_post(200), None, ""),
+    # A chat inbox's setup (the walk names a chat inbox here, see _url): the page, a
+    # save with every field left empty (the defaults), the secret shown on request,
+    # a new secret, and the test page with the real widget.
+    ("GET", "/settings/inboxes/{inbox_id}/chat"): ({**admin(200), "anon": 302}, None, ""),
+    ("POST", "/settings/inboxes/{inbox_id}/chat"): (settings_post(303), None, ""),
+    ("POST", "/settings/inboxes/{inbox_id}/chat/secret"): (settings_post(200), None, ""),
+    ("POST", "/settings/inboxes/{inbox_id}/chat/secret/new"): (settings_post(303), None, ""),
+    ("GET", "/settings/inboxes/{inbox_id}/test-page"): ({**admin(200), "anon": 302}, None, ""),
     ("POST", "/settings/tokens"): (settings_post(422), lambda s, d: {}, ""),
     ("POST", "/settings/tokens/{token_id}/revoke"): (settings_post(303), None, ""),
     ("POST", "/settings/profile"): (
@@ -316,9 +324,14 @@ def _params(side: Side, desk: Desk, extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_CHAT_PAGES = ("/chat", "/chat/secret", "/chat/secret/new", "/test-page")
+
+
 def _url(path: str, params: dict[str, Any], side: Side) -> str:
     if path.endswith("/dismiss"):  # the first suggestion is accepted: dismiss the other
         params = {**params, "suggestion_id": side.suggestions[1]}
+    if path.startswith("/settings/inboxes/") and path.endswith(_CHAT_PAGES):
+        params = {**params, "inbox_id": params["chat_inbox_id"]}
     return path.format(**params)
 
 
@@ -377,8 +390,14 @@ async def _objects(c: Container, side: Side, desk: Desk) -> dict[str, Any]:
         }
 
     found: dict[str, Any] = await c.db.read(read)
+    chat = await make_inbox(c, "chat", "Site chat", f"chat-{side.email_inbox}", {})
     # No attachment anywhere: every role that may ask is told there is none.
-    return {**found, "attachment_id": 999_999, "inbox_id": side.email_inbox}
+    return {
+        **found,
+        "attachment_id": 999_999,
+        "inbox_id": side.email_inbox,
+        "chat_inbox_id": chat,
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
-from threadline.actions.errors import ActionError, Conflict
+from threadline.actions.errors import ActionError, Conflict, NotFound
+from threadline.core.chat_config import CHAT_KEYS, ChatConfigError, parse_chat_config
 from threadline.core.identity import InvalidIdentity, normalize_email, normalize_phone
 from threadline.ports import Inbox
 from threadline.storage.db import Tx
@@ -23,7 +24,9 @@ __all__ = [
     "connect_inbox",
     "load_inbox",
     "new_chat_key",
+    "reveal_chat_secret",
     "seal_inbox_secrets",
+    "update_chat_inbox",
 ]
 
 log = structlog.get_logger(__name__)
@@ -62,6 +65,7 @@ def add_inbox(
             address = address.strip().lower() or new_chat_key()
             if not CHAT_KEY.fullmatch(address):
                 raise ActionError("a chat inbox key is 3 to 64 of a-z, 0-9, _ and -")
+            config = _with_chat_settings(config, config)
         elif not address.strip():
             raise ActionError("an inbox needs an address (page id, phone number id, bot name…)")
     except InvalidIdentity as exc:
@@ -85,6 +89,16 @@ def add_inbox(
     sealed = seal_config(config, inbox_id=inbox_id, secret=secret)
     tx.conn.execute(inboxes.update().where(inboxes.c.id == inbox_id).values(config=sealed))
     return inbox_id
+
+
+def _with_chat_settings(config: Mapping[str, Any], chat: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with its chat settings replaced by ``chat``'s, checked and with
+    every default written out (a new inbox gets its identity secret here)."""
+    try:
+        parsed = parse_chat_config(chat)
+    except ChatConfigError as exc:
+        raise ActionError(str(exc)) from exc
+    return {**config, **parsed.as_config()}
 
 
 def connect_inbox(
@@ -119,6 +133,91 @@ def connect_inbox(
         },
     )
     return inbox_id
+
+
+def update_chat_inbox(
+    tx: Tx,
+    inbox_id: int,
+    config: Mapping[str, Any],
+    *,
+    secret: str,
+    actor: str,
+    name: str | None = None,
+) -> list[str]:
+    """Change a chat inbox's settings (branding, origins, pre-chat; a new identity
+    secret) and, given, its name. Keys ``config`` leaves out keep their values,
+    and settings that are not the chat's (hours) are kept. Re-sealed under the
+    inbox's id; audited with the names of the changed settings, never a value
+    of the secret. Returns those names."""
+    row = tx.conn.execute(
+        sa.select(inboxes.c.channel, inboxes.c.name, inboxes.c.config).where(
+            inboxes.c.id == inbox_id
+        )
+    ).first()
+    if row is None or row.channel != "chat":
+        raise NotFound(f"no chat inbox {inbox_id}")
+    try:
+        # strict: re-sealing a secret that no longer opens would lose it silently
+        current = open_config(row.config or {}, inbox_id=inbox_id, secret=secret)
+    except SecretError as exc:
+        raise ActionError(f"{exc}: set a new identity secret") from exc
+    unknown = set(config) - set(CHAT_KEYS)
+    if unknown:
+        raise ActionError(f"not a chat setting: {', '.join(sorted(unknown))}")
+    merged = _with_chat_settings(current, {**_chat_part(current), **config})
+    changed = sorted(k for k in CHAT_KEYS if merged.get(k) != current.get(k))
+    values: dict[str, Any] = {"config": seal_config(merged, inbox_id=inbox_id, secret=secret)}
+    if name is not None:
+        name = " ".join(name.split())
+        if not name or len(name) > 200:
+            raise ActionError("an inbox needs a name of 1 to 200 characters")
+        if name != row.name:
+            values["name"] = name
+            changed.append("name")
+    tx.conn.execute(inboxes.update().where(inboxes.c.id == inbox_id).values(**values))
+    tx.conn.execute(
+        audit_log.insert(),
+        {
+            "actor": actor,
+            "action": "inbox.update",
+            "subject": f"inbox:{inbox_id}",
+            "data": {"channel": "chat", "changed": changed},
+            "created_at": tx.now,
+        },
+    )
+    return changed
+
+
+def reveal_chat_secret(tx: Tx, inbox_id: int, *, secret: str, actor: str) -> str:
+    """A chat inbox's identity secret, for the admin who asked to see it: audited,
+    as showing a secret is handing it out."""
+    row = tx.conn.execute(
+        sa.select(inboxes.c.channel, inboxes.c.config).where(inboxes.c.id == inbox_id)
+    ).first()
+    if row is None or row.channel != "chat":
+        raise NotFound(f"no chat inbox {inbox_id}")
+    try:
+        opened = open_config(row.config or {}, inbox_id=inbox_id, secret=secret)
+    except SecretError as exc:
+        raise ActionError(f"{exc}: regenerate the identity secret") from exc
+    value = opened.get("identity_secret")
+    if not isinstance(value, str) or not value:
+        raise ActionError("this chat inbox has no identity secret yet: regenerate it")
+    tx.conn.execute(
+        audit_log.insert(),
+        {
+            "actor": actor,
+            "action": "inbox.secret_revealed",
+            "subject": f"inbox:{inbox_id}",
+            "data": {"channel": "chat", "key": "identity_secret"},
+            "created_at": tx.now,
+        },
+    )
+    return value
+
+
+def _chat_part(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: config[k] for k in CHAT_KEYS if k in config}
 
 
 def load_inbox(row: Any, secret: str) -> Inbox:

@@ -16,6 +16,7 @@ from threadline.actions.errors import ActionError
 from threadline.actions.inboxes import add_inbox
 from threadline.actions.users import ROLES, add_user, deactivate_user, issue_token, set_role
 from threadline.bootstrap import Container, bootstrap
+from threadline.cli.chat import chat_options, print_chat_setup
 from threadline.cli.serve import serve as serve_async
 from threadline.logs import configure_logging
 from threadline.passwords import Passwords
@@ -230,16 +231,18 @@ Opt = typer.Option
 def inbox_add(
     kind: Annotated[
         str,
-        typer.Argument(help="email, api, sms, voice, whatsapp, messenger, instagram or telegram"),
+        typer.Argument(
+            help="email, api, sms, voice, chat, whatsapp, messenger, instagram or telegram"
+        ),
     ],
     address: Annotated[
         str,
         Opt(
             help="email: the address; sms/voice: the Twilio number (E.164); whatsapp: the "
             "phone number id; messenger: the page id; instagram: the IG account id; "
-            "telegram: the bot's username"
+            "telegram: the bot's username; chat: the widget key (empty: one is made up)"
         ),
-    ],
+    ] = "",
     name: Annotated[str, Opt()] = "Support",
     account_sid: Annotated[str | None, Opt(help="Twilio Account SID (sms, voice)")] = None,
     auth_token: Annotated[str | None, Opt(help="Twilio auth token: signs webhooks")] = None,
@@ -249,6 +252,14 @@ def inbox_add(
     bot_token: Annotated[str | None, Opt(help="Telegram bot token")] = None,
     secret_token: Annotated[str | None, Opt(help="Telegram webhook secret token")] = None,
     webhook_secret: Annotated[str | None, Opt(help="email/api webhook HMAC secret")] = None,
+    origin: Annotated[
+        list[str] | None, Opt(help="chat: a site that may embed the widget (repeat it)")
+    ] = None,
+    color: Annotated[str | None, Opt(help="chat: #rrggbb")] = None,
+    greeting: Annotated[str | None, Opt(help="chat: shown at the top of a new chat")] = None,
+    avatar_url: Annotated[str | None, Opt(help="chat: https URL of the header's image")] = None,
+    position: Annotated[str | None, Opt(help="chat: right or left")] = None,
+    prechat: Annotated[str | None, Opt(help="chat: off, optional or required")] = None,
     sandbox: Annotated[bool, Opt("--sandbox", help="send to the local sandbox")] = False,
     config: Annotated[str, Opt(help="more settings as JSON (smtp, imap, hours…)")] = "{}",
     database_url: DbOpt = None,
@@ -273,6 +284,19 @@ def inbox_add(
     }
     if sandbox:
         settings["sandbox"] = True
+    try:
+        settings |= chat_options(
+            kind,
+            origin=origin,
+            color=color,
+            greeting=greeting,
+            avatar_url=avatar_url,
+            position=position,
+            prechat=prechat,
+        )
+    except ValueError as exc:
+        console.print(f"[red]Error:[/] {exc}")
+        raise typer.Exit(1) from exc
     container = bootstrap(_settings(database_url))
     inbox_id = _run(
         container,
@@ -288,8 +312,10 @@ def inbox_add(
     stored = container.db.read_sync(
         lambda c: c.execute(sa.select(inboxes.c.address).where(inboxes.c.id == inbox_id)).scalar()
     )
-    container.db.close()
     console.print(f"Added {kind} inbox {stored} (inbox {inbox_id})")
+    if kind == "chat":
+        print_chat_setup(console, container, inbox_id, _settings(database_url).base_url())
+    container.db.close()
     if sandbox and not _settings(database_url).sandbox:
         console.print(
             "This inbox sends to the local sandbox: serve with THREADLINE_SANDBOX=1 "

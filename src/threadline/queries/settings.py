@@ -14,7 +14,14 @@ from sqlalchemy.engine import Connection
 
 from threadline.storage.tables import api_tokens, inboxes, team_members, teams, users
 
-__all__ = ["MAX_LISTED", "inbox_settings", "list_people", "list_tokens", "settings_counts"]
+__all__ = [
+    "MAX_LISTED",
+    "inbox_row",
+    "inbox_settings",
+    "list_people",
+    "list_tokens",
+    "settings_counts",
+]
 
 MAX_LISTED = 2_000  # rows one settings table shows: a help desk's staff, tokens, inboxes
 
@@ -103,6 +110,11 @@ def inbox_settings(conn: Connection) -> list[dict[str, Any]]:
             .limit(MAX_LISTED)
         )
     ]
+
+
+def inbox_row(conn: Connection, inbox_id: int) -> Any:
+    """One inbox's row, its config still sealed (actions/inboxes.load_inbox opens it)."""
+    return conn.execute(sa.select(inboxes).where(inboxes.c.id == inbox_id)).first()
 
 
 def settings_counts(conn: Connection) -> dict[str, int]:

@@ -395,6 +395,45 @@
     if (xhr.status === 409 || xhr.status === 422) { return; } // the server sent a fragment that says why
     toast("Something went wrong (" + xhr.status + "). Request id: " + (xhr.getResponseHeader("x-request-id") || "?"));
   });
+
+  /* ---- live-chat setup: the preview follows the form as the admin types ---- */
+  function inkOn(hex) {
+    // Dark text on a light colour, white on a dark one (perceived brightness).
+    var n = parseInt(hex.slice(1), 16);
+    var y = 0.299 * (n >> 16 & 255) + 0.587 * (n >> 8 & 255) + 0.114 * (n & 255);
+    return y > 160 ? "#111827" : "#ffffff";
+  }
+  function chatPreview(form) {
+    var preview = document.getElementById(form.getAttribute("data-chat-form"));
+    if (!preview) { return; }
+    function field(name) { var el = form.elements[name]; return el ? String(el.value) : ""; }
+    var color = /^#[0-9a-fA-F]{6}$/.test(field("color")) ? field("color") : preview.getAttribute("data-default-color");
+    // CSSOM, not a style attribute: the Content-Security-Policy allows this one.
+    preview.style.setProperty("--chat-color", color);
+    preview.style.setProperty("--chat-ink", inkOn(color));
+    preview.classList.toggle("left", field("position") === "left");
+    var greeting = field("greeting").trim() || preview.getAttribute("data-default-greeting");
+    $(".chat-greeting", preview).textContent = greeting.slice(0, 300);
+    var name = field("name").trim();
+    $(".chat-title", preview).textContent = name || "Live chat";
+    $(".chat-prechat", preview).hidden = field("prechat") === "off";
+    var img = $(".chat-avatar", preview), avatar = field("avatar_url").trim();
+    if (/^https:\/\/[^\s"'<>]+$/i.test(avatar)) {
+      if (img.getAttribute("src") !== avatar) { img.hidden = false; img.src = avatar; }
+    } else {
+      img.hidden = true;
+      img.removeAttribute("src");
+    }
+  }
+  $$("form[data-chat-form]").forEach(function (form) {
+    var preview = document.getElementById(form.getAttribute("data-chat-form"));
+    var img = preview && $(".chat-avatar", preview);
+    if (img) { img.addEventListener("error", function () { img.hidden = true; }); }
+    form.addEventListener("input", function () { chatPreview(form); });
+    form.addEventListener("change", function () { chatPreview(form); });
+    chatPreview(form);
+  });
+
   times(document);
   dots(document);
   setupComposer($("#composer"));

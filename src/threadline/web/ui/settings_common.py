@@ -43,6 +43,10 @@ NOTICES = {
     "team_added": "The team was created.",
     "team_saved": "The team was saved.",
     "inbox_added": "The inbox was connected. Paste its webhook URL into the provider.",
+    "chat_added": "The chat inbox was created. Paste the snippet into your site.",
+    "chat_saved": "Saved: the widget shows the change within a minute.",
+    "chat_secret_new": "A new identity secret is in force; the old one verifies no more. "
+    "Reveal it below and give it to your server.",
     "token_revoked": "The token was revoked; it stops working at once.",
     "profile_saved": "The business profile was saved.",
 }

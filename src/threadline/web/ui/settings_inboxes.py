@@ -21,6 +21,7 @@ from threadline.channels.probes import CHECKS, CheckContext, CheckResult, check_
 from threadline.queries.settings import inbox_settings
 from threadline.web.api.params import Id
 from threadline.web.ui.common import Agent, Req, container, is_htmx
+from threadline.web.ui.settings_chat import PREVIEW_CSP, chat_form_context
 from threadline.web.ui.settings_common import (
     actor,
     admin_or_answer,
@@ -33,8 +34,10 @@ from threadline.web.ui.settings_common import (
 from threadline.web.ui.settings_providers import (
     BY_CHANNEL,
     BY_KEY,
+    CHAT_FIELDS,
     MAX_VALUE,
     PROVIDERS,
+    parse_chat_form,
     parse_connect,
     webhook_urls,
 )
@@ -59,10 +62,10 @@ async def _inboxes(
     smtp = f"{settings.smtp_host}:{settings.smtp_port}" if settings.smtp_port else None
     rows = await c.db.read(inbox_settings)
     for row in rows:
-        row["urls"] = webhook_urls(row["channel"], row["id"], base, smtp)
+        row["urls"] = webhook_urls(row["channel"], row["id"], base, smtp, address=row["address"])
         row["provider"] = BY_CHANNEL.get(row["channel"])
         row["checkable"] = row["channel"] in CHECKS
-    return await settings_page(
+    page = await settings_page(
         request,
         agent,
         "ui/settings/inboxes.html",
@@ -75,8 +78,11 @@ async def _inboxes(
         local_only=settings.public_url is None,
         sandbox=settings.sandbox,
         checked=checked or {},
+        **chat_form_context(),
         **extra,
     )
+    page.headers["Content-Security-Policy"] = PREVIEW_CSP  # the chat preview's avatar
+    return page
 
 
 @get(PAGE, include_in_schema=False)
@@ -94,9 +100,17 @@ async def connect(request: Req, provider: FromPath[str]) -> Template | Redirect:
     if spec is None:
         raise NotFoundException("no such provider")
     c = container(request)
-    form = (await read_form(request)).as_text(MAX_VALUE)
+    posted = await read_form(request)
+    chat = spec.channel == "chat"
+    if chat:
+        form = {k: posted.raw(k, limit) for k, limit in CHAT_FIELDS.items()}
+    else:
+        form = posted.as_text(MAX_VALUE)
     try:
-        name, address, config = parse_connect(spec, form, sandbox_allowed=c.settings.sandbox)
+        if chat:
+            name, address, config = parse_chat_form(form)
+        else:
+            name, address, config = parse_connect(spec, form, sandbox_allowed=c.settings.sandbox)
         inbox_id = await c.bus.execute(
             lambda tx: connect_inbox(
                 tx,
@@ -120,6 +134,8 @@ async def connect(request: Req, provider: FromPath[str]) -> Template | Redirect:
             typed=typed,
         )
     await c.bus.reload_inboxes()  # webhooks and senders serve it from now on
+    if chat:  # next: the snippet, the secret, the preview and the test page
+        return done(f"{PAGE}/{inbox_id}/chat", "chat_added")
     return done(PAGE, "inbox_added", f"#inbox-{inbox_id}")
 
 

@@ -13,8 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from threadline.actions.errors import ActionError
+from threadline.core.chat_config import MAX_GREETING, MAX_ORIGIN, MAX_ORIGINS, widget_snippet
 
-__all__ = ["MAX_VALUE", "PROVIDERS", "Field", "Provider", "parse_connect", "webhook_urls"]
+__all__ = [
+    "CHAT_FIELDS",
+    "MAX_VALUE",
+    "PROVIDERS",
+    "Field",
+    "Provider",
+    "parse_chat_form",
+    "parse_connect",
+    "webhook_urls",
+]
 
 MAX_VALUE = 1000  # characters in one setting: longer than any provider's token or URL
 
@@ -175,6 +185,19 @@ PROVIDERS: tuple[Provider, ...] = (
         ),
         sandbox=False,
     ),
+    Provider(
+        "chat",
+        "chat",
+        "Live chat (website widget)",
+        Field(
+            "address",
+            "Widget key",
+            pattern=r"[a-z0-9_-]{3,64}",
+            hint="empty: one is made up (chat_…); it is public, in the snippet",
+        ),
+        (),  # the branding form is its own (templates/ui/settings/_chat_form.html)
+        sandbox=False,
+    ),
 )
 BY_KEY = {p.key: p for p in PROVIDERS}
 BY_CHANNEL = {p.channel: p for p in PROVIDERS}
@@ -218,9 +241,40 @@ def parse_connect(
     return name, address, config
 
 
-def webhook_urls(channel: str, inbox_id: int, base: str, smtp: str | None) -> list[tuple[str, str]]:
+# The chat form's fields and how many characters each may bring: 20 origins of
+# up to 300 characters, one per line; a greeting whose CRLFs may double it.
+CHAT_FIELDS = {
+    "name": 200,
+    "address": 64,
+    "allowed_origins": MAX_ORIGINS * (MAX_ORIGIN + 2),
+    "color": 7,
+    "greeting": 2 * MAX_GREETING,
+    "avatar_url": MAX_VALUE,
+    "position": 10,
+    "prechat": 10,
+}
+
+
+def parse_chat_form(form: Mapping[str, str]) -> tuple[str, str, dict[str, Any]]:
+    """The name, widget key and chat settings a chat form asks for. Only split and
+    bounded here: core/chat_config.py checks them, when the inbox is written."""
+    for key, limit in CHAT_FIELDS.items():
+        if len(form.get(key, "")) > limit:
+            raise ActionError(f"{key.replace('_', ' ')} has at most {limit} characters")
+    name = form.get("name", "").strip() or "Live chat"
+    origins = [o for o in re.split(r"[\s,]+", form.get("allowed_origins", "")) if o]
+    config: dict[str, Any] = {"allowed_origins": origins}
+    for key in ("color", "greeting", "avatar_url", "position", "prechat"):
+        if form.get(key, "").strip():  # left empty: the default
+            config[key] = form[key]
+    return name, form.get("address", "").strip().lower(), config
+
+
+def webhook_urls(
+    channel: str, inbox_id: int, base: str, smtp: str | None, *, address: str = ""
+) -> list[tuple[str, str]]:
     """(what to do with it, the URL) for each address the provider must be given.
-    ``smtp`` is our SMTP server's host:port, when it runs."""
+    ``smtp`` is our SMTP server's host:port, when it runs; ``address`` the inbox's."""
     if channel == "sms":
         return [
             ("Messaging webhook (“A message comes in”, HTTP POST)", f"{base}/webhooks/twilio/sms"),
@@ -246,4 +300,6 @@ def webhook_urls(channel: str, inbox_id: int, base: str, smtp: str | None) -> li
         return urls
     if channel == "api":
         return [("Your app posts customers' messages to", f"{base}/api/v1/messages")]
+    if channel == "chat":
+        return [("Paste on every page of your site, before </body>", widget_snippet(base, address))]
     return []
