@@ -18,7 +18,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from threadline.channels.chat.identity import identity_hash
+from threadline.core.chat_config import identity_hash
 
 __all__ = ["ORIGIN", "SECRET", "ChatSocket", "signed", "visitor_socket"]
 

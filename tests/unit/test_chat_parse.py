@@ -7,8 +7,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from threadline.channels.chat.identity import identity_hash, verify_identity
 from threadline.channels.chat.parse import ChatParser, encode_payload
+from threadline.core.chat_config import identity_hash, identity_matches
 from threadline.core.model import IdentityRef, InboundMessage, PayloadError
 from threadline.ports import Inbox
 
@@ -19,16 +19,16 @@ INBOX = Inbox(1, "chat", "Acme chat", "chat_acme", {})
 
 def test_the_identity_hash_is_hmac_sha256_of_user_and_email() -> None:
     good = identity_hash(SECRET, "u-42", "ana@example.com")
-    assert verify_identity(SECRET, "u-42", "ana@example.com", good)
-    assert verify_identity(SECRET, "u-42", "ana@example.com", good.upper())
-    assert not verify_identity(SECRET, "u-42", "bob@example.com", good)
-    assert not verify_identity("t" * 40, "u-42", "ana@example.com", good)
-    assert not verify_identity(None, "u-42", "ana@example.com", good)
+    assert identity_matches(SECRET, "u-42", "ana@example.com", good)
+    assert identity_matches(SECRET, "u-42", "ana@example.com", good.upper())
+    assert not identity_matches(SECRET, "u-42", "bob@example.com", good)
+    assert not identity_matches("t" * 40, "u-42", "ana@example.com", good)
+    assert not identity_matches(None, "u-42", "ana@example.com", good)
     short = identity_hash("short", "u-42", "ana@example.com")
-    assert not verify_identity("short", "u-42", "ana@example.com", short)
+    assert not identity_matches("short", "u-42", "ana@example.com", short)
     # "a\nb" + "c" would sign like "a" + "b\nc": a newline in a user id is refused.
-    assert not verify_identity(SECRET, "a\nb", "c", identity_hash(SECRET, "a\nb", "c"))
-    assert not verify_identity(SECRET, "u-42", "ana@example.com", "é" * 64)
+    assert not identity_matches(SECRET, "a\nb", "c", identity_hash(SECRET, "a\nb", "c"))
+    assert not identity_matches(SECRET, "u-42", "ana@example.com", "é" * 64)
 
 
 def parse(**fields: Any) -> InboundMessage:

@@ -216,13 +216,19 @@ def identity_hash(secret: str, user_id: str, email: str) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def identity_matches(secret: str, user_id: str, email: str, given: str) -> bool:
-    """Is ``given`` the identity hash of this user? A user id with a newline is
-    refused: it would make two different (user id, email) pairs sign alike."""
-    if not secret or "\n" in user_id or not isinstance(given, str) or len(given) != 64:
+def identity_matches(secret: str | None, user_id: str, email: str, given: str) -> bool:
+    """Is ``given`` the identity hash of this user, compared in constant time? False
+    without a usable secret, and for a user id with a newline: it would make two
+    different (user id, email) pairs sign alike."""
+    if not secret or len(secret) < MIN_SECRET or "\n" in user_id:
         return False
-    expected = identity_hash(secret, user_id, email)
-    return hmac.compare_digest(expected, given.lower()) if given.isascii() else False
+    if not isinstance(given, str) or len(given) != 64 or not given.isascii():
+        return False
+    try:
+        expected = identity_hash(secret, user_id, email)
+    except UnicodeEncodeError:  # a lone surrogate: no hash of ours could match it
+        return False
+    return hmac.compare_digest(expected, given.lower())
 
 
 def widget_snippet(base_url: str, key: str) -> str:

@@ -27,10 +27,10 @@ from threadline.actions.errors import ActionError
 from threadline.actions.receipts import Payload
 from threadline.bootstrap import Container
 from threadline.channels.chat.frames import IdentityClaim, Send
-from threadline.channels.chat.identity import verify_identity
 from threadline.channels.chat.parse import encode_payload
 from threadline.channels.checks import clean_text
 from threadline.core.availability import Availability, availability
+from threadline.core.chat_config import identity_matches
 from threadline.core.filetypes import safe_filename, sniff_type
 from threadline.core.identity import InvalidIdentity, normalize_email
 from threadline.queries import chat as q
@@ -146,7 +146,7 @@ class WidgetService:
 
     def _identity(self, w: WidgetInbox, claim: IdentityClaim) -> VerifiedIdentity | None:
         # The hash covers the values as the page sent them; what is stored is cleaned.
-        if not verify_identity(w.identity_secret, claim.user_id, claim.email, claim.hash):
+        if not identity_matches(w.identity_secret, claim.user_id, claim.email, claim.hash):
             return None
         user_id = clean_text(claim.user_id).strip()
         if not user_id:
