@@ -202,7 +202,7 @@ async def test_an_agent_reply_reaches_the_open_socket_live_and_becomes_delivered
         [event] = await s.events(1)
         await s.settle()  # the writer marks it delivered before it answers the ping
     assert event["from"] == "agent"
-    assert event["id"] == message_id
+    assert event["id"] == str(message_id)
     assert event["seq"] == 2
     status = await container.db.read(
         lambda conn: conn.execute(

@@ -57,7 +57,7 @@ def event_body(e: ChatEvent, link: Callable[[int], str]) -> dict[str, Any]:
     if e.kind == "message":
         sender = _from(e)
         body.update(
-            id=e.message_id,
+            id=str(e.message_id),  # ids are opaque strings to the widget
             cid=e.cid,
             **{"from": sender},
             text=e.text or "",
