@@ -27,6 +27,7 @@ from threadline.channels.checks import clean_text
 from threadline.core.events import ChatEventAdded
 from threadline.core.identity import InvalidIdentity, normalize_email
 from threadline.core.model import DeliveryStatus, Direction
+from threadline.storage import chat as chat_store
 from threadline.storage import inbound as store
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
@@ -47,6 +48,7 @@ __all__ = [
     "open_session",
     "pending_uploads",
     "record_csat",
+    "record_event",
     "set_profile",
     "store_upload",
     "token_digest",
@@ -193,28 +195,34 @@ def append_event(
     """
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown chat event kind {kind!r}")
-    seq = tx.conn.execute(
-        chat_visitors.update()
-        .where(chat_visitors.c.id == visitor_id)
-        .values(last_seq=chat_visitors.c.last_seq + 1)
-        .returning(chat_visitors.c.last_seq)
-    ).scalar()
+    seq = chat_store.next_seq(tx, visitor_id)
     if seq is None:
         raise NotFound(f"chat visitor {visitor_id} not found")
-    tx.conn.execute(
-        chat_events.insert(),
-        {
-            "visitor_id": visitor_id,
-            "seq": seq,
-            "kind": kind,
-            "message_id": message_id,
-            "client_id": client_id,
-            "data": data or {},
-            "created_at": tx.now,
-        },
+    record_event(tx, visitor_id, seq, kind, message_id=message_id, client_id=client_id, data=data)
+    return seq
+
+
+def record_event(
+    tx: Tx,
+    visitor_id: int,
+    seq: int,
+    kind: str,
+    *,
+    message_id: int | None = None,
+    client_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Store an event under a seq taken from the visitor's counter in this transaction."""
+    chat_store.insert_event(
+        tx,
+        visitor_id=visitor_id,
+        seq=seq,
+        kind=kind,
+        message_id=message_id,
+        client_id=client_id,
+        data=data or {},
     )
-    tx.emit(ChatEventAdded(visitor_id, int(seq)))
-    return int(seq)
+    tx.emit(ChatEventAdded(visitor_id, seq))
 
 
 def _outbound_on_events(

@@ -20,11 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from threadline.actions.attachments import check_outbound_files, store_attachments
-from threadline.actions.chat import append_event, pending_uploads
+from threadline.actions.chat import append_event, pending_uploads, record_event
 from threadline.actions.config import ActionConfig
 from threadline.actions.errors import ActionError
-from threadline.core.events import ChatReadByAgent
+from threadline.core.events import ChatEventAdded, ChatReadByAgent
 from threadline.core.model import Attachment, InboundMessage
+from threadline.storage import chat as store
 from threadline.storage.db import Tx
 from threadline.storage.tables import chat_visitors, identities, inbound_receipts
 
@@ -56,24 +57,19 @@ def on_visitor_message(
     """Record a stored chat message as its visitor's event; link its uploads."""
     key = str(msg.meta.get("chat_visitor") or "")
     cid = msg.meta.get("chat_cid")
-    visitor_id = tx.conn.execute(
-        sa.select(chat_visitors.c.id).where(
-            chat_visitors.c.key == key, chat_visitors.c.inbox_id == inbox_id
-        )
-    ).scalar()
-    if visitor_id is None:
+    found = store.bind_visitor_next_seq(
+        tx, inbox_id=inbox_id, key=key, conversation_id=conversation_id, customer_id=customer_id
+    )
+    if found is None:
         raise ActionError(f"no chat visitor {key!r} on inbox {inbox_id}")
+    visitor_id, seq = found
     uploads = [str(u) for u in msg.meta.get("chat_uploads") or ()]
     if uploads:
         _attach_uploads(tx, cfg, inbox_id, key, uploads, message_id)
-    append_event(
-        tx, visitor_id, "message", message_id=message_id, client_id=str(cid) if cid else None
+    record_event(
+        tx, visitor_id, seq, "message", message_id=message_id, client_id=str(cid) if cid else None
     )
-    tx.conn.execute(
-        chat_visitors.update()
-        .where(chat_visitors.c.id == visitor_id)
-        .values(conversation_id=conversation_id, customer_id=customer_id, last_seen_at=tx.now)
-    )
+    tx.emit(ChatEventAdded(visitor_id, seq))
 
 
 def _attach_uploads(
