@@ -112,6 +112,8 @@ _EVENTS = (
         users.c.name,
         messages.c.text,
         messages.c.status,
+        # Most chat messages carry no file: the file query runs only for those that do.
+        sa.exists().where(attachments.c.message_id == chat_events.c.message_id).label("has_files"),
     )
     .select_from(chat_events)
     .outerjoin(messages, messages.c.id == chat_events.c.message_id)
@@ -129,7 +131,7 @@ def events_after(
         .order_by(chat_events.c.seq)
         .limit(limit)
     ).all()
-    files = _files(conn, [r.message_id for r in rows if r.message_id is not None])
+    files = _files(conn, [r.message_id for r in rows if r.message_id is not None and r.has_files])
     events = []
     for r in rows:
         at = as_utc(r.created_at)

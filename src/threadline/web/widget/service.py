@@ -281,6 +281,21 @@ class WidgetService:
         # own reader (db.read_small), as a hop to a thread and back cost more than it
         # (bench/widget.py: every message is read back once per visitor socket).
         found = await self.c.db.read_small(lambda c: q.events_after(c, v.id, since, limit))
+        return await self._bodies(v, found)
+
+    async def state_and_events(
+        self, v: Visitor, since: int
+    ) -> tuple[q.VisitorState | None, list[dict[str, Any]]]:
+        """The visitor's state and the first page of events after ``since``, in one
+        read: what a socket needs each time the visitor's stream moves."""
+
+        def both(c: Any) -> tuple[q.VisitorState | None, list[q.ChatEvent]]:
+            return q.visitor_state(c, v.id), q.events_after(c, v.id, since)
+
+        state, found = await self.c.db.read_small(both)
+        return state, await self._bodies(v, found)
+
+    async def _bodies(self, v: Visitor, found: list[q.ChatEvent]) -> list[dict[str, Any]]:
         links = FileLinks(self.c.settings.base_url(), self.c.bus.cfg.secret_key, self.c.clock.now())
         sent = [e.message_id for e in found if e.status == "sent" and e.direction == "outbound"]
         if sent:

@@ -220,18 +220,18 @@ class _Session:
     async def _catch_up(self, sock: VisitorSocket) -> None:
         """Send every event after the last one sent, 200 at a time, then the agents'
         read mark if it moved."""
-        v, db = sock.visitor, self.service.c.db
-        state = await db.read_small(lambda conn: q.visitor_state(conn, v.id))
+        v = sock.visitor
+        state, events = await self.service.state_and_events(v, sock.sent_seq)
         if state is None:
             raise _Closed(POLICY, "the chat session has ended")
         sock.conversation_id = state.conversation_id
         while True:
-            events = await self.service.events(v, sock.sent_seq)
             for body in events:
                 await self.ws.send_text(dumps(frame("event", **body)))
                 sock.sent_seq = body["seq"]
             if len(events) < q.MAX_PAGE:
                 break
+            events = await self.service.events(v, sock.sent_seq)
         if state.agent_read_seq > sock.read_seq:
             sock.read_seq = state.agent_read_seq
             await self.ws.send_text(dumps(frame("read", seq=state.agent_read_seq)))
