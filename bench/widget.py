@@ -138,6 +138,14 @@ async def visitor(v: Visitor, port: int, plan: Schedule) -> None:
             await reader
 
 
+async def loop_lag(out: list[float]) -> None:
+    """How late this process's loop wakes from a 10 ms sleep, in ms."""
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(0.01)
+        out.append((time.perf_counter() - t - 0.01) * 1000)
+
+
 async def measure(server: Server, session: Session, args: argparse.Namespace) -> dict[str, float]:
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[None] = loop.create_future()
@@ -171,11 +179,15 @@ async def measure(server: Server, session: Session, args: argparse.Namespace) ->
     plan.start = time.perf_counter()
     plan.stop = plan.start + args.warmup + args.duration
     measured_from = plan.start + args.warmup
-    cpu0, wall0 = cpu_seconds(server.proc.pid), time.perf_counter()
+    cpu0, wall0, own0 = cpu_seconds(server.proc.pid), time.perf_counter(), time.process_time()
+    lag: list[float] = []
+    watch = asyncio.create_task(loop_lag(lag))
     plan.go.set()
     await asyncio.gather(*tasks)
+    watch.cancel()
     cpu = cpu_seconds(server.proc.pid) - cpu0
     wall = time.perf_counter() - wall0
+    own = time.process_time() - own0
     peak = max(rss.take_peak(), rss.field("VmHWM"))
     rss.stop()
     lat, acks, sent, lost = [], [], 0, 0
@@ -212,6 +224,10 @@ async def measure(server: Server, session: Session, args: argparse.Namespace) ->
     print(
         f"  server CPU {100 * cpu / wall:.0f}% of one core; peak RSS {peak:.0f} MB "
         "(server and its workers, sampled every 100 ms, and its kernel high-water mark)"
+    )
+    print(
+        f"  this client: CPU {100 * own / wall:.0f}% of one core, event-loop lag p99 "
+        f"{percentile(lag, 99):.1f} ms (a late loop delays the arrival times it records)"
     )
     return {"p99": percentile(lat, 99), "rss": peak, "lost": lost, "errors": sum(errors.values())}
 

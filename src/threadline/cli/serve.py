@@ -72,6 +72,9 @@ async def serve(container: Container, *, on_ready: str | None = None) -> None:
             # rather than hold a huge frame in memory.
             ws="websockets-sansio",
             ws_max_size=256 * 1024,
+            # Chat frames are a few hundred bytes of JSON: compressing each one cost
+            # more CPU than the bytes it saved (bench/widget.py).
+            ws_per_message_deflate=False,
         )
     )
     smtp = None
