@@ -66,6 +66,7 @@ bench: $(DEV_STAMP) $(VENDOR_STAMP)  ## ingest, webhook, timeline, hostile-load,
 	$(BIN)/python bench/realtime.py
 	$(BIN)/python bench/ui.py
 	$(BIN)/python bench/widget_bundle.py
+	$(BIN)/python bench/widget.py
 
 soak: $(DEV_STAMP)  ## kill -9 the server 20+ times under load; every acknowledged message stored once
 	$(BIN)/python bench/soak.py
