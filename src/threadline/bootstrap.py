@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import httpx
 
+from threadline.actions.chat_mail import FOLLOWUP_JOB, TRANSCRIPT_JOB
+from threadline.actions.chat_missed import MISSED_JOB, NOTIFY_JOB
 from threadline.actions.config import ActionConfig
 from threadline.actions.conversations import WAKE_JOB
 from threadline.actions.inboxes import seal_inbox_secrets
@@ -20,6 +22,7 @@ from threadline.clock import Clock, SystemClock
 from threadline.core.continuity import Policy
 from threadline.core.throttle import ThrottleMemo
 from threadline.handlers import HandlerDeps
+from threadline.jobs.chat_mail import ChatFollowup, ChatMissed, ChatTranscript, NotifyEmail
 from threadline.jobs.delivery import Delivery
 from threadline.jobs.runner import JobRunner
 from threadline.jobs.snooze import Wake
@@ -127,6 +130,7 @@ def bootstrap(
         secret_key=settings.resolved_secret(),
         continuity=Policy(reopen_window=timedelta(days=settings.reopen_days)),
         attachment_dir=None if settings.attachments_in_db else settings.data_dir / "attachments",
+        chat_followup_seconds=settings.chat_followup_seconds,
     )
     broker = broker or default_broker(settings)
     presence = presence or default_presence(settings, clock)
@@ -139,10 +143,18 @@ def bootstrap(
     overrides = dict(senders) if senders is not None else default_senders(settings)
     all_senders = registry.senders(context, overrides)
     delivery = Delivery(bus, all_senders, public_base=settings.base_url())
+    transcript = ChatTranscript(bus, all_senders, settings)
     runner = JobRunner(
         bus,
-        {"deliver": delivery, WAKE_JOB: Wake(bus)},
-        on_give_up={"deliver": delivery.give_up},
+        {
+            "deliver": delivery,
+            WAKE_JOB: Wake(bus),
+            FOLLOWUP_JOB: ChatFollowup(bus, settings),
+            TRANSCRIPT_JOB: transcript,
+            MISSED_JOB: ChatMissed(bus, settings),
+            NOTIFY_JOB: NotifyEmail(bus, all_senders),
+        },
+        on_give_up={"deliver": delivery.give_up, TRANSCRIPT_JOB: transcript.give_up},
     )
     holder.append(runner)
     passwords = Passwords.from_settings(settings)

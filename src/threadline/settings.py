@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -73,6 +74,11 @@ class Settings(BaseSettings):
     business_name: str | None = None
     business_time_zone: str = "UTC"
     business_signature: str | None = None
+    # Live chat: an agent's reply the visitor has not read this many seconds
+    # later, with no widget of theirs heard from in that time, is mailed to
+    # them (docs/widget.md). At least a minute: a widget that is open pings
+    # every 25 s and is heard from at least every 50 s.
+    chat_followup_seconds: float = Field(default=120.0, ge=60.0, le=7 * 86400.0)
 
     def base_url(self) -> str:
         """Our own address as providers and links see it."""

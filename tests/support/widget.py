@@ -18,9 +18,10 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
+from threadline.channels.email.adapter import SmtpRelay, SmtpSender
 from threadline.core.chat_config import identity_hash
 
-__all__ = ["ORIGIN", "SECRET", "ChatSocket", "signed", "visitor_socket"]
+__all__ = ["ORIGIN", "SECRET", "ChatSocket", "relay_senders", "signed", "visitor_socket"]
 
 ORIGIN = "https://shop.example"
 SECRET = "widget-identity-secret-0123456789abcdef"
@@ -122,3 +123,9 @@ async def visitor_socket(
             assert first["type"] == "error", first
             errors.append(first)
         yield ChatSocket(ws, first, errors)
+
+
+def relay_senders(relay: tuple[Any, int]) -> dict[str, Any]:
+    """Email out through the test's local SMTP relay (tests/conftest.py ``relay``):
+    what a visitor or an agent would find in their mailbox."""
+    return {"email": SmtpSender(SmtpRelay(host="127.0.0.1", port=relay[1], starttls=False))}

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from tests.support.factories import make_email_inbox
 from tests.support.widget import ORIGIN, visitor_socket
 from tests.widget.conftest import Widget
 
@@ -143,10 +144,22 @@ async def test_rest_rate_limit_answers_429_with_retry_after(
     assert int(refused.headers["retry-after"]) >= 1
 
 
-async def test_the_transcript_is_not_available_yet(widget: Widget, http: httpx.AsyncClient) -> None:
+async def test_the_transcript_over_rest_is_accepted_once_then_limited(
+    container: Container, widget: Widget, http: httpx.AsyncClient
+) -> None:
+    await make_email_inbox(container)
     auth = await session(http, widget)
-    r = await http.post("/widget/transcript", json={"email": "a@b.example"}, headers=auth)
-    assert (r.status_code, r.json()["code"]) == (422, "invalid")
+    early = await http.post("/widget/transcript", json={"email": "a@b.example"}, headers=auth)
+    assert (early.status_code, early.json()["code"]) == (422, "invalid")  # nothing to send yet
+    sent = await http.post(
+        "/widget/messages", json={"cid": "rest-transcript-001", "text": "hi"}, headers=auth
+    )
+    assert sent.status_code == 200
+    first = await http.post("/widget/transcript", json={"email": "a@b.example"}, headers=auth)
+    again = await http.post("/widget/transcript", json={}, headers=auth)
+    assert first.status_code == 204
+    assert (again.status_code, again.json()["code"]) == (429, "rate_limited")
+    assert 1 <= int(again.headers["retry-after"]) <= 600
 
 
 async def test_an_uploaded_image_goes_out_with_the_message_and_only_by_its_link(

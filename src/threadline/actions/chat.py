@@ -20,13 +20,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.customers import claim_identity
 from threadline.actions.delivery import set_delivery_status
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.timeline import add_entry
 from threadline.channels.checks import clean_text
 from threadline.core.events import ChatEventAdded
 from threadline.core.identity import InvalidIdentity, normalize_email
-from threadline.core.model import DeliveryStatus, Direction
+from threadline.core.model import DeliveryStatus, Direction, IdentityRef
 from threadline.storage import chat as chat_store
 from threadline.storage import inbound as store
 from threadline.storage.db import Tx
@@ -34,6 +35,7 @@ from threadline.storage.tables import (
     chat_events,
     chat_visitors,
     conversations,
+    identities,
     inbound_receipts,
     messages,
 )
@@ -52,7 +54,9 @@ __all__ = [
     "set_profile",
     "store_upload",
     "token_digest",
+    "touch_visitor",
     "upload_key",
+    "visitor_customer",
     "visitor_read",
 ]
 
@@ -60,6 +64,7 @@ EVENT_KINDS = ("message", "resolved", "csat")
 UPLOAD_SOURCE = "chat_upload"  # the receipt source of a visitor's uploaded file
 MAX_NAME = 200
 MAX_COMMENT = 1000
+MAX_ORIGIN = 300
 
 
 def token_digest(token: str) -> str:
@@ -111,13 +116,20 @@ def _new_visitor(tx: Tx, inbox_id: int) -> Session:
 
 
 def open_session(
-    tx: Tx, *, inbox_id: int, token: str | None, identity: VerifiedIdentity | None = None
+    tx: Tx,
+    *,
+    inbox_id: int,
+    token: str | None,
+    identity: VerifiedIdentity | None = None,
+    origin: str | None = None,
 ) -> Session:
     """Resume the visitor ``token`` names on this inbox, or start a new one.
 
     A verified identity is applied to the visitor. When the browser's visitor was
     verified as someone else (another person signed in on a shared computer), that
     person gets a visitor of their own: their chat must never join the other's.
+    ``origin`` is the page's (already checked against the inbox's allowed origins):
+    a follow-up mail links back to it.
     """
     row = None
     if token:
@@ -140,6 +152,8 @@ def open_session(
         assert token is not None
         session = Session(row.id, row.key, token, False)
     values: dict[str, Any] = {"last_seen_at": tx.now}
+    if origin:
+        values["origin"] = origin[:MAX_ORIGIN]
     if identity is not None:
         values.update(external_id=identity.user_id, email=identity.email, verified=True)
         if identity.name:
@@ -155,11 +169,26 @@ def _name(raw: str) -> str | None:
     return name or None
 
 
+def visitor_customer(tx: Tx, key: str) -> int | None:
+    """The customer whose ``chat:<key>`` identity this is (it follows merges), or
+    None before the visitor's first message."""
+    found = tx.conn.execute(
+        sa.select(identities.c.customer_id).where(
+            identities.c.kind == "chat", identities.c.value == key
+        )
+    ).scalar()
+    return None if found is None else int(found)
+
+
 def set_profile(tx: Tx, visitor_id: int, *, name: str | None, email: str | None) -> None:
-    """The pre-chat or offline form: a name and a claimed email (used on the next message).
+    """The pre-chat or offline form: a name and a claimed email.
 
     None leaves a field as it is; an empty string clears it. A verified visitor's
     email comes from the business's signed identity and is not replaced by a typed one.
+    The email is sent as a claimed identity with the visitor's next message; a
+    visitor who already has a customer record gets it there at once, so a reply
+    mailed after their last message reaches them and their answer by email is
+    theirs. An email on someone else's record is a merge suggestion, never a merge.
     """
     row = _visitor(tx, visitor_id)
     values: dict[str, Any] = {"last_seen_at": tx.now}
@@ -176,6 +205,19 @@ def set_profile(tx: Tx, visitor_id: int, *, name: str | None, email: str | None)
     elif email is not None and not row.verified:
         values["email"] = None
     tx.conn.execute(chat_visitors.update().where(chat_visitors.c.id == visitor_id).values(**values))
+    claimed = values.get("email")
+    if claimed and not row.verified:
+        customer_id = visitor_customer(tx, row.key)
+        if customer_id is not None:
+            claim_identity(tx, customer_id, IdentityRef("email", claimed, verified=False))
+
+
+def touch_visitor(tx: Tx, visitor_id: int) -> None:
+    """The visitor's widget was heard from (its keep-alive, a REST poll): they are
+    still on the page, so a reply is not mailed to them yet."""
+    tx.conn.execute(
+        chat_visitors.update().where(chat_visitors.c.id == visitor_id).values(last_seen_at=tx.now)
+    )
 
 
 def append_event(

@@ -4,9 +4,13 @@ A visitor's message comes in through ``bus.ingest`` and ``receive_inbound`` like
 any channel's; ``on_visitor_message`` then records it as the visitor's next
 event and binds the visitor to the conversation and customer it was placed in.
 An agent's chat reply is stored by ``send_reply`` and becomes the visitor's next
-event at once (there is no provider to deliver it). A resolution becomes a
-``resolved`` event (the widget asks for a rating), and an agent reading the
-conversation moves the visitor's read marker.
+event at once (there is no provider to deliver it); a job checks later whether
+the visitor read it, and mails it if they left (actions/chat_mail.py). A
+visitor's message schedules the missed-chat alert (actions/chat_missed.py). A
+message the visitor's own customer sends on another channel into the chat's
+conversation (their answer to the follow-up mail) joins their events too. A
+resolution becomes a ``resolved`` event (the widget asks for a rating), and an
+agent reading the conversation moves the visitor's read marker.
 
 Every function runs inside the caller's transaction and takes the visitor row
 lock after the conversation's, as the callers already hold that one: the same
@@ -21,6 +25,8 @@ import sqlalchemy as sa
 
 from threadline.actions.attachments import check_outbound_files, store_attachments
 from threadline.actions.chat import append_event, pending_uploads, record_event
+from threadline.actions.chat_mail import schedule_followup
+from threadline.actions.chat_missed import schedule_missed
 from threadline.actions.config import ActionConfig
 from threadline.actions.errors import ActionError
 from threadline.core.events import ChatEventAdded, ChatReadByAgent
@@ -33,6 +39,7 @@ __all__ = [
     "MAX_BOUND_VISITORS",
     "deliver_reply",
     "on_agent_read",
+    "on_customer_message",
     "on_resolved",
     "on_visitor_message",
     "rebind_visitors",
@@ -70,6 +77,25 @@ def on_visitor_message(
         tx, visitor_id, seq, "message", message_id=message_id, client_id=str(cid) if cid else None
     )
     tx.emit(ChatEventAdded(visitor_id, seq))
+    schedule_missed(tx, conversation_id, inbox_id)
+
+
+def on_customer_message(tx: Tx, conversation_id: int, customer_id: int, message_id: int) -> None:
+    """A message on another channel (an email answering the follow-up mail) is
+    also the next event of each visitor whose widget shows this conversation and
+    who is that same customer: back on the page, they see the whole exchange.
+    Nobody else's message ever reaches a visitor's widget."""
+    bound = tx.conn.execute(
+        sa.select(chat_visitors.c.id)
+        .where(
+            chat_visitors.c.customer_id == customer_id,
+            chat_visitors.c.conversation_id == conversation_id,
+        )
+        .order_by(chat_visitors.c.id)
+        .limit(MAX_BOUND_VISITORS)
+    ).scalars()
+    for visitor_id in list(bound):
+        append_event(tx, visitor_id, "message", message_id=message_id)
 
 
 def _attach_uploads(
@@ -126,11 +152,15 @@ def reply_visitors(tx: Tx, conversation_id: int, customer_id: int) -> list[Any]:
     return [found]
 
 
-def deliver_reply(tx: Tx, visitors: list[Any], conversation_id: int, message_id: int) -> None:
+def deliver_reply(
+    tx: Tx, cfg: ActionConfig, visitors: list[Any], conversation_id: int, message_id: int
+) -> None:
     """A chat reply is the next event of each visitor it goes to, now; their widget
-    then shows this conversation, so their next message continues it."""
+    then shows this conversation, so their next message continues it. Each gets a
+    follow-up check: a reply left unread by a visitor who has gone is mailed."""
     for visitor in visitors:
-        append_event(tx, visitor.id, "message", message_id=message_id)
+        seq = append_event(tx, visitor.id, "message", message_id=message_id)
+        schedule_followup(tx, cfg, visitor.id, seq)
     tx.conn.execute(
         chat_visitors.update()
         .where(chat_visitors.c.id.in_([v.id for v in visitors]))

@@ -18,3 +18,6 @@ class ActionConfig:
     # disk by content hash, which keeps the database small for busy inboxes.
     attachment_dir: Path | None = None
     delivery_attempts: int = 6
+    # How long an agent's chat reply may stay unread before it is mailed
+    # (Settings.chat_followup_seconds; jobs/chat_mail.py).
+    chat_followup_seconds: float = 120.0

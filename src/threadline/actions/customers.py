@@ -32,11 +32,13 @@ from threadline.storage.tables import (
 __all__ = [
     "accept_suggestion",
     "add_identity",
+    "claim_identity",
     "create_customer",
     "dismiss_suggestion",
     "merge_customers",
     "rename_customer",
     "set_attributes",
+    "suggest_merge",
     "unmerge_customers",
 ]
 
@@ -100,6 +102,50 @@ def add_identity(tx: Tx, customer_id: int, ref: IdentityRef) -> int:
         data={"identity": str(ref), "verified": ref.verified},
     )
     return identity_id
+
+
+def suggest_merge(tx: Tx, customer_id: int, other_id: int, ref: IdentityRef) -> None:
+    """``customer_id`` claims ``ref``, which is ``other_id``'s: an agent decides
+    whether they are one person (DESIGN.md §3). One open suggestion per pair."""
+    exists = tx.conn.execute(
+        sa.select(merge_suggestions.c.id).where(
+            merge_suggestions.c.customer_id == customer_id,
+            merge_suggestions.c.other_customer_id == other_id,
+            merge_suggestions.c.status == "open",
+        )
+    ).first()
+    if exists is None:
+        tx.conn.execute(
+            merge_suggestions.insert(),
+            {
+                "customer_id": customer_id,
+                "other_customer_id": other_id,
+                "identity": str(ref),
+                "reason": f"unverified {ref.kind} matches another customer",
+                "status": "open",
+                "created_at": tx.now,
+            },
+        )
+
+
+def claim_identity(tx: Tx, customer_id: int, ref: IdentityRef) -> str:
+    """The customer says ``ref`` is theirs (a chat visitor typing an email).
+
+    Unknown: it becomes their claimed identity ("added"). Already theirs: nothing
+    ("known"). Someone else's: a merge suggestion, never a merge ("suggested").
+    """
+    owner = tx.conn.execute(
+        sa.select(identities.c.customer_id).where(
+            identities.c.kind == ref.kind, identities.c.value == ref.value
+        )
+    ).scalar()
+    if owner == customer_id:
+        return "known"
+    if owner is not None:
+        suggest_merge(tx, customer_id, int(owner), ref)
+        return "suggested"
+    add_identity(tx, customer_id, ref)
+    return "added"
 
 
 def merge_customers(

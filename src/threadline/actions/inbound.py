@@ -14,9 +14,9 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from threadline.actions.attachments import store_attachments
-from threadline.actions.chat_hooks import on_visitor_message
+from threadline.actions.chat_hooks import on_customer_message, on_visitor_message
 from threadline.actions.config import ActionConfig
-from threadline.actions.customers import merge_customers
+from threadline.actions.customers import merge_customers, suggest_merge
 from threadline.actions.timeline import add_entry
 from threadline.core import identity
 from threadline.core.continuity import (
@@ -90,6 +90,9 @@ def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessag
             conversation_id=placed.conversation_id,
             customer_id=placed.customer_id,
         )
+    else:
+        # The sender's own chat, if this conversation is one (an answer by email).
+        on_customer_message(tx, placed.conversation_id, customer_id, message_id)
     tx.emit(
         MessageReceived(
             message_id, placed.conversation_id, placed.customer_id, msg.channel.value, placed.new
@@ -173,25 +176,7 @@ def resolve_customer(
             tx, source_id=other, target_id=customer_id, actor="system:verified-identity"
         )
     for ref, other in res.suggest:
-        exists = tx.conn.execute(
-            sa.select(merge_suggestions.c.id).where(
-                merge_suggestions.c.customer_id == customer_id,
-                merge_suggestions.c.other_customer_id == other,
-                merge_suggestions.c.status == "open",
-            )
-        ).first()
-        if exists is None:
-            tx.conn.execute(
-                merge_suggestions.insert(),
-                {
-                    "customer_id": customer_id,
-                    "other_customer_id": other,
-                    "identity": str(ref),
-                    "reason": f"unverified {ref.kind} matches another customer",
-                    "status": "open",
-                    "created_at": tx.now,
-                },
-            )
+        suggest_merge(tx, customer_id, other, ref)
     return customer_id
 
 

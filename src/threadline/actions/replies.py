@@ -293,7 +293,7 @@ def send_reply(
     if visitors:
         # After the conversation's row lock, as everywhere (actions/chat_hooks.py), and
         # before a resolution, so the widget shows the answer before it asks for a rating.
-        deliver_reply(tx, visitors, conversation_id, message_id)
+        deliver_reply(tx, cfg, visitors, conversation_id, message_id)
     if status is not None and change_status(tx, conversation_id, status, actor_id=author_id):
         changed.append("status")
     tx.emit(ConversationChanged(conversation_id, tuple(changed)))

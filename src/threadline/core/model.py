@@ -231,6 +231,9 @@ class OutboundMessage:
     # {"name", "language", "parameters"} as actions.replies.TemplateRef stores it.
     template: Mapping[str, Any] | None = None
     attachments: tuple[OutboundFile, ...] = ()
+    # False for mail that starts something rather than answers (a chat transcript,
+    # an alert to agents): its subject gets no "Re:".
+    is_reply: bool = True
 
 
 class PayloadError(ValueError):

@@ -488,8 +488,16 @@ chat_visitors = sa.Table(
     sa.Column("last_seq", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("visitor_read_seq", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("agent_read_seq", sa.Integer(), nullable=False, server_default="0"),
+    # Refreshed by the visitor's frames and the widget's keep-alive while a page
+    # shows the chat: how the follow-up job tells that the visitor has left.
     sa.Column("last_seen_at", UTCDateTime(), nullable=True),
     _created(),
+    # The newest event already sent by email (follow-up mail): never mailed twice.
+    sa.Column("mailed_seq", sa.Integer(), nullable=False, server_default="0"),
+    # When the last transcript mail was asked for (one per 10 minutes).
+    sa.Column("transcript_at", UTCDateTime(), nullable=True),
+    # The page origin the visitor last chatted from: the follow-up mail links back to it.
+    sa.Column("origin", sa.String(300), nullable=True),
 )
 
 # What a visitor's widget shows, in the order it must show it: seq is per visitor,

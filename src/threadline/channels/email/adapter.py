@@ -67,6 +67,7 @@ def build_message(inbox: Inbox, msg: OutboundMessage, now: datetime) -> tuple[by
         auto_reply=msg.auto_reply,
         date=now,
         attachments=[(f.filename, f.content_type, f.data) for f in msg.attachments],
+        reply=msg.is_reply,
     )
     envelope_from = f"bounce+{msg.bounce_token}@{domain}" if msg.bounce_token else inbox.address
     return composed.as_bytes(policy=email.policy.SMTP), envelope_from

@@ -38,8 +38,12 @@ def compose_reply(
     auto_reply: bool = False,
     date: datetime,
     attachments: Sequence[tuple[str, str, bytes]] = (),
+    reply: bool = True,
 ) -> EmailMessage:
     """A text/plain + text/html reply that threads under ``in_reply_to``.
+
+    ``reply`` False: a mail that answers nothing (a transcript, an alert), whose
+    subject is kept as it is, without "Re:".
 
     ``attachments`` are (filename, content type, bytes): with any, the message
     becomes multipart/mixed, the text and HTML first, each file after, base64.
@@ -54,7 +58,7 @@ def compose_reply(
     msg["To"] = to
     if reply_to:
         msg["Reply-To"] = reply_to
-    msg["Subject"] = _reply_subject(subject)
+    msg["Subject"] = _reply_subject(subject) if reply else _one_line(subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = f"<{_bare(message_id)}>"
     parent = _bare(in_reply_to or "")

@@ -105,6 +105,17 @@ def describe(
         if entry.get("conversation_id") == d.get("target_id"):
             return f"{by} merged conversation #{d.get('source_id')} into this one"
         return f"{by} merged this conversation into #{d.get('target_id')}"
+    if kind == "transcript_emailed":
+        to = d.get("to", "the visitor")
+        if d.get("status") == "failed":
+            return f"The chat transcript could not be emailed to {to}: {d.get('error', '')}"
+        if d.get("status") == "sent":
+            return f"Transcript emailed to {to}"
+        return f"Transcript requested by the visitor, to be emailed to {to}"
+    if kind == "chat_missed":
+        count = len(d.get("alerted") or ())
+        agents = "1 agent was" if count == 1 else f"{count} agents were"
+        return f"Nobody answered the chat in time: {agents} alerted by email"
     if kind == "csat":
         said = f": “{d['comment']}”" if d.get("comment") else ""
         return f"The customer rated the chat {d.get('score')} out of 5{said}"

@@ -146,7 +146,7 @@ async def widget_session(request: Req) -> Response[Any]:
         call.allow(call.service.allowed(w, call.origin))
         client = client_address(request, call.service.c.settings.trusted_proxies)
         _, welcome = await call.service.hello(
-            w, token=body.token, claim=body.identity, client=client
+            w, token=body.token, claim=body.identity, client=client, origin=call.origin
         )
         return call.answer(welcome)
 
@@ -177,6 +177,7 @@ async def widget_events(request: Req) -> Response[Any]:
         since = _number(request.query_params.get("since"), 0, 2**31 - 1)
         limit = max(1, _number(request.query_params.get("limit"), DEFAULT_EVENTS, q.MAX_PAGE))
         events = await call.service.events(v, since, limit)
+        await call.service.seen(v)  # a polling widget is an open page too
         state = await call.service.c.db.read_small(lambda c: q.visitor_state(c, v.id))
         seq = max([state.last_seq if state else 0, *(e["seq"] for e in events)])
         return call.answer({"events": events, "seq": seq}, headers={"Cache-Control": "no-store"})

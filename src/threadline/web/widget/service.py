@@ -21,8 +21,10 @@ from threadline.actions.chat import (
     set_profile,
     store_upload,
     token_digest,
+    touch_visitor,
     visitor_read,
 )
+from threadline.actions.chat_mail import TooSoon, request_transcript
 from threadline.actions.errors import ActionError
 from threadline.actions.receipts import Payload
 from threadline.bootstrap import Container
@@ -47,6 +49,9 @@ UPLOAD_TYPES = frozenset(
 AVAILABILITY_TTL = 5.0  # seconds an inbox's "online" is reused (presence changes clear it)
 RELOAD_EVERY = 2.0  # seconds between inbox reloads caused by an unknown widget key
 MAX_TYPING = 10_000
+# Seconds between two writes of a visitor's last_seen_at while their widget is open
+# (it pings every 25 s): well under the least chat_followup_seconds (60).
+HEARTBEAT = 50.0
 
 
 class WidgetError(Exception):
@@ -88,6 +93,7 @@ class WidgetService:
         self._available: dict[int, tuple[float, Availability]] = {}
         self._reloaded = -RELOAD_EVERY
         self._typing: dict[int, bool] = {}
+        self._seen: dict[int, float] = {}  # visitor → when last_seen_at was last moved
 
     def now(self) -> float:
         return self.c.clock.now().timestamp()
@@ -164,10 +170,13 @@ class WidgetService:
         token: str | None,
         claim: IdentityClaim | None,
         client: str,
+        origin: str | None = None,
     ) -> tuple[Visitor, dict[str, Any]]:
         """Resume or start the visitor's session; returns it and the welcome body. A
         refused identity leaves the visitor as they were, and the welcome says why
-        under ``error`` (the socket sends it as an ``error`` frame)."""
+        under ``error`` (the socket sends it as an ``error`` frame). ``origin`` is
+        the page's, already allowed: a follow-up mail links back to it (not to our
+        own preview page, which is no place for a visitor)."""
         identity = self._identity(w, claim) if claim is not None else None
         found = await self.visitor(token)
         if found is not None and found.widget.inbox.id != w.inbox.id:
@@ -180,9 +189,14 @@ class WidgetService:
             if fresh:
                 self.limit("new_visitors", client)
         inbox_id = w.inbox.id
+        page = origin if origin and origin != self.own_origin() else None
         session = await self.c.bus.execute(
             lambda tx: open_session(
-                tx, inbox_id=inbox_id, token=token if found else None, identity=identity
+                tx,
+                inbox_id=inbox_id,
+                token=token if found else None,
+                identity=identity,
+                origin=page,
             )
         )
         visitor = Visitor(session.visitor_id, session.key, w)
@@ -312,8 +326,27 @@ class WidgetService:
         await self._act(lambda tx: record_csat(tx, v.id, score, comment))
 
     async def transcript(self, v: Visitor, email: str | None) -> None:
-        # The transcript mail is another part's (docs/widget.md); not sent from here yet.
-        raise WidgetError("invalid", "not available yet")
+        """Mail the chat to the visitor (a job); once per 10 minutes per visitor."""
+        try:
+            await self.c.bus.execute(lambda tx: request_transcript(tx, v.id, email))
+        except TooSoon as exc:
+            raise WidgetError(
+                "rate_limited", str(exc), status=429, retry_after=exc.retry_after
+            ) from exc
+        except ActionError as exc:
+            raise WidgetError("invalid", str(exc)) from exc
+
+    async def seen(self, v: Visitor) -> None:
+        """The visitor's widget was heard from (a keep-alive, a REST poll): at most
+        every HEARTBEAT seconds, their ``last_seen_at`` moves, so a reply they have
+        not read yet is not mailed while they are still on the page."""
+        now = self.now()
+        if now - self._seen.get(v.id, -HEARTBEAT) < HEARTBEAT:
+            return
+        if len(self._seen) >= MAX_TYPING:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[v.id] = now
+        await self.c.bus.execute(lambda tx: touch_visitor(tx, v.id))
 
     async def _act(self, fn: Any) -> None:
         try:

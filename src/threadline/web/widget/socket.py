@@ -141,7 +141,11 @@ class _Session:
             raise _Closed(POLICY, "no hello within 10 seconds") from None
         try:
             visitor, welcome = await self.service.hello(
-                w, token=hello.token, claim=hello.identity, client=self.client
+                w,
+                token=hello.token,
+                claim=hello.identity,
+                client=self.client,
+                origin=self.ws.headers.get("origin"),
             )
         except WidgetError as exc:
             await self._refuse(exc, None)
@@ -202,6 +206,7 @@ class _Session:
             await service.transcript(v, f.email)
         elif isinstance(f, Ping):
             sock.offer(frame("pong"))
+            await service.seen(v)  # the page is still open: no follow-up mail yet
         else:
             raise WidgetError("bad_frame", "hello was said already")
 
