@@ -24,6 +24,7 @@ from threadline.jobs.queue import enqueue
 from threadline.queries.scope import load_scope
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
+    as_utc,
     chat_visitors,
     conversations,
     customers,
@@ -47,15 +48,22 @@ NOTIFY_JOB = "notify_email"
 MAX_ALERTED = 200  # agents one alert goes to; a team larger than that has a rota
 
 
+_WAIT = sa.select(conversations.c.waiting_since, conversations.c.first_response_due_at).where(
+    conversations.c.id == sa.bindparam("id")
+)
+
+
 def schedule_missed(tx: Tx, conversation_id: int, chat_inbox_id: int) -> None:
     """A visitor's message was stored: alert the agents if nobody has answered by
-    the time the conversation's first response is due."""
-    row = tx.conn.execute(
-        sa.select(conversations.c.waiting_since, conversations.c.first_response_due_at).where(
-            conversations.c.id == conversation_id
-        )
-    ).first()
+    the time the conversation's first response is due.
+
+    Only the message that starts a wait schedules the alert (the later ones of the
+    same wait would find it queued): every chat message passes here, so the rest
+    cost one indexed read."""
+    row = tx.conn.execute(_WAIT, {"id": conversation_id}).first()
     if row is None or row.waiting_since is None or row.first_response_due_at is None:
+        return
+    if as_utc(row.waiting_since) != tx.now:
         return
     since = row.waiting_since.isoformat()
     enqueue(
