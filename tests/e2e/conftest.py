@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser
 
 from tests.support.servers import Relay, free_port
 from threadline.bootstrap import bootstrap
@@ -31,6 +32,7 @@ from threadline.settings import Settings
 from threadline.storage.migrate import upgrade
 
 from .seed import Desk, seed
+from .site import Site
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -45,6 +47,7 @@ class Live:
     desk: Desk
     database_url: str
     log: Path
+    site: Site  # the business's own pages, on another origin (the chat widget's tests)
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -66,6 +69,9 @@ def _env(settings: Settings) -> dict[str, str]:
             "THREADLINE_PASSWORD_TIME_COST": "1",
             "THREADLINE_PASSWORD_MEMORY_KIB": "8192",
             "THREADLINE_PASSWORD_PARALLELISM": "1",
+            # Every test signs in from this one address, dozens of times in a minute:
+            # the throttle on /login (tested on its own) must not decide the suite.
+            "THREADLINE_LOGIN_REQUESTS_BURST": "500",
             "THREADLINE_LOG_LEVEL": "warning",
         }
     )
@@ -81,6 +87,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     sink_port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=sink_port)
     controller.start()
+    site = Site(free_port()).start()
     settings = Settings(
         database_url=f"sqlite:///{data / 'threadline.db'}",
         data_dir=data,
@@ -98,7 +105,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     upgrade(settings.database_url)
     # Playwright's sync API may already run a loop on this thread: seed on another.
     with ThreadPoolExecutor(1) as pool:
-        desk = pool.submit(asyncio.run, _seed(settings)).result()
+        desk = pool.submit(asyncio.run, _seed(settings, site.origin)).result()
     log = data / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -111,7 +118,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     url = settings.base_url()
     try:
         _wait_ready(url, proc, log)
-        yield Live(url, settings.smtp_port, sink, desk, settings.database_url, log)
+        yield Live(url, settings.smtp_port, sink, desk, settings.database_url, log, site)
     finally:
         proc.terminate()
         try:
@@ -119,13 +126,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         except subprocess.TimeoutExpired:
             proc.kill()
         controller.stop()
+        site.stop()
 
 
-async def _seed(settings: Settings) -> Desk:
+async def _seed(settings: Settings, site_origin: str) -> Desk:
     container = bootstrap(settings)
     await container.start(jobs=False, mailboxes=False)
     try:
-        return await seed(container)
+        return await seed(container, site_origin)
     finally:
         await container.aclose()
 
@@ -176,6 +184,27 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 def _artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def ben_signed_in(
+    browser: Browser,
+    browser_context_args: dict[str, Any],
+    live: Live,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """Ben's signed-in browser state (his session cookie), for contexts that start
+    signed in: one sign-in serves every test that only needs an agent's screen."""
+    from .support import sign_in  # support imports this module: here, not at the top
+
+    state = tmp_path_factory.mktemp("ben") / "state.json"
+    context = browser.new_context(**browser_context_args)
+    try:
+        sign_in(context.new_page(), live, live.desk.ben)
+        context.storage_state(path=state)
+    finally:
+        context.close()
+    return state
 
 
 @pytest.fixture(scope="session")

@@ -3,16 +3,23 @@
 Two teams: Billing works the email inbox, Sales the SMS line. Rosa is an agent
 restricted to Billing. Ana is a known customer with an email address and a
 phone number, so her SMS continues her email conversation.
+
+A live-chat inbox allows one origin: the test site's (tests/e2e/site.py). Dana
+is a customer of the shop with an email conversation on file, whom the shop's
+signed-in pages identify to the widget with a signed identity token.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 from argon2 import PasswordHasher
 
 from threadline.actions.customers import create_customer
 from threadline.actions.inboxes import add_inbox
+from threadline.actions.receipts import Payload
 from threadline.actions.teams import (
     create_team,
     set_inbox_scope,
@@ -30,6 +37,11 @@ SUPPORT = "support@acme.test"
 SMS_NUMBER = "+14155550100"
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 AUTH_TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+CHAT_KEY = "acme-web"
+CHAT_SECRET = "e2e-identity-secret-0123456789abcdef"  # 32+ printable characters
+DANA_EMAIL = "dana@example.com"
+DANA_USER_ID = "shop-user-4417"
+DANA_SUBJECT = "Where is order 4417?"
 
 
 @dataclass(frozen=True)
@@ -52,9 +64,11 @@ class Desk:
     ana: int  # customer: ana@example.com, +14155550101
     bo: int  # customer: bo@example.com (verified)
     bo_claimant: int  # a second record that claimed bo's address: a merge suggestion
+    chat_inbox: int  # key CHAT_KEY, allows the test site's origin only
+    dana: int  # customer: DANA_EMAIL, with an email conversation (DANA_SUBJECT)
 
 
-async def seed(c: Container) -> Desk:
+async def seed(c: Container, site_origin: str) -> Desk:
     hashed = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     secret = c.bus.cfg.secret_key
 
@@ -114,8 +128,48 @@ async def seed(c: Container) -> Desk:
                 "created_at": tx.now,
             },
         )
+        dana = create_customer(tx, name="Dana Reyes", refs=[normalize("email", DANA_EMAIL)])
+        chat_inbox = add_inbox(
+            tx,
+            channel="chat",
+            name="Acme on the web",
+            address=CHAT_KEY,
+            config={"allowed_origins": [site_origin], "identity_secret": CHAT_SECRET},
+            secret=secret,
+        )
         return Desk(
-            admin, ben, cleo, rosa, email_inbox, sms_inbox, billing, sales, ana, bo, claimant
+            admin,
+            ben,
+            cleo,
+            rosa,
+            email_inbox,
+            sms_inbox,
+            billing,
+            sales,
+            ana,
+            bo,
+            claimant,
+            chat_inbox,
+            dana,
         )
 
-    return await c.bus.execute(build)
+    desk = await c.bus.execute(build)
+    # Dana's history comes in by email, as it would: the same path as any message.
+    outcome = await c.bus.ingest(
+        Payload(
+            desk.email_inbox, "email", _email(DANA_EMAIL, "Dana Reyes"), {"rcpt_tos": [SUPPORT]}
+        )
+    )
+    assert outcome.status == "processed", outcome
+    assert outcome.customer_id == desk.dana, outcome
+    return desk
+
+
+def _email(sender: str, name: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"{name} <{sender}>"
+    msg["To"] = SUPPORT
+    msg["Subject"] = DANA_SUBJECT
+    msg["Message-ID"] = f"<{uuid.uuid4().hex}@example.com>"
+    msg.set_content("Hello, my order 4417 has not arrived yet. Can you check?")
+    return msg.as_bytes()

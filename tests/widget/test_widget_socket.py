@@ -232,6 +232,32 @@ async def test_read_marks_move_both_ways(container: Container, widget: Widget) -
     assert read == {"type": "read", "seq": 2}
 
 
+async def test_an_agents_answer_shows_the_visitor_their_messages_were_read(
+    container: Container, widget: Widget
+) -> None:
+    # The agent had the conversation open when the visitor wrote: the page showed
+    # the message live, and opening the page (the other read) happened before it.
+    async with visitor_socket(widget.url, widget.key) as s:
+        await s.message(cid(1), "is the blue kettle in stock?")
+        [asked] = await s.events(1)
+        conversation_id = await conversation_of(container, await visitor_key(container, s))
+        result = await container.bus.execute(
+            lambda tx: send_reply(
+                tx,
+                container.bus.cfg,
+                conversation_id=conversation_id,
+                author_id=widget.agent_id,
+                text="yes, 12 of them",
+                channel=Channel.CHAT,
+                seen=int(asked["id"]),  # what the agent's screen showed
+            )
+        )
+        [answer] = await s.events(1)
+        read = await s.next("read")
+    assert answer["id"] == str(result.message_id)
+    assert read == {"type": "read", "seq": answer["seq"]}  # "Seen" under the question
+
+
 async def test_a_read_mark_beyond_the_last_event_counts_only_what_exists(
     container: Container, widget: Widget
 ) -> None:

@@ -176,6 +176,7 @@ async function boot(win: Win): Promise<void> {
   run({ t: "config", config });
   if (pendingIdentity) session.identity = pendingIdentity;
   document.addEventListener("visibilitychange", visible);
+  window.addEventListener("offline", () => transport.offline());
   window.addEventListener("online", () => {
     if (transport.started && !session.live) transport.reconnect();
   });

@@ -109,6 +109,14 @@ export class Transport {
     this.connect();
   }
 
+  /** The browser went offline. A socket that lives through a drop cannot be trusted:
+   * what is written into it may never leave, and it looks open until a ping goes
+   * unanswered. So it is given up at once (the visitor's messages wait in the outbox)
+   * and tried again with the usual backoff; "online" reconnects without waiting. */
+  offline(): void {
+    if (this.started) this.lost();
+  }
+
   send(frames: ClientFrame[]): void {
     for (const f of frames) {
       if (this.rest) this.post(f, this.generation);
@@ -201,7 +209,9 @@ export class Transport {
       this.hooks.frame(f);
     };
     ws.onclose = () => {
-      if (!welcomed) this.failures++;
+      // Offline, every attempt fails, which says nothing of the socket: it must not
+      // switch the widget to REST for the minute after the network comes back.
+      if (!welcomed && navigator.onLine !== false) this.failures++;
       this.lost();
     };
   }

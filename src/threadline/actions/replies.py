@@ -17,6 +17,7 @@ from threadline.actions.chat_hooks import deliver_reply, reply_visitors
 from threadline.actions.config import ActionConfig
 from threadline.actions.conversations import change_status
 from threadline.actions.errors import ActionError, Conflict, NotFound
+from threadline.actions.reads import mark_read
 from threadline.actions.timeline import add_entry
 from threadline.core.capabilities import ReplyRefused, check_reply
 from threadline.core.channels import REPLY_IDENTITY, default_reply_channel
@@ -294,6 +295,12 @@ def send_reply(
         # After the conversation's row lock, as everywhere (actions/chat_hooks.py), and
         # before a resolution, so the widget shows the answer before it asks for a rating.
         deliver_reply(tx, cfg, visitors, conversation_id, message_id)
+    if seen is not None and not note and author_id is not None:
+        # An answer written against a screen that showed everything anyone else wrote
+        # (the stale check above) is a read: the agent's unread marker clears, and a
+        # chat visitor sees "Seen" under what was answered, not only under what was
+        # there when the agent opened the page.
+        mark_read(tx, conversation_id, author_id)
     if status is not None and change_status(tx, conversation_id, status, actor_id=author_id):
         changed.append("status")
     tx.emit(ConversationChanged(conversation_id, tuple(changed)))
