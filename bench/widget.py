@@ -27,17 +27,21 @@ import contextlib
 import json
 import random
 import re
-import shutil
-import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import websockets
-from _common import NAN, percentile, print_machine, summarize_profile
-from _server import Server, Session, add_common_args, cpu_seconds, in_tx, open_sessions
+from _common import NAN, percentile, print_machine
+from _server import (
+    Server,
+    Session,
+    add_common_args,
+    cpu_seconds,
+    in_tx,
+    open_sessions,
+    run_benchmark,
+)
 from hostile import RssWatch
 from widget_bundle import bundle_sizes
 
@@ -256,15 +260,9 @@ def main() -> None:
     print_machine(f"{args.visitors} visitor WebSockets and one agent stream in one process")
     minified, gzipped = bundle_sizes()
     print(f"widget.js: {minified} bytes minified, {gzipped} bytes gzipped (budget 30720)")
-    tmp = Path(tempfile.mkdtemp(prefix="threadline-bench-widget-"))
-    server = Server(tmp, profile=args.profile)
-    ok = False
-    try:
-        session = prepare(server)
-        server.start()
-        print(f"server pid {server.proc.pid if server.proc else '?'} on {server.url}")
+
+    def phases(server: Server, session: Session) -> bool:
         fig = asyncio.run(measure(server, session, args))
-        ok = fig["p99"] <= TARGET_P99_MS and fig["rss"] <= TARGET_RSS_MB and not fig["lost"]
         print("\n== targets")
         print(
             f"  visitor -> agent p99 {fig['p99']:.1f} ms; target <= {TARGET_P99_MS:g} ms: "
@@ -274,24 +272,9 @@ def main() -> None:
             f"  peak RSS {fig['rss']:.0f} MB; target <= {TARGET_RSS_MB:g} MB: "
             f"{'MET' if fig['rss'] <= TARGET_RSS_MB else 'MISSED'}"
         )
-        if args.profile:
-            raw = [p for p in server.stop_profilers() if p.suffix == ".txt"]
-            if raw:
-                summarize_profile(raw[0])
-    except Exception as exc:
-        print(f"FAILED: {type(exc).__name__}: {exc}")
-    finally:
-        died = not server.alive()
-        code = server.stop()
-        if died:
-            print(f"\nserver died (exit {code}); stderr tail:\n{server.stderr_tail()}")
-        server.report_logs()
-        if not args.keep:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print(f"kept {tmp}")
-    print("\nRESULT:", "all targets met" if ok else "see MISSED above")
-    sys.exit(0)
+        return fig["p99"] <= TARGET_P99_MS and fig["rss"] <= TARGET_RSS_MB and not fig["lost"]
+
+    run_benchmark(args, prepare, phases, verdicts=("all targets met", "see MISSED above"))
 
 
 if __name__ == "__main__":

@@ -20,10 +20,11 @@ import sqlalchemy as sa
 
 from threadline.actions.chat import set_profile
 from threadline.actions.config import ActionConfig
+from threadline.actions.delivery import queue_delivery
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.timeline import add_entry, update_entry
 from threadline.core.chat_mail import followup_mail
-from threadline.core.events import ConversationChanged, ReplyQueued
+from threadline.core.events import ConversationChanged
 from threadline.core.model import AuthorType, Channel, DeliveryStatus, Direction
 from threadline.core.tokens import new_message_id
 from threadline.jobs.queue import enqueue
@@ -239,15 +240,8 @@ def _queue_email(
         message_id=message_id,
         data={"direction": "outbound", "channel": Channel.EMAIL.value, "followup": True},
     )
-    enqueue(
-        tx,
-        "deliver",
-        {"message_id": message_id},
-        key=f"deliver:{message_id}",
-        max_attempts=cfg.delivery_attempts,
-    )
     tx.emit(ConversationChanged(conv.id, ("last_message",)))
-    tx.emit(ReplyQueued(message_id, conv.id, Channel.EMAIL.value))
+    queue_delivery(tx, message_id, conv.id, Channel.EMAIL.value, attempts=cfg.delivery_attempts)
     return message_id
 
 

@@ -16,7 +16,7 @@ from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
 from threadline.storage.tables import messages
 
-__all__ = ["apply_status_update", "retry_delivery", "set_delivery_status"]
+__all__ = ["apply_status_update", "queue_delivery", "retry_delivery", "set_delivery_status"]
 
 # Providers report out of order (a "delivered" can overtake its "sent"); a
 # status never moves backwards.
@@ -87,15 +87,26 @@ def retry_delivery(tx: Tx, message_id: int, *, attempts: int, actor_id: int | No
         .where(messages.c.id == message_id)
         .values(status=D.QUEUED.value, error=None, meta=meta)
     )
-    enqueue(
-        tx,
-        "deliver",
-        {"message_id": message_id},
-        key=f"deliver:{message_id}:retry:{retries}",
-        max_attempts=attempts,
-    )
     tx.emit(MessageStatusChanged(message_id, row.conversation_id, D.QUEUED.value, None))
-    tx.emit(ReplyQueued(message_id, row.conversation_id, row.channel))
+    queue_delivery(
+        tx, message_id, row.conversation_id, row.channel, attempts=attempts, retry=retries
+    )
+
+
+def queue_delivery(
+    tx: Tx,
+    message_id: int,
+    conversation_id: int,
+    channel: str,
+    *,
+    attempts: int,
+    retry: int | None = None,
+) -> None:
+    """Queue a stored outbound message's delivery job, in this transaction, and wake
+    the job runner after commit. A retry gets a job of its own (``retry``: its number)."""
+    key = f"deliver:{message_id}" if retry is None else f"deliver:{message_id}:retry:{retry}"
+    enqueue(tx, "deliver", {"message_id": message_id}, key=key, max_attempts=attempts)
+    tx.emit(ReplyQueued(message_id, conversation_id, channel))
 
 
 def apply_status_update(tx: Tx, update: StatusUpdate, secret_key: str) -> int | None:

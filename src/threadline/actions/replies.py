@@ -16,12 +16,13 @@ from threadline.actions.attachments import check_outbound_files, store_attachmen
 from threadline.actions.chat_hooks import deliver_reply, reply_visitors
 from threadline.actions.config import ActionConfig
 from threadline.actions.conversations import change_status
+from threadline.actions.delivery import queue_delivery
 from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.actions.reads import mark_read
 from threadline.actions.timeline import add_entry
 from threadline.core.capabilities import ReplyRefused, check_reply
 from threadline.core.channels import REPLY_IDENTITY, default_reply_channel
-from threadline.core.events import ConversationChanged, ReplyQueued
+from threadline.core.events import ConversationChanged
 from threadline.core.model import (
     Attachment,
     AuthorType,
@@ -31,7 +32,6 @@ from threadline.core.model import (
     Direction,
 )
 from threadline.core.tokens import new_message_id
-from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
 from threadline.storage.tables import conversations, identities, inboxes, messages
 
@@ -305,14 +305,9 @@ def send_reply(
         changed.append("status")
     tx.emit(ConversationChanged(conversation_id, tuple(changed)))
     if push:
-        enqueue(
-            tx,
-            "deliver",
-            {"message_id": message_id},
-            key=f"deliver:{message_id}",
-            max_attempts=cfg.delivery_attempts,
+        queue_delivery(
+            tx, message_id, conversation_id, channel.value, attempts=cfg.delivery_attempts
         )
-        tx.emit(ReplyQueued(message_id, conversation_id, channel.value))
     warnings = check.warnings if check is not None else ()
     return ReplyResult(message_id, channel, recipient, status_now.value, warnings)
 
