@@ -60,6 +60,8 @@ _BUSINESS_HOURS = {
 _INBOXES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("email", "Acme Support", SUPPORT, {"webhook_secret": "demo-webhook-secret"}),
     ("api", "Acme app", "acme-app", {}),
+    # Settings → Inboxes → Acme on the web → "Open a test page" chats with yourself.
+    ("chat", "Acme on the web", "acme-web", {"greeting": "Hi! Ask us anything about your order."}),
     ("sms", "Acme SMS", TWILIO_NUMBER, {**_TWILIO, "sandbox": True}),
     (
         "voice",
