@@ -19,16 +19,15 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from threadline.core.tokens import verify_until
 from threadline.queries.attachments import attachment_data
 from threadline.queries.chat import chat_attachment
+from threadline.web.media import download_name, signed_attachment_id
 from threadline.web.ui.render import STATIC
 from threadline.web.widget.frames import FILE_PURPOSE
 
 __all__ = ["ROUTES", "WIDGET_JS"]
 
 WIDGET_JS = STATIC / "widget.js"
-MAX_TOKEN = 100
 _SHOWN_INLINE = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 
@@ -73,27 +72,19 @@ async def widget_js(request: Request[Any, Any, Any]) -> Response[bytes]:
 @get("/widget/files/{token:str}", include_in_schema=False)
 async def widget_file(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[bytes]:
     c = request.app.state.container
-    now = int(c.clock.now().timestamp())
-    attachment_id = None
-    if len(token) <= MAX_TOKEN:
-        attachment_id = verify_until(FILE_PURPOSE, token, now, c.bus.cfg.secret_key)
-    if attachment_id is None:
-        raise NotFoundException("no such file")
+    attachment_id = signed_attachment_id(c, FILE_PURPOSE, token)
     row = await c.db.read(lambda conn: chat_attachment(conn, attachment_id))
     data = None if row is None else attachment_data(row, c.bus.cfg.attachment_dir)
     if data is None:
         raise NotFoundException("no such file")
     inline = row.content_type in _SHOWN_INLINE
-    ascii_name = "".join(
-        ch for ch in row.filename if ch.isascii() and (ch.isalnum() or ch in "._- ")
-    )
     disposition = "inline" if inline else "attachment"
     return Response(
         data,
         # Sniffed from the bytes when stored; only images show in the page, as images.
         media_type=row.content_type if inline else "application/octet-stream",
         headers={
-            "Content-Disposition": f'{disposition}; filename="{ascii_name[:120] or "file"}"',
+            "Content-Disposition": f'{disposition}; filename="{download_name(row.filename)}"',
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "Cross-Origin-Resource-Policy": "cross-origin",
