@@ -61,6 +61,14 @@ def test_known_verified_identities_of_two_customers_merge() -> None:
     assert (r.customer_id, r.merge, r.suggest) == (1, (2,), ())
 
 
+def test_verified_proofs_fold_the_newer_record_into_the_oldest() -> None:
+    # A chat visitor (customer 7, made by their first anonymous message) signs in
+    # mid-chat as the customer on file (3): 7 folds into 3, not 3 into 7.
+    visitor = IdentityRef("chat", "v-1")
+    r = resolve(visitor, [EMAIL], {visitor.key: 7, EMAIL.key: 3})
+    assert (r.customer_id, r.merge, r.suggest) == (3, (7,), ())
+
+
 def test_claimed_identity_of_another_customer_is_only_a_suggestion() -> None:
     claimed = IdentityRef("email", "ana@example.com", verified=False)
     visitor = IdentityRef("chat", "v-1")
@@ -111,3 +119,4 @@ def test_resolution_never_links_an_owned_identity(
     r = resolve(EMAIL, also, owners)
     assert all(ref.key not in owners for ref in r.link)
     assert r.customer_id not in r.merge
+    assert all(r.customer_id is not None and r.customer_id < other for other in r.merge)

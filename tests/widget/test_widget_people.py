@@ -60,6 +60,38 @@ async def test_a_verified_identity_joins_the_customer_on_file(
     assert await message_customer(container, "it is me") == ana
 
 
+async def test_signing_in_mid_chat_folds_the_visitor_into_the_customer_on_file(
+    container: Container, widget: Widget
+) -> None:
+    ana = await customer_on_file(container, external_id="u-42", email="ana@example.com")
+    async with visitor_socket(widget.url, widget.key) as s:
+        await s.message("anon-msg-0000001", "before I sign in")
+        token = s.welcome["token"]
+    anonymous = await message_customer(container, "before I sign in")
+    assert anonymous != ana
+    identity = signed("u-42", "ana@example.com")
+    async with visitor_socket(widget.url, widget.key, token=token, identity=identity) as s:
+        await s.message("signed-msg-000001", "now signed in")
+    assert not s.errors
+    assert await message_customer(container, "now signed in") == ana
+    merged = await container.db.read(
+        lambda c: c.execute(
+            sa.select(customers.c.id, customers.c.merged_into_id).where(
+                customers.c.id.in_([ana, anonymous])
+            )
+        ).all()
+    )
+    assert dict(merged) == {ana: None, anonymous: ana}  # the chat joins Ana, not the reverse
+    conversations = await container.db.read(
+        lambda c: c.execute(
+            sa.select(messages.c.conversation_id).where(
+                messages.c.text.in_(["before I sign in", "now signed in"])
+            )
+        ).scalars().all()
+    )
+    assert len(set(conversations)) == 1  # one chat, continued on Ana's record
+
+
 async def test_a_bad_identity_hash_is_refused_and_the_visitor_stays_anonymous(
     container: Container, widget: Widget
 ) -> None:

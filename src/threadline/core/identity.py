@@ -108,9 +108,9 @@ def resolve(
     """Decide the customer for a message from ``sender`` asserting ``also``.
 
     ``owners`` maps each already-known identity key to its customer. Only verified
-    identities may pull two customers together; a claimed one that belongs to
-    someone else only becomes a suggestion, and different people are never joined
-    on anything weaker.
+    identities may pull two customers together, into the oldest of them; a claimed
+    one that belongs to someone else only becomes a suggestion, and different
+    people are never joined on anything weaker.
 
     That holds for the sender too: a claimed sender that is someone else's
     identity gives the message to a separate customer (the one an earlier
@@ -123,6 +123,13 @@ def resolve(
     refs = [sender, *(r for r in also if r.key != sender.key)]
     owner = owners.get(sender.key)
     customer_id = owner if owner is not None and (sender.verified or owner in unproven) else None
+    if sender.verified:
+        # Proofs that join several records keep the oldest (the lowest id): a chat
+        # visitor who signs in mid-chat folds into the customer on file, not the
+        # record their first anonymous message made a minute ago.
+        customer_id = min(
+            (owners[r.key] for r in refs if r.verified and r.key in owners), default=None
+        )
     if customer_id is None:
         customer_id = next(
             (owners[r.key] for r in refs[1:] if r.verified and r.key in owners), None
