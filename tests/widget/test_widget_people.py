@@ -83,11 +83,15 @@ async def test_signing_in_mid_chat_folds_the_visitor_into_the_customer_on_file(
     )
     assert dict(merged) == {ana: None, anonymous: ana}  # the chat joins Ana, not the reverse
     conversations = await container.db.read(
-        lambda c: c.execute(
-            sa.select(messages.c.conversation_id).where(
-                messages.c.text.in_(["before I sign in", "now signed in"])
+        lambda c: (
+            c.execute(
+                sa.select(messages.c.conversation_id).where(
+                    messages.c.text.in_(["before I sign in", "now signed in"])
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     )
     assert len(set(conversations)) == 1  # one chat, continued on Ana's record
 
