@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from threadline.core.model import Channel
 
-__all__ = ["REPLY_IDENTITY", "default_reply_channel"]
+__all__ = ["OPAQUE_ADDRESS", "REPLY_IDENTITY", "default_reply_channel"]
 
 # Which identity kind a reply on each channel is addressed to. The API channel
 # answers whoever asked through the API, so it needs no identity at all.
@@ -21,6 +21,13 @@ REPLY_IDENTITY: dict[Channel, str | None] = {
     Channel.CHAT: "chat",
     Channel.API: None,
 }
+
+# Channels that address a person by an id only the provider understands (the
+# widget's random visitor key, a page-scoped Meta id, a Telegram chat id): agents
+# are shown the channel and the customer, never that id.
+OPAQUE_ADDRESS: frozenset[Channel] = frozenset(
+    {Channel.CHAT, Channel.MESSENGER, Channel.INSTAGRAM, Channel.TELEGRAM}
+)
 
 # Where a reply goes when the last message came on a channel nobody writes on (a
 # voicemail): the nearest written channel first, the same phone number by SMS.

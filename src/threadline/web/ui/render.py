@@ -18,6 +18,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
+from threadline.core.channels import OPAQUE_ADDRESS
+
 __all__ = ["STATIC", "TEMPLATES", "describe", "fragment", "ui_template_config"]
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -126,6 +128,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     env.globals["asset"] = asset
     env.globals["describe"] = describe
+    env.globals["OPAQUE_ADDRESS"] = frozenset(c.value for c in OPAQUE_ADDRESS)
     env.trim_blocks = True
     env.lstrip_blocks = True
 
