@@ -192,6 +192,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("GET", "/search"): (page(), None, "?q=order"),
     ("GET", "/ui/conversations/{conversation_id}/head"): (read(obj=True), None, ""),
     ("GET", "/ui/counts"): (read(), None, ""),
+    ("POST", "/ui/conversations/{conversation_id}/read"): (read(204, obj=True), None, ""),
     ("POST", "/ui/conversations/{conversation_id}/reply"): (
         write(302),
         lambda s, d: {"mode": "note", "text": "checked"},

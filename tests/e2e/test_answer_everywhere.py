@@ -68,3 +68,27 @@ def test_email_then_sms_from_one_customer_answered_on_each_channel_without_a_rel
         lambda: any("corrected invoice" in (o["text"] or "") for o in outbox(live, "+14155550101"))
     )
     page.screenshot(path=ARTIFACTS / "conversation.png", full_page=True)
+
+
+def test_a_message_arriving_while_the_agent_reads_the_conversation_is_read(
+    page: Page, live: Live
+) -> None:
+    subject = f"Parcel {uuid.uuid4().hex[:6]} missing"
+    send_email(live, "lee@example.com", subject, "My parcel never came.", name="Lee Chan")
+    sign_in(page, live, live.desk.admin, "/inbox?view=all")
+    page.locator("#rows .row", has_text=subject).locator("a.open").click()
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("My parcel never came.")
+
+    # The tab marks what arrives while it is shown as read, on its own.
+    with page.expect_response(lambda r: r.url.endswith("/read"), timeout=LIVE) as marked:
+        send_email(live, "lee@example.com", f"Re: {subject}", "Tracking says delivered, not here.")
+        expect(timeline.locator(".entry.inbound").last).to_contain_text(
+            "Tracking says delivered", timeout=LIVE
+        )
+    assert marked.value.status == 204
+    # Back in the inbox, the row is not unread.
+    page.goto(f"{live.url}/inbox?view=all")
+    row = page.locator("#rows .row", has_text=subject)
+    expect(row).to_be_visible()
+    expect(row).not_to_have_class(re.compile(r"\bunread\b"))

@@ -105,8 +105,26 @@
         var mine = entry.getAttribute("data-author") === body.getAttribute("data-user-id");
         if (!mine) { composer.dispatchEvent(new CustomEvent("threadline:new-message", { detail: entry })); }
       }
+      if (!old && kind === "inbound") { seen(); }
     });
   }
+  /* A message that arrives while the agent looks at its conversation is read; one
+     that arrives in a hidden tab is read when the tab is shown again. */
+  var unseen = false, seenDue = null;
+  function seen() {
+    var convo = body.getAttribute("data-conversation");
+    if (!convo) { return; }
+    if (document.visibilityState !== "visible") { unseen = true; return; }
+    unseen = false;
+    if (seenDue) { return; }
+    seenDue = setTimeout(function () {
+      seenDue = null;
+      fetch("/ui/conversations/" + convo + "/read", { method: "POST", headers: { "x-csrftoken": csrf }, credentials: "same-origin" }).catch(function () {});
+    }, 500);
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (unseen && document.visibilityState === "visible") { seen(); }
+  });
   function replaceById(html) {
     place(html).forEach(function (el) {
       var old = document.getElementById(el.id);

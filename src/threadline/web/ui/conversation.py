@@ -88,6 +88,16 @@ async def conversation_page(request: Req, conversation_id: Id) -> Template | Red
     )
 
 
+@post("/ui/conversations/{conversation_id:int}/read", include_in_schema=False, status_code=204)
+async def post_read(request: Req, conversation_id: Id) -> None:
+    """The agent's open tab showed a message that arrived while they looked at it:
+    what they have seen is read, as if they had opened the page again."""
+    agent = await require_signed_in(request)
+    c = container(request)
+    await c.db.read(lambda conn: access_conversation(conn, agent.scope, conversation_id))
+    await c.bus.execute(lambda tx: mark_read(tx, conversation_id, agent.id))
+
+
 async def _composer(
     request: Req, agent: Agent, conversation_id: int, *, status_code: int = 200, **extra: Any
 ) -> Template:
@@ -310,4 +320,4 @@ async def attachment(request: Req, attachment_id: Id) -> Response[bytes]:
     )
 
 
-ROUTES = [conversation_page, post_reply, post_retry, original, attachment]
+ROUTES = [conversation_page, post_read, post_reply, post_retry, original, attachment]
