@@ -16,6 +16,8 @@ from threadline.core.model import Channel
 
 __all__ = [
     "CAPABILITIES",
+    "CHAT_FILES",
+    "CHAT_FILE_BYTES",
     "MAX_ATTACHMENTS",
     "MAX_ATTACHMENTS_BYTES",
     "Capabilities",
@@ -71,6 +73,13 @@ class Capabilities:
     max_attachments_total: int | None = None  # all files of one message together
 
 
+# The files a chat carries, both ways: what the widget shows or offers to download.
+# The same set for what a visitor uploads and what an agent sends them.
+CHAT_FILES = frozenset(
+    {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain"}
+)
+CHAT_FILE_BYTES = 10 * 1024 * 1024
+
 CAPABILITIES: dict[Channel, Capabilities] = {
     Channel.EMAIL: Capabilities(None, None, ("",), 25 * 1024 * 1024),
     # Twilio MMS: up to 10 media of 5 MB together.
@@ -78,7 +87,7 @@ CAPABILITIES: dict[Channel, Capabilities] = {
         1600, None, ("image/jpeg", "image/png", "image/gif"), 5 * 1024 * 1024, 10, 5 * 1024 * 1024
     ),
     Channel.VOICE: Capabilities(None, None),
-    Channel.CHAT: Capabilities(10_000, None, ("image/", "application/pdf"), 10 * 1024 * 1024),
+    Channel.CHAT: Capabilities(10_000, None, tuple(sorted(CHAT_FILES)), CHAT_FILE_BYTES),
     Channel.WHATSAPP: Capabilities(
         4096,
         timedelta(hours=24),

@@ -32,6 +32,7 @@ from threadline.channels.chat.frames import IdentityClaim, Send
 from threadline.channels.chat.parse import encode_payload
 from threadline.channels.checks import clean_text
 from threadline.core.availability import Availability, availability
+from threadline.core.capabilities import CHAT_FILE_BYTES, CHAT_FILES
 from threadline.core.chat_config import identity_matches
 from threadline.core.filetypes import safe_filename, sniff_type
 from threadline.core.identity import InvalidIdentity, normalize_email
@@ -42,10 +43,8 @@ from threadline.web.widget.limits import WidgetLimits
 
 __all__ = ["MAX_UPLOAD", "UPLOAD_TYPES", "Visitor", "WidgetError", "WidgetService"]
 
-MAX_UPLOAD = 10 * 1024 * 1024
-UPLOAD_TYPES = frozenset(
-    {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain"}
-)
+MAX_UPLOAD = CHAT_FILE_BYTES
+UPLOAD_TYPES = CHAT_FILES
 AVAILABILITY_TTL = 5.0  # seconds an inbox's "online" is reused (presence changes clear it)
 RELOAD_EVERY = 2.0  # seconds between inbox reloads caused by an unknown widget key
 MAX_TYPING = 10_000
