@@ -32,10 +32,12 @@ from tests.widget.test_widget_socket import agent_reply, conversation_of, visito
 
 from threadline.actions.chat_mail import follow_up
 from threadline.actions.inboxes import update_chat_inbox
+from threadline.actions.replies import StaleReply, send_reply
 from threadline.bootstrap import Container
 from threadline.channels.email.smtp import start_smtp_server
 from threadline.clock import FakeClock
 from threadline.core.chat_mail import time_zone
+from threadline.core.model import Channel
 from threadline.storage.tables import (
     chat_visitors,
     customers,
@@ -380,3 +382,38 @@ async def test_someone_elses_mail_into_the_conversation_never_reaches_the_widget
     assert [e["text"] for e in shown] == ["hello", "Hi!"]
     assert [f for f in rest if f["type"] == "event"] == []
     assert (await visitor_row(c, key)).last_seq == 2
+
+
+async def test_a_follow_up_mail_does_not_turn_another_agents_composer_stale(
+    container: Container, widget: Widget, clock: FakeClock, relay: tuple[Relay, int]
+) -> None:
+    c = container
+    await make_email_inbox(c)
+    ada = await make_user(c, "ada@acme.test")
+    async with visitor_socket(widget.url, widget.key) as s:
+        await s.send(type="profile", email=VISITOR)
+        _, conversation_id = await chat(s, c, "do you ship to Norway?", "followup-stale-0000000")
+        token = s.welcome["token"]
+    seen = await agent_reply(c, widget, conversation_id, "We do, in 3-5 days.")
+    # Ada opened the conversation and is writing; the visitor had left, so Sam's
+    # reply is mailed to them meanwhile.
+    clock.advance(seconds=LATER)
+    await c.runner.run_due()
+    assert len(relay[0].received) == 1
+
+    def ada_replies(tx: Any) -> int:
+        return send_reply(
+            tx,
+            c.bus.cfg,
+            conversation_id=conversation_id,
+            author_id=ada,
+            text="And customs are included.",
+            channel=Channel.CHAT,
+            seen=seen,
+        ).message_id
+
+    assert await c.bus.execute(ada_replies)  # the mail re-sent what she saw: not stale
+    async with visitor_socket(widget.url, widget.key, token=token) as s:
+        await s.message("followup-stale-0000001", "and to Iceland?")
+    with pytest.raises(StaleReply):  # something new from the visitor is
+        await c.bus.execute(ada_replies)

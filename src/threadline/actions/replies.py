@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 
+_STALE_SCAN = 20  # messages after the agent's screen looked at, at most, by the stale check
+
+
 class StaleReply(Conflict):
     """Someone wrote in the conversation after the timeline the reply was written
     against: the agent sees the new message before answering (HTTP 409)."""
@@ -137,16 +140,29 @@ def usable_channels(tx: Tx, customer_id: int) -> list[Channel]:
     ]
 
 
-def _newest_message(tx: Tx, conversation_id: int, author_id: int | None) -> int | None:
-    """The newest message another person wrote here (customer or agent, not a note)."""
-    q = sa.select(sa.func.max(messages.c.id)).where(
-        messages.c.conversation_id == conversation_id,
-        messages.c.direction != Direction.NOTE.value,
+def _newest_unseen(tx: Tx, conversation_id: int, author_id: int | None, seen: int) -> int | None:
+    """The newest message another person wrote here after ``seen`` (customer or agent,
+    not a note), or None. A chat follow-up mail is not one: it re-sends by email
+    replies the screen already showed, so it must not turn every open composer stale.
+    """
+    q = (
+        sa.select(messages.c.id, messages.c.meta)
+        .where(
+            messages.c.conversation_id == conversation_id,
+            messages.c.direction != Direction.NOTE.value,
+            messages.c.id > seen,
+        )
+        .order_by(messages.c.id.desc())
+        .limit(_STALE_SCAN)
     )
     if author_id is not None:
         q = q.where(sa.or_(messages.c.author_id.is_(None), messages.c.author_id != author_id))
-    newest: int | None = tx.conn.execute(q).scalar()
-    return newest
+    rows = tx.conn.execute(q).all()
+    found = [int(r.id) for r in rows if not (r.meta or {}).get("chat_followup")]
+    if found:
+        return found[0]
+    # More follow-ups than the scan holds: stale, to be safe (never seen in practice).
+    return int(rows[-1].id) if len(rows) == _STALE_SCAN else None
 
 
 def send_reply(
@@ -188,8 +204,8 @@ def send_reply(
     if conv is None:
         raise NotFound(f"conversation {conversation_id} not found")
     if seen is not None and not note:
-        newest = _newest_message(tx, conversation_id, author_id)
-        if newest is not None and newest > seen:
+        newest = _newest_unseen(tx, conversation_id, author_id, seen)
+        if newest is not None:
             raise StaleReply(newest)
     if channel is None:
         channel = default_reply_channel(
