@@ -57,20 +57,23 @@ def max_size_email(size: int) -> bytes:
         'Content-Type: multipart/mixed; boundary="b0undary"\r\n\r\n'
         '--b0undary\r\nContent-Type: text/plain; charset="utf-8"\r\n\r\n'
     )
-    body_len = size // 8
-    body = ((TEXT + QUOTED) * (body_len // len(TEXT + QUOTED) + 1))[:body_len]
     att_head = (
         "\r\n--b0undary\r\nContent-Type: application/pdf; name=scan.pdf\r\n"
         "Content-Disposition: attachment; filename=scan.pdf\r\n"
         "Content-Transfer-Encoding: base64\r\n\r\n"
     )
     tail = "\r\n--b0undary--\r\n"
-    room = size - len(head) - body_len - len(att_head) - len(tail)
-    # base64 in 76-character lines: 78 bytes on the wire for every 57 bytes of data
-    raw = random.Random(0).randbytes((room // 78 + 1) * 57)
-    b64 = base64.encodebytes(raw).replace(b"\n", b"\r\n")[:room]
+    room = size - len(head) - size // 8 - len(att_head) - len(tail)
+    # Valid base64, as a mail client writes it: 76-character lines, 78 bytes on the
+    # wire for every 57 bytes of data. The text body takes up the slack, so the mail
+    # is exactly ``size`` bytes.
+    raw = random.Random(0).randbytes((room // 78) * 57)
+    b64 = base64.encodebytes(raw).replace(b"\n", b"\r\n").rstrip(b"\r\n")
+    body_len = size - len(head) - len(att_head) - len(b64) - len(tail)
+    body = ((TEXT + QUOTED) * (body_len // len(TEXT + QUOTED) + 1))[:body_len]
     out = (head + body + att_head).encode() + b64 + tail.encode()
-    return out[:size]
+    assert len(out) == size, (len(out), size)
+    return out
 
 
 # -- the generators -----------------------------------------------------------------------

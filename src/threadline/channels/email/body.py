@@ -19,6 +19,7 @@ from mailparser_reply import EmailMessage as ReplySplitter  # type: ignore[impor
 from selectolax.lexbor import LexborHTMLParser
 
 from threadline.channels.email.headers import header, message_ids
+from threadline.channels.email.spill import spilled_bytes
 from threadline.core.model import Attachment
 
 __all__ = [
@@ -285,6 +286,9 @@ def _part_bytes(part: Message) -> bytes:
     if part.get_content_type() in MESSAGE_PARTS and part.is_multipart():
         inner = children(part)
         return inner[0].as_bytes() if inner else b""
+    spilled = spilled_bytes(part)
+    if spilled is not None:
+        return spilled
     try:
         # A payload holding raw 8-bit bytes is decoded with the part's charset
         # here, which can be a codec that refuses (idna) or no codec at all.

@@ -16,6 +16,7 @@ from typing import Any
 
 from threadline.channels.email.body import children
 from threadline.channels.email.headers import INBOUND
+from threadline.channels.email.spill import Part, Spills
 from threadline.core.model import PayloadError
 
 __all__ = [
@@ -50,11 +51,6 @@ MAX_HEADER_BYTES = 512 * 1024
 # stdlib code quadratic in their parameters. Real ones are under 1 KB; a long
 # RFC 2231 filename (255 characters, percent-encoded UTF-8) stays under 3 KB.
 MAX_MIME_FIELD_BYTES = 8 * 1024
-
-# Feeding the parser in slices avoids the whole-message str (and the StringIO
-# copy, four bytes a character) that message_from_bytes builds: for a 35 MB mail
-# that is a peak of ~100 MB instead of ~270 MB.
-_FEED_CHUNK = 1024 * 1024
 
 
 class EmailTooComplex(PayloadError):
@@ -93,20 +89,21 @@ def read_message(raw: bytes) -> EmailMessage:
 
     def new_part(policy: Any = policy) -> EmailMessage:
         budget.part()
-        return EmailMessage(policy=policy)
+        return Part(policy=policy)
 
     parser = BytesFeedParser(new_part, policy=policy)
     budget.parts = 0  # the parser calls the factory once to probe its signature
+    spills = Spills(raw)  # large base64 attachments bypass the parser (spill.py)
     try:
-        view = memoryview(raw)
-        for start in range(0, len(raw), _FEED_CHUNK):
-            parser.feed(bytes(view[start : start + _FEED_CHUNK]))
+        for chunk in spills.chunks():
+            parser.feed(chunk)
         msg = parser.close()
     except RecursionError:
         raise EmailTooComplex(f"MIME parts nested deeper than {MAX_DEPTH}") from None
     if not isinstance(msg, EmailMessage):  # pragma: no cover - our factory made it
         raise PayloadError("the parser returned no message")
     _check_depth(msg)
+    spills.settle(msg)
     return msg
 
 
