@@ -61,7 +61,7 @@ class Bus:
         self.parsers = parsers
         self.deps = deps
         self._inboxes: dict[int, Inbox] = {}
-        self.heavy = ProcessParser()
+        self.heavy = ProcessParser(attachment_dir=cfg.attachment_dir)
         # One large payload in memory at a time: a 36 MiB email is held as its bytes,
         # its parse and its stored copy at once, and two of them took the server
         # past 500 MB. Its parse runs in the one worker process anyway.

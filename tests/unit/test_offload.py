@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import random
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from tests.support.parsers import DyingParser, PidParser
 
-from threadline.core.model import Ignored, PayloadError
+from threadline.channels.email.adapter import EmailParser
+from threadline.core.model import Ignored, InboundMessage, PayloadError, StoredFile
 from threadline.offload import ProcessParser
 from threadline.ports import Inbox
+from threadline.storage.files import file_path
 
 INBOX = Inbox(1, "email", "Support", "support@acme.test", {})
 
@@ -38,3 +45,30 @@ async def test_a_parse_that_kills_its_process_is_a_payload_error_and_the_next_pa
     finally:
         heavy.close()
     assert isinstance(after, Ignored)
+
+
+@pytest.mark.anyio
+async def test_the_worker_stores_the_files_and_sends_back_the_message_without_their_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))  # where the payload is handed over
+    store = tmp_path / "attachments"
+    data = random.Random(7).randbytes(3 * 1024 * 1024)
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "ana@example.com", "support@acme.test", "scans"
+    mail.set_content("The scans of the broken parcel.")
+    mail.add_attachment(data, maintype="application", subtype="pdf", filename="scans.pdf")
+    heavy = ProcessParser(attachment_dir=store)
+    try:
+        result = await heavy.parse(EmailParser(), INBOX, mail.as_bytes(), {})
+    finally:
+        heavy.close()
+    assert isinstance(result, InboundMessage)
+    [pdf] = result.attachments
+    digest = hashlib.sha256(data).hexdigest()
+    assert (pdf.filename, pdf.data, pdf.stored) == ("scans.pdf", b"", StoredFile(digest, len(data)))
+    assert pdf.size == len(data)
+    assert file_path(store, digest).read_bytes() == data
+    assert list(spool.iterdir()) == []  # the handed-over payload is gone

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from threadline.actions.config import ActionConfig
 from threadline.actions.errors import ActionError
@@ -13,6 +11,7 @@ from threadline.core.capabilities import ReplyRefused, check_attachment_bundle
 from threadline.core.filetypes import safe_filename, sniff_type
 from threadline.core.model import Attachment
 from threadline.storage.db import Tx
+from threadline.storage.files import put_file
 from threadline.storage.tables import attachments
 
 __all__ = ["check_outbound_files", "store_attachments"]
@@ -48,11 +47,14 @@ def store_attachments(
 
 
 def _attachment_row(cfg: ActionConfig, message_id: int, a: Attachment) -> dict[str, object]:
-    digest = hashlib.sha256(a.data).hexdigest()
     data: bytes | None = a.data
-    if cfg.attachment_dir is not None:
-        _store_file(cfg.attachment_dir, digest, a.data)
-        data = None
+    if a.stored is not None:
+        # The parse worker already put it in the store (offload.py): only its row is new.
+        digest, data = a.stored.sha256, None
+    elif cfg.attachment_dir is not None:
+        digest, data = put_file(cfg.attachment_dir, a.data), None
+    else:
+        digest = hashlib.sha256(a.data).hexdigest()
     return {
         "message_id": message_id,
         "filename": a.filename,
@@ -63,14 +65,3 @@ def _attachment_row(cfg: ActionConfig, message_id: int, a: Attachment) -> dict[s
         "sha256": digest,
         "data": data,
     }
-
-
-def _store_file(root: Path, digest: str, data: bytes) -> None:
-    """Content-addressed, written atomically: a crash leaves no half file under the final name."""
-    path = root / digest[:2] / digest
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

@@ -29,6 +29,7 @@ __all__ = [
     "ParseResult",
     "PayloadError",
     "StatusUpdate",
+    "StoredFile",
     "ThreadHints",
 ]
 
@@ -110,16 +111,25 @@ class ThreadHints:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredFile:
+    """An attachment already in the content-addressed store (its bytes stay there)."""
+
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class Attachment:
     filename: str
     content_type: str
-    data: bytes
+    data: bytes  # empty when ``stored``
     content_id: str | None = None  # for inline images referenced as cid:
     inline: bool = False
+    stored: StoredFile | None = None
 
     @property
     def size(self) -> int:
-        return len(self.data)
+        return self.stored.size if self.stored is not None else len(self.data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from threadline.storage.files import file_path
 from threadline.storage.tables import attachments, messages
 
 __all__ = ["attachment_data", "linked_attachment", "message_attachments"]
@@ -40,7 +41,7 @@ def attachment_data(row: Any, root: Path | None) -> bytes | None:
     if root is None:
         return None
     try:
-        data: bytes = (Path(root) / row.sha256[:2] / row.sha256).read_bytes()
+        data: bytes = file_path(Path(root), row.sha256).read_bytes()
     except FileNotFoundError:
         return None
     return data

@@ -6,7 +6,6 @@ agent's inboxes is a 404 here exactly as in the API.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from threadline.actions.reads import mark_read
 from threadline.actions.replies import StaleReply, TemplateRef, send_reply
 from threadline.core.capabilities import MAX_ATTACHMENTS, MAX_ATTACHMENTS_BYTES
 from threadline.core.model import Attachment, Channel
+from threadline.queries.attachments import attachment_data
 from threadline.queries.composer import reply_options
 from threadline.queries.customers import customer_detail
 from threadline.queries.scope import Scope, access_conversation
@@ -301,13 +301,9 @@ async def attachment(request: Req, attachment_id: Id) -> Response[bytes]:
         return row
 
     row = await c.db.read(read)
-    data = row.data
+    data = attachment_data(row, c.bus.cfg.attachment_dir)
     if data is None:
-        root = c.bus.cfg.attachment_dir
-        if root is None:
-            raise NotFoundException("attachment not stored")
-        path = Path(root) / row.sha256[:2] / row.sha256
-        data = path.read_bytes()
+        raise NotFoundException("attachment not stored")
     safe_name = "".join(ch for ch in row.filename if ch.isalnum() or ch in "._- ")[:120] or "file"
     return Response(
         data,
