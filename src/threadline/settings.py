@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     public_url: str | None = None  # what providers and links see, behind a proxy
     secret_key: str | None = None  # signs reply tokens and sessions; see resolved_secret()
     data_dir: Path = Path(".")
-    attachments_in_db: bool = True
+    # Files on disk by content hash: a 25 MB attachment in the database passes through
+    # the one writer and the WAL, and the parse worker cannot store it itself.
+    attachments_in_db: bool = False
     reopen_days: float = 7.0
     relay_host: str | None = None  # outbound SMTP relay for email replies
     relay_port: int = 587
