@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email.policy
 import random
+import stat
 from email.message import EmailMessage
 
 import pytest
@@ -16,6 +17,7 @@ from threadline.bootstrap import Container
 from threadline.bus import PROCESS_BYTES
 from threadline.queries.attachments import attachment_data
 from threadline.settings import Settings
+from threadline.storage.files import file_path
 from threadline.storage.tables import attachments
 
 pytestmark = pytest.mark.anyio
@@ -65,3 +67,14 @@ async def test_files_stay_in_the_row_when_kept_in_the_database(container: Contai
     files, rows = await ingest_two(container)
     assert [bytes(r.data) for r in rows] == files
     assert [attachment_data(r, None) for r in rows] == files
+
+
+async def test_files_on_disk_are_readable_by_our_own_user_only(container: Container) -> None:
+    _, rows = await ingest_two(container)
+    root = container.bus.cfg.attachment_dir
+    assert root is not None
+    for row in rows:
+        path = file_path(root, row.sha256)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700

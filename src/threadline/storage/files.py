@@ -20,8 +20,12 @@ def put_file(root: Path, data: bytes) -> str:
     path = file_path(root, digest)
     if path.exists():
         return digest
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Customers' files: readable by our own user only, like the data dir (private.py).
+    Path(root).mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
     os.replace(tmp, path)
     return digest
