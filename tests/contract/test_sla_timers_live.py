@@ -21,6 +21,7 @@ from threadline.bootstrap import Container, bootstrap
 from threadline.clock import FakeClock, SystemClock
 from threadline.core.sla_clock import ClockKind
 from threadline.settings import Settings
+from threadline.storage.migrate import downgrade, upgrade
 
 pytestmark = pytest.mark.anyio
 
@@ -133,3 +134,38 @@ async def test_timers_due_while_the_runner_was_down_fire_once_after_a_restart(
     ]
     assert found is not None
     assert found["sla_state"] == "breached"
+
+
+async def test_the_upgrade_gives_customers_already_waiting_their_timers(
+    settings: Settings, database_url: str
+) -> None:
+    clock = FakeClock()
+    before = bootstrap(settings, clock=clock)
+    await before.start(jobs=False)
+    try:
+        inbox = await make_api_inbox(before)
+        cid = (await write(before, inbox, "ana", "Hello?")).conversation_id
+        assert cid is not None
+        found = await row(before, cid, 1)
+        assert found is not None
+        due = found["sla_due_at"]
+    finally:
+        await before.aclose()
+    # A database from before the timers: its waiting customer has no clock.
+    downgrade(database_url, "0011")
+    upgrade(database_url)
+
+    after = bootstrap(settings, clock=clock)
+    await after.start(jobs=False)
+    try:
+        found = await row(after, cid, 1)
+        assert found is not None
+        assert (found["sla_state"], found["sla_due_at"]) == ("running", due)
+        clock.set(due - timedelta(minutes=15))
+        assert await after.runner.run_due() == 1
+        clock.set(due)
+        assert await after.runner.run_due() == 1
+        entries = await _sla_entries(after, cid)
+    finally:
+        await after.aclose()
+    assert [e["kind"] for e in entries] == ["sla_warning", "sla_breached"]
