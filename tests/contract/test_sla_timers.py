@@ -15,14 +15,12 @@ import pytest
 import sqlalchemy as sa
 from tests.realtime.test_realtime_handlers import pushed
 from tests.support.factories import (
-    deliver_email,
     make_agent,
     make_api_inbox,
-    make_email,
     make_email_inbox,
     timeline,
 )
-from tests.support.inbox import change, reply, row, write
+from tests.support.inbox import change, email, reply, row, write
 
 from threadline.actions.conversation_merge import merge_conversations
 from threadline.actions.sla_clock import SLA_JOB, fire_timer
@@ -219,23 +217,16 @@ async def test_a_stale_due_time_fires_nothing(container: Container, clock: FakeC
     assert await _badge(c, cid) == ("running", due)
 
 
-async def _email(c: Container, inbox: int, subject: str) -> int:
-    raw, _ = make_email(sender="ana@example.com", subject=subject, body="Hello?")
-    out = await deliver_email(c, inbox, raw)
-    assert out.conversation_id is not None
-    return out.conversation_id
-
-
 async def test_merging_moves_the_clock_to_the_earlier_due_time_and_silences_the_source(
     container: Container, clock: FakeClock
 ) -> None:
     c = container
     sam, _ = await make_agent(c)
     inbox = await make_email_inbox(c)  # no hours: always open, 4 h of calendar time
-    early = await _email(c, inbox, "Card charged twice")
+    early = await email(c, inbox, "Card charged twice", "Hello?")
     early_due = clock.now() + TARGET
     clock.advance(minutes=10)
-    late = await _email(c, inbox, "Also: change my address")  # a new subject, a new matter
+    late = await email(c, inbox, "Also: change my address", "Hello?")  # a new subject, a new matter
     late_due = clock.now() + TARGET
     assert await _badge(c, late) == ("running", late_due)
 

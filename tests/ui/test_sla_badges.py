@@ -5,8 +5,6 @@ header and the warning and breach on the timeline."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from tests.support.factories import (
@@ -16,6 +14,7 @@ from tests.support.factories import (
     make_email,
     make_inbox,
 )
+from tests.support.hours import HOURS, berlin
 from tests.support.inbox import write
 from tests.support.ui import make_user, sign_in
 
@@ -23,16 +22,6 @@ from threadline.bootstrap import Container
 from threadline.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
-
-BERLIN = ZoneInfo("Europe/Berlin")
-HOURS = {
-    "timezone": "Europe/Berlin",
-    "days": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
-}
-
-
-def berlin(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BERLIN).astimezone(UTC)
 
 
 def _rows(html: str) -> list[tuple[int, str | None]]:
