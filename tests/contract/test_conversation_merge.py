@@ -7,13 +7,11 @@ import sqlalchemy as sa
 from tests.support.desk import build_desk
 from tests.support.factories import (
     api_client,
-    deliver_email,
     make_agent,
-    make_email,
     make_email_inbox,
     timeline,
 )
-from tests.support.inbox import change, reply, row
+from tests.support.inbox import change, email, reply, row
 
 from threadline.actions.calls import log_call
 from threadline.actions.conversation_merge import merge_conversations
@@ -29,25 +27,16 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _email(
-    c: Container, inbox: int, subject: str, body: str, sender: str = "ana@example.com"
-) -> int:
-    raw, _ = make_email(sender=sender, subject=subject, body=body)
-    out = await deliver_email(c, inbox, raw)
-    assert out.conversation_id is not None
-    return out.conversation_id
-
-
 async def test_a_merge_moves_everything_into_the_target_and_resolves_the_source(
     container: Container, clock: FakeClock
 ) -> None:
     c = container
     inbox = await make_email_inbox(c)
     sam, token = await make_agent(c)
-    target = await _email(c, inbox, "Order #4417 is late", "Where is my order?")
+    target = await email(c, inbox, "Order #4417 is late", "Where is my order?")
     await reply(c, target, sam, "Looking into it")
     clock.advance(minutes=10)
-    source = await _email(c, inbox, "Refund please", "Or refund me.")
+    source = await email(c, inbox, "Refund please", "Or refund me.")
     assert source != target
     await change(c, source, sam, add_tags=["refund"])
     await change(c, target, sam, add_tags=["late"])
@@ -112,8 +101,8 @@ async def test_a_merge_pushes_both_rows(container: Container) -> None:
     c = container
     inbox = await make_email_inbox(c)
     sam, _ = await make_agent(c)
-    target = await _email(c, inbox, "Order late", "Where is it?")
-    source = await _email(c, inbox, "Also", "And my invoice?")
+    target = await email(c, inbox, "Order late", "Where is it?")
+    source = await email(c, inbox, "Also", "And my invoice?")
     moved, events = await c.db.write(
         lambda tx: merge_conversations(tx, source_id=source, target_id=target, actor_id=sam)
     )
@@ -126,8 +115,8 @@ async def test_a_merge_of_two_customers_or_of_itself_is_refused(container: Conta
     c = container
     inbox = await make_email_inbox(c)
     _, token = await make_agent(c)
-    ana = await _email(c, inbox, "Order late", "Where is it?")
-    bo = await _email(c, inbox, "Order late", "Mine too", sender="bo@example.com")
+    ana = await email(c, inbox, "Order late", "Where is it?")
+    bo = await email(c, inbox, "Order late", "Mine too", sender="bo@example.com")
     async with api_client(c) as client:
         h = auth(token)
         r = await client.post(

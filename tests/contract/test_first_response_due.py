@@ -4,11 +4,11 @@ the inbox's business hours; the inbox can show who is overdue or due soon."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from tests.support.factories import deliver_email, make_agent, make_email, make_inbox
+from tests.support.hours import HOURS, berlin
 
 from threadline.actions.replies import send_reply
 from threadline.bootstrap import Container
@@ -18,16 +18,6 @@ from threadline.queries.scope import EVERYTHING
 from threadline.storage.tables import conversations
 
 pytestmark = pytest.mark.anyio
-
-BERLIN = ZoneInfo("Europe/Berlin")
-HOURS = {
-    "timezone": "Europe/Berlin",
-    "days": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
-}
-
-
-def berlin(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BERLIN).astimezone(UTC)
 
 
 async def _due(c: Container, conversation_id: int) -> datetime | None:

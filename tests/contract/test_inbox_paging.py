@@ -1,4 +1,4 @@
-"""The inbox walked page by page in both sorts: every conversation once, in order.
+"""The inbox walked page by page in every sort: every conversation once, in order.
 
 The fake clock stands still while conversations are made, so many share their
 sort value; some customers are answered (nobody waits on them: they sort last
@@ -53,6 +53,7 @@ async def _expected(c: Container, sort: Sort) -> list[int]:
                 conversations.c.id,
                 conversations.c.last_activity_at,
                 conversations.c.waiting_since,
+                conversations.c.first_response_due_at,
             )
         ).all()
     )
@@ -60,12 +61,13 @@ async def _expected(c: Container, sort: Sort) -> list[int]:
         return [r.id for r in sorted(rows, key=lambda r: (r.last_activity_at, r.id), reverse=True)]
 
     def waiting(r: Any) -> tuple[bool, Any, int]:
-        return (r.waiting_since is None, r.waiting_since or FAR, r.id)
+        key = r.waiting_since if sort == "waiting" else r.first_response_due_at
+        return (key is None, key or FAR, r.id)
 
     return [r.id for r in sorted(rows, key=waiting)]
 
 
-@pytest.mark.parametrize("sort", ["activity", "waiting"])
+@pytest.mark.parametrize("sort", ["activity", "waiting", "due"])
 async def test_the_api_walks_every_conversation_once_in_order(
     container: Container, clock: FakeClock, sort: str
 ) -> None:
@@ -80,7 +82,7 @@ async def test_the_api_walks_every_conversation_once_in_order(
             assert all(len(p) == limit for p in pages[:-1])
 
 
-@pytest.mark.parametrize("sort", ["activity", "waiting"])
+@pytest.mark.parametrize("sort", ["activity", "waiting", "due"])
 async def test_list_inbox_walks_every_conversation_once_in_order(
     container: Container, clock: FakeClock, sort: Sort
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import count
 from typing import Any
 
-from tests.support.factories import deliver_api
+from tests.support.factories import deliver_api, deliver_email, make_email
 from threadline.actions.conversations import update_conversation
 from threadline.actions.receipts import ReceiptOutcome
 from threadline.actions.replies import send_reply
@@ -14,7 +14,7 @@ from threadline.bootstrap import Container
 from threadline.queries.inbox import InboxPage, list_inbox, row_by_id
 from threadline.queries.scope import EVERYTHING, Scope
 
-__all__ = ["change", "inbox", "reply", "row", "write"]
+__all__ = ["change", "email", "inbox", "reply", "row", "write"]
 
 _ids = count(1)
 
@@ -25,6 +25,17 @@ async def write(c: Container, inbox_id: int, who: str, text: str = "hello") -> R
     out = await deliver_api(c, inbox_id, body)
     assert out.status == "processed", out
     return out
+
+
+async def email(
+    c: Container, inbox_id: int, subject: str, body: str, sender: str = "ana@example.com"
+) -> int:
+    """``sender`` emails the inbox; returns the conversation it went to (a new
+    subject is a new matter: a conversation of its own)."""
+    raw, _ = make_email(sender=sender, subject=subject, body=body)
+    out = await deliver_email(c, inbox_id, raw)
+    assert out.conversation_id is not None
+    return out.conversation_id
 
 
 async def reply(

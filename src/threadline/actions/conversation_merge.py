@@ -15,9 +15,11 @@ import sqlalchemy as sa
 
 from threadline.actions.chat_hooks import rebind_visitors
 from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.sla_clock import clear_clock, sync_first_response
 from threadline.actions.timeline import add_entry
 from threadline.core.events import ConversationChanged
 from threadline.core.model import ConversationStatus
+from threadline.core.sla_clock import ClockKind
 from threadline.core.tags import MAX_TAGS
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
@@ -121,6 +123,9 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
         )
     )
     rebind_visitors(tx, source_id, target_id)  # after both conversations' row locks
+    # The source's clock stops; the target's runs to the earlier of the two due times.
+    clear_clock(tx, source_id, ClockKind.FIRST_RESPONSE)
+    sync_first_response(tx, target_id)
     data = {
         "source_id": source_id,
         "target_id": target_id,

@@ -15,11 +15,13 @@ import sqlalchemy as sa
 
 from threadline.actions.chat_hooks import on_resolved
 from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.sla_clock import clear_clock
 from threadline.actions.tags import change_tags
 from threadline.actions.timeline import add_entry
 from threadline.core.conversation import InvalidTransition, check_snooze, check_transition
 from threadline.core.events import ConversationChanged
 from threadline.core.model import ConversationStatus
+from threadline.core.sla_clock import ClockKind
 from threadline.jobs.queue import enqueue
 from threadline.queries.scope import load_scope
 from threadline.storage.db import Tx
@@ -84,6 +86,8 @@ def change_status(
     tx.conn.execute(
         conversations.update().where(conversations.c.id == conversation_id).values(**values)
     )
+    if status is ConversationStatus.RESOLVED:
+        clear_clock(tx, conversation_id, ClockKind.FIRST_RESPONSE)
     data: dict[str, Any] = {"from": current.value, "to": status.value, "by": actor_id}
     if wake_at is not None:
         data["until"] = wake_at.isoformat()

@@ -17,6 +17,7 @@ from threadline.actions.attachments import store_attachments
 from threadline.actions.chat_hooks import on_customer_message, on_visitor_message
 from threadline.actions.config import ActionConfig
 from threadline.actions.customers import merge_customers, suggest_merge
+from threadline.actions.sla_clock import sync_first_response
 from threadline.actions.timeline import add_entry
 from threadline.core import identity
 from threadline.core.continuity import (
@@ -302,10 +303,12 @@ def _open_or_continue(
             channel=channel.value,
             due=due,
         )
+        sync_first_response(tx, cid)
         return cid, None
     row = rows[decision.conversation_id]
     previous = row.status
     store.touch_conversation(tx, row.id, channel.value, due)
+    sync_first_response(tx, row.id)  # the wait's first message starts the clock
     if previous != ConversationStatus.OPEN.value:
         add_entry(
             tx,

@@ -6,6 +6,7 @@ handlers/__init__.py maps each one to what happens next, in one table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 __all__ = [
     "ChatEventAdded",
@@ -16,6 +17,8 @@ __all__ = [
     "MessageReceived",
     "MessageStatusChanged",
     "ReplyQueued",
+    "SlaBreached",
+    "SlaWarning",
     "TimelineEntryAdded",
 ]
 
@@ -82,6 +85,29 @@ class ChatReadByAgent:
     seq: int
 
 
+@dataclass(frozen=True, slots=True)
+class SlaWarning:
+    """A response target (``clock``: first_response, …) is due soon and still open.
+
+    Recorded once per due time by its timer (actions/sla_clock.py); ``fired_at``
+    is the clock's time when it fired, a little after ``warn_at``."""
+
+    conversation_id: int
+    clock: str
+    due_at: datetime
+    fired_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SlaBreached:
+    """A response target passed its due time unanswered (once per due time)."""
+
+    conversation_id: int
+    clock: str
+    due_at: datetime
+    fired_at: datetime
+
+
 Event = (
     TimelineEntryAdded
     | MessageReceived
@@ -91,4 +117,6 @@ Event = (
     | CustomersMerged
     | ChatEventAdded
     | ChatReadByAgent
+    | SlaWarning
+    | SlaBreached
 )

@@ -18,6 +18,8 @@ from threadline.core.events import (
     MessageReceived,
     MessageStatusChanged,
     ReplyQueued,
+    SlaBreached,
+    SlaWarning,
     TimelineEntryAdded,
 )
 from threadline.handlers import delivery, metrics, realtime
@@ -36,4 +38,8 @@ HANDLERS: Mapping[type, tuple[Handler, ...]] = {
     CustomersMerged: (realtime.push_customer_change,),
     ChatEventAdded: (realtime.push_chat_event,),
     ChatReadByAgent: (realtime.push_chat_read,),
+    # The timeline entry of a warning or breach is pushed as any entry is; the
+    # inbox row shows its badge. The rules engine hangs its run off these two.
+    SlaWarning: (realtime.push_inbox_change,),
+    SlaBreached: (realtime.push_inbox_change,),
 }

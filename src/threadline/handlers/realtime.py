@@ -20,6 +20,8 @@ from threadline.core.events import (
     CustomersMerged,
     MessageReceived,
     MessageStatusChanged,
+    SlaBreached,
+    SlaWarning,
     TimelineEntryAdded,
 )
 from threadline.handlers.deps import HandlerDeps
@@ -48,10 +50,12 @@ async def push_timeline_entry(event: TimelineEntryAdded, deps: HandlerDeps) -> N
 
 
 async def push_inbox_change(
-    event: MessageReceived | ConversationChanged, deps: HandlerDeps
+    event: MessageReceived | ConversationChanged | SlaWarning | SlaBreached, deps: HandlerDeps
 ) -> None:
     if isinstance(event, MessageReceived):
         new, changes = event.new_conversation, ["message"]
+    elif isinstance(event, SlaWarning | SlaBreached):
+        new, changes = False, ["sla"]
     else:
         new, changes = False, list(event.changes)
     data: dict[str, Any] = {

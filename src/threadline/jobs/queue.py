@@ -15,11 +15,21 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
 from threadline.storage.db import Tx
-from threadline.storage.tables import jobs
+from threadline.storage.tables import as_utc, jobs
 
-__all__ = ["Job", "backoff", "claim", "complete", "enqueue", "fail", "retry_later"]
+__all__ = [
+    "Job",
+    "backoff",
+    "claim",
+    "complete",
+    "enqueue",
+    "fail",
+    "next_run_at",
+    "retry_later",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +91,15 @@ def claim(tx: Tx, *, limit: int = 20, lease: timedelta = timedelta(minutes=5)) -
         (Job(r.id, r.kind, r.payload, r.attempts, r.max_attempts) for r in rows),
         key=lambda j: j.id,
     )
+
+
+_NEXT = sa.select(sa.func.min(jobs.c.run_at)).where(jobs.c.status == "queued")
+
+
+def next_run_at(conn: Connection) -> datetime | None:
+    """When the next queued job comes due (one step along the status/run_at index),
+    so the runner can wake for a timer rather than up to a poll interval after it."""
+    return as_utc(conn.execute(_NEXT).scalar())
 
 
 def complete(tx: Tx, job_id: int) -> None:

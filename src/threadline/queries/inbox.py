@@ -40,9 +40,10 @@ __all__ = [
     "row_by_id",
 ]
 
-Sort = Literal["activity", "waiting"]
+Sort = Literal["activity", "waiting", "due"]
 # The last row's sort value and id: the page after it starts strictly past it.
-# On "waiting" the value is None for conversations nobody is waiting on (sorted last).
+# On "waiting" and "due" the value is None for conversations nobody is waiting on
+# (sorted last).
 Cursor = tuple[datetime | None, int]
 _c = conversations.c
 MAX_PAGE = 500
@@ -121,7 +122,8 @@ def list_inbox(
     limit: int = 50,
     counts: bool = True,
 ) -> InboxPage:
-    """One page of the view, most recent activity first or longest waiting first.
+    """One page of the view: most recent activity first, longest waiting first, or
+    the first answer due soonest first (overdue at the top).
 
     Raises NotFound for a team view the viewer may not open.
     """
@@ -130,8 +132,10 @@ def list_inbox(
     where = _where(conn, scope, viewer_id, view, filters)
     if sort == "activity":
         keys = _by_activity(conn, where, cursor, limit + 1)
+    elif sort == "due":
+        keys = _ascending(conn, _c.first_response_due_at, where, cursor, limit + 1)
     else:
-        keys = _by_waiting(conn, where, cursor, limit + 1)
+        keys = _ascending(conn, _c.waiting_since, where, cursor, limit + 1)
     rows = inbox_rows(conn, [k[1] for k in keys[:limit]], viewer_id)
     after = keys[limit - 1] if len(keys) > limit else None
     return InboxPage(
@@ -203,20 +207,25 @@ def _by_activity(
     return [(r.last_activity_at, r.id) for r in conn.execute(q)]
 
 
-def _by_waiting(
-    conn: Connection, where: list[sa.ColumnElement[bool]], cursor: Cursor | None, n: int
+def _ascending(
+    conn: Connection,
+    column: sa.ColumnElement[datetime | None],
+    where: list[sa.ColumnElement[bool]],
+    cursor: Cursor | None,
+    n: int,
 ) -> list[Cursor]:
-    """Longest waiting first, then those nobody waits on, by id. Two index-ordered
-    reads rather than one NULLS LAST sort, which would read every row to sort it."""
+    """Smallest ``column`` first (longest waiting, or due soonest), then the rows
+    where it is None, by id. Two index-ordered reads rather than one NULLS LAST
+    sort, which would read every row to sort it."""
     keys: list[Cursor] = []
     if cursor is None or cursor[0] is not None:
-        q = sa.select(_c.waiting_since, _c.id).where(*where, _c.waiting_since.is_not(None))
+        q = sa.select(column.label("key"), _c.id).where(*where, column.is_not(None))
         if cursor is not None:
-            q = q.where(sa.tuple_(_c.waiting_since, _c.id) > cursor)
-        q = q.order_by(_c.waiting_since, _c.id).limit(n)
-        keys = [(r.waiting_since, r.id) for r in conn.execute(q)]
+            q = q.where(sa.tuple_(column, _c.id) > cursor)
+        q = q.order_by(column, _c.id).limit(n)
+        keys = [(r.key, r.id) for r in conn.execute(q)]
     if len(keys) < n:
-        q = sa.select(_c.id).where(*where, _c.waiting_since.is_(None))
+        q = sa.select(_c.id).where(*where, column.is_(None))
         if cursor is not None and cursor[0] is None:
             q = q.where(_c.id > cursor[1])
         q = q.order_by(_c.id).limit(n - len(keys))

@@ -1,8 +1,8 @@
 """Inbox rows for a handful of conversation ids: the one shape the inbox page, the
 API and the realtime push all render.
 
-Three reads whatever the number of ids (details, last messages, tags), each by
-primary key or index: no query per row.
+Four reads whatever the number of ids (details, last messages, tags, SLA
+clocks), each by primary key or index: no query per row.
 """
 
 from __future__ import annotations
@@ -20,11 +20,16 @@ from threadline.storage.tables import (
     conversations,
     customers,
     messages,
+    sla_clocks,
     teams,
     users,
 )
 
 __all__ = ["PREVIEW_CHARS", "inbox_rows", "preview"]
+
+# The clock a row's badge shows: a breached one before a warning before a running
+# one, then the soonest due (core/sla_clock.py).
+_URGENCY = {"breached": 0, "warning": 1, "running": 2}
 
 PREVIEW_CHARS = 140
 _c = conversations.c
@@ -84,7 +89,9 @@ def inbox_rows(conn: Connection, ids: Sequence[int], viewer_id: int) -> list[dic
     """The rows of ``ids``, in that order (ids that do not exist are left out).
 
     ``unread``: the customer wrote after the viewer last read the conversation,
-    or the viewer never read it and the customer wrote at all.
+    or the viewer never read it and the customer wrote at all. ``sla_state``,
+    ``sla_clock`` and ``sla_due_at``: the most urgent running SLA clock (None
+    when none runs), for the row's badge.
     """
     if not ids:
         return []
@@ -95,11 +102,17 @@ def inbox_rows(conn: Connection, ids: Sequence[int], viewer_id: int) -> list[dic
         row["unread"] = inbound is not None and (read_at is None or inbound > read_at)
         row["tags"] = []
         row["last_message"] = None
+        row["sla_state"] = row["sla_clock"] = row["sla_due_at"] = None
         found[row["id"]] = row
     for cid, last in _last_messages(conn, list(found)).items():
         found[cid]["last_message"] = last
     for cid, tag in conn.execute(_TAGS, {"ids": list(found)}):
         found[cid]["tags"].append(tag)
+    for clock in conn.execute(_CLOCKS, {"ids": list(found)}):
+        row = found[clock.conversation_id]
+        key = (_URGENCY.get(clock.state, 3), clock.due_at)
+        if row["sla_state"] is None or key < (_URGENCY[row["sla_state"]], row["sla_due_at"]):
+            row.update(sla_state=clock.state, sla_clock=clock.kind, sla_due_at=clock.due_at)
     return [found[i] for i in ids if i in found]
 
 
@@ -133,6 +146,10 @@ _TAGS = (
     .where(conversation_tags.c.conversation_id.in_(_IDS))
     .order_by(conversation_tags.c.tag)
 )
+
+_CLOCKS = sa.select(
+    sla_clocks.c.conversation_id, sla_clocks.c.kind, sla_clocks.c.state, sla_clocks.c.due_at
+).where(sla_clocks.c.conversation_id.in_(_IDS))
 
 
 def _last_messages_statement() -> sa.Select[Any]:

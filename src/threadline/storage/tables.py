@@ -194,6 +194,29 @@ conversations = sa.Table(
     sa.Index(None, "status", "first_response_due_at"),
 )
 
+# A response target running on a conversation (core/sla_clock.py): one row per
+# clock kind while it runs, gone when it stops (answered, resolved, merged away).
+# Its warning and breach timers are jobs; a timer that fires acts only if the row
+# still holds the due time it was scheduled for.
+sla_clocks = sa.Table(
+    "sla_clocks",
+    metadata,
+    sa.Column(
+        "conversation_id",
+        ID,
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("kind", sa.String(32), primary_key=True),  # first_response | next_response | …
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("due_at", UTCDateTime(), nullable=False),
+    sa.Column("warn_at", UTCDateTime(), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),  # running | warning | breached
+    sa.Column("warned_at", UTCDateTime(), nullable=True),
+    sa.Column("breached_at", UTCDateTime(), nullable=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
 conversation_tags = sa.Table(
     "conversation_tags",
     metadata,

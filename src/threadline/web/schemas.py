@@ -270,6 +270,12 @@ class Conversation(msgspec.Struct):
     waiting_since: datetime | None  # the oldest customer message no agent has answered
     # when that customer is owed a first answer: the channel's target in business hours
     first_response_due_at: datetime | None
+    # The most urgent SLA clock running on it (breached, then warning, then the
+    # soonest due): its state, which target it is, and when it is due. None when
+    # no clock runs (nobody waits).
+    sla_state: Literal["running", "warning", "breached"] | None
+    sla_clock: Literal["first_response", "next_response", "resolution", "callback"] | None
+    sla_due_at: datetime | None
     tags: list[str]
     unread: bool  # the customer wrote since the viewer last read it
     last_message: LastMessage | None

@@ -137,6 +137,7 @@ async def test_whatsapp_outside_the_window_needs_a_template(
     _, token = await make_agent(c)
     conv = await inbound(c, "whatsapp_text")
     clock.advance(hours=25)
+    assert await c.runner.run_due() == 2  # the first response's SLA warning and breach
     headers = {"Authorization": f"Bearer {token}"}
     async with api_client(c) as client:
         refused = await client.post(

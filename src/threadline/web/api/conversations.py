@@ -48,7 +48,7 @@ MAX_REPLY_BODY = 10 * 1024 * 1024
 
 # The sort a cursor was given out for, its sort value and the id: a cursor from
 # one sort passed to the other is refused, not misread.
-_CursorKey = tuple[Literal["activity", "waiting"], datetime | None, int]
+_CursorKey = tuple[Literal["activity", "waiting", "due"], datetime | None, int]
 
 
 async def _row(request: Req, conversation_id: int) -> Conversation:
@@ -88,7 +88,12 @@ async def get_conversations(
     tag: Annotated[str | None, Parameter(min_length=1, max_length=100)] = None,
     sort: Annotated[
         Sort,
-        Parameter(description="activity: latest first; waiting: longest waiting customer first."),
+        Parameter(
+            description=(
+                "activity: latest first; waiting: longest waiting customer first; "
+                "due: the first answer due soonest first (overdue ones at the top)."
+            )
+        ),
     ] = "activity",
     cursor: Cursor = None,
     limit: Annotated[int, page_size(50, 200)] = 50,

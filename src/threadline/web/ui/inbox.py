@@ -11,7 +11,7 @@ from litestar.exceptions import ValidationException
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
-from threadline.queries.inbox import InboxCounts, inbox_counts, list_inbox
+from threadline.queries.inbox import InboxCounts, Sort, inbox_counts, list_inbox
 from threadline.web.api.paging import decode_cursor, encode_cursor
 from threadline.web.ui.common import (
     Agent,
@@ -44,7 +44,7 @@ def _rows(
         viewer_id=agent.id,
         view=view,
         filters=filters,
-        sort="waiting" if f.sort == "waiting" else "activity",
+        sort=cast("Sort", f.sort),  # one of SORTS: InboxFilter.parse saw to it
         cursor=cursor,
         limit=PAGE,
     )

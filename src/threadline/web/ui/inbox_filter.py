@@ -13,11 +13,12 @@ from threadline.core.model import Channel
 from threadline.queries.inbox import InboxFilters, View, parse_view
 from threadline.queries.inbox_rows import inbox_rows
 
-__all__ = ["SORTS", "STATUSES", "InboxFilter", "load_row", "sort_key"]
+__all__ = ["ASCENDING", "SORTS", "STATUSES", "InboxFilter", "load_row", "sort_key"]
 
 STATUSES = ("open", "pending", "snoozed", "resolved", "all")
 PRIORITIES = ("low", "normal", "high", "urgent")
-SORTS = ("activity", "waiting")
+SORTS = ("activity", "waiting", "due")
+ASCENDING = ("waiting", "due")  # the sorts whose list runs from the smallest key
 SLA_FILTERS = ("overdue", "soon")
 SOON = timedelta(hours=1)
 _LAST = "~"  # sorts after every ISO timestamp: conversations nobody waits on go last
@@ -125,10 +126,10 @@ def _team_id(view: str) -> int | None:
 
 def sort_key(row: dict[str, Any], sort: str) -> str:
     """The key the page orders rows by, as text the browser compares when a pushed
-    row has to find its place (activity: descending; waiting: ascending)."""
-    if sort == "waiting":
-        waiting = row.get("waiting_since")
-        return f"{waiting.isoformat()}|{row['id']:012d}" if waiting else f"{_LAST}|{row['id']:012d}"
+    row has to find its place (activity: descending; waiting and due: ascending)."""
+    if sort in ASCENDING:
+        key = row.get("waiting_since" if sort == "waiting" else "first_response_due_at")
+        return f"{key.isoformat()}|{row['id']:012d}" if key else f"{_LAST}|{row['id']:012d}"
     return f"{row['last_activity_at'].isoformat()}|{row['id']:012d}"
 
 

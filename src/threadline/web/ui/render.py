@@ -8,6 +8,7 @@ agent sees after a reload is exactly what was pushed.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,41 @@ TEMPLATES = Path(__file__).parent.parent / "templates"
 STATIC = Path(__file__).parent.parent / "static"
 
 _STATUS = {"open": "open", "pending": "pending", "snoozed": "snoozed", "resolved": "resolved"}
+_CLOCKS = {
+    "first_response": "First response",
+    "next_response": "Next response",
+    "resolution": "Resolution",
+    "callback": "Callback",
+}
+
+
+def _span(seconds: float) -> str:
+    """A duration as a person says it: 45 s, 15 min, 2 h 5 min, 3 days."""
+    s = max(round(seconds), 0)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{round(s / 60)} min"
+    if s < 86400:
+        h, m = divmod(round(s / 60), 60)
+        return f"{h} h {m} min" if m else f"{h} h"
+    days = round(s / 86400)
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def _sla(kind: str, d: dict[str, Any]) -> str:
+    """An SLA warning or breach (actions/sla_clock.py): how long was left, or that
+    the target was missed, and how late the timer ran if a restart held it up."""
+    clock = _CLOCKS.get(str(d.get("clock")), "Response")
+    try:
+        due, at = datetime.fromisoformat(str(d["due_at"])), datetime.fromisoformat(str(d["at"]))
+    except (KeyError, ValueError):
+        return f"{clock} target missed" if kind == "sla_breached" else f"{clock} due soon"
+    if kind == "sla_warning":
+        return f"{clock} due in {_span((due - at).total_seconds())}"
+    text = f"{clock} target missed: it was due {due.strftime('%Y-%m-%d %H:%M UTC')}"
+    late = (at - due).total_seconds()
+    return f"{text} (noticed {_span(late)} late)" if late >= 60 else text
 
 
 @cache
@@ -118,6 +154,8 @@ def describe(
         count = len(d.get("alerted") or ())
         agents = "1 agent was" if count == 1 else f"{count} agents were"
         return f"Nobody answered the chat in time: {agents} alerted by email"
+    if kind in ("sla_warning", "sla_breached"):
+        return _sla(kind, d)
     if kind == "csat":
         said = f": “{d['comment']}”" if d.get("comment") else ""
         return f"The customer rated the chat {d.get('score')} out of 5{said}"

@@ -1,0 +1,208 @@
+"""SLA clocks on conversations and their durable timers (core/sla_clock.py decides).
+
+Whoever sets, moves or clears a due time calls ``set_clock`` in the same
+transaction: the clock row and its two timer jobs (warn, breach) are written
+with the change, so a crash can never leave a due time without its timers.
+The jobs are keyed by the due time they were scheduled for. Moving a due time
+deletes the old clock's queued jobs (so they do not pile up), and a timer that
+was already running when its due time moved finds, when it fires, that the
+clock no longer holds its due time and does nothing (``fire_timer``).
+
+``fire_timer`` is what the rules engine and notifications hang off: it records
+an SlaWarning or SlaBreached event (core/events.py), once per due time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from threadline.actions.timeline import add_entry
+from threadline.core.events import SlaBreached, SlaWarning
+from threadline.core.sla_clock import (
+    DEFAULT_WARNING,
+    ClockKind,
+    ClockState,
+    Step,
+    WarningRule,
+    may_fire,
+    schedule,
+    state_after,
+)
+from threadline.jobs.queue import enqueue
+from threadline.storage.db import Tx
+from threadline.storage.tables import as_utc, conversations, jobs, sla_clocks
+
+__all__ = ["SLA_JOB", "clear_clock", "fire_timer", "set_clock", "sync_first_response"]
+
+SLA_JOB = "sla_timer"  # jobs/sla.py runs it
+# A timer is a small write; if the database is down for longer than the retries
+# (15 s … 2 min), the next due timer of the clock still runs, and the badge is
+# at worst one step behind.
+_ATTEMPTS = 5
+
+_s = sla_clocks.c
+_KEY_CLOCK = sa.and_(
+    _s.conversation_id == sa.bindparam("cid"), _s.kind == sa.bindparam("clock_kind")
+)
+
+
+def _job_key(conversation_id: int, kind: str, due_at: datetime, step: Step) -> str:
+    return f"sla:{conversation_id}:{kind}:{due_at.isoformat()}:{step.value}"
+
+
+def _cancel(tx: Tx, conversation_id: int, kind: str, due_at: datetime) -> None:
+    """Drop the queued timers of a due time that no longer holds. A running one is
+    left to find that out for itself."""
+    keys = [_job_key(conversation_id, kind, due_at, step) for step in Step]
+    tx.conn.execute(
+        jobs.delete().where(jobs.c.idempotency_key.in_(keys), jobs.c.status == "queued")
+    )
+
+
+def set_clock(
+    tx: Tx,
+    conversation_id: int,
+    kind: ClockKind,
+    *,
+    started_at: datetime | None,
+    due_at: datetime | None,
+    rule: WarningRule = DEFAULT_WARNING,
+) -> bool:
+    """Start, move or (with ``due_at`` None) stop a conversation's clock and its timers.
+
+    Idempotent: the same due time again changes nothing. A moved due time starts
+    the clock over (running, no warning yet). Returns whether anything changed.
+    Call it after the conversation's row was written in this transaction, so its
+    row lock orders concurrent changes of the same clock.
+    """
+    params = {"cid": conversation_id, "clock_kind": kind.value}
+    old = tx.conn.execute(sa.select(_s.due_at).where(_KEY_CLOCK), params).first()
+    old_due = as_utc(old.due_at) if old is not None else None
+    if due_at is None or started_at is None:
+        if old_due is None:
+            return False
+        tx.conn.execute(sla_clocks.delete().where(_KEY_CLOCK), params)
+        _cancel(tx, conversation_id, kind.value, old_due)
+        return True
+    if old_due == due_at:
+        return False
+    plan = schedule(started_at, due_at, rule)
+    values: dict[str, Any] = {
+        "started_at": plan.started_at,
+        "due_at": plan.due_at,
+        "warn_at": plan.warn_at,
+        "state": ClockState.RUNNING.value,
+        "warned_at": None,
+        "breached_at": None,
+        "updated_at": tx.now,
+    }
+    if old_due is None:
+        tx.conn.execute(
+            sla_clocks.insert().values(conversation_id=conversation_id, kind=kind.value, **values)
+        )
+    else:
+        tx.conn.execute(sla_clocks.update().where(_KEY_CLOCK).values(**values), params)
+        _cancel(tx, conversation_id, kind.value, old_due)
+    for step, at in ((Step.WARN, plan.warn_at), (Step.BREACH, plan.due_at)):
+        if at is None:
+            continue
+        enqueue(
+            tx,
+            SLA_JOB,
+            {
+                "conversation_id": conversation_id,
+                "clock": kind.value,
+                "due_at": due_at.isoformat(),
+                "step": step.value,
+            },
+            run_at=at,
+            key=_job_key(conversation_id, kind.value, due_at, step),
+            max_attempts=_ATTEMPTS,
+        )
+    return True
+
+
+def clear_clock(tx: Tx, conversation_id: int, kind: ClockKind) -> bool:
+    """The target was met or no longer applies (answered, resolved, merged away)."""
+    return set_clock(tx, conversation_id, kind, started_at=None, due_at=None)
+
+
+# Built once: it runs for every inbound message. The clock's due time beside the
+# conversation's, so a message that changes neither costs this one read.
+_FIRST_RESPONSE = (
+    sa.select(conversations.c.waiting_since, conversations.c.first_response_due_at, _s.due_at)
+    .select_from(
+        conversations.outerjoin(
+            sla_clocks,
+            sa.and_(
+                _s.conversation_id == conversations.c.id,
+                _s.kind == ClockKind.FIRST_RESPONSE.value,
+            ),
+        )
+    )
+    .where(conversations.c.id == sa.bindparam("cid"))
+)
+
+
+def sync_first_response(tx: Tx, conversation_id: int) -> bool:
+    """Bring the first-response clock in line with the conversation's
+    ``waiting_since`` and ``first_response_due_at`` (set in actions/inbound.py,
+    cleared by an answer, a resolution or a merge)."""
+    row = tx.conn.execute(_FIRST_RESPONSE, {"cid": conversation_id}).first()
+    if row is None:
+        return False
+    due = as_utc(row.first_response_due_at)
+    if due == as_utc(row.due_at):
+        return False
+    return set_clock(
+        tx,
+        conversation_id,
+        ClockKind.FIRST_RESPONSE,
+        started_at=as_utc(row.waiting_since) or tx.now,
+        due_at=due,
+    )
+
+
+def fire_timer(
+    tx: Tx, *, conversation_id: int, kind: ClockKind, due_at: datetime, step: Step
+) -> SlaWarning | SlaBreached | None:
+    """A timer came due: warn or breach, if the clock still holds ``due_at`` and has
+    not taken this step yet. Returns the event recorded, or None (a stale timer)."""
+    params = {"cid": conversation_id, "clock_kind": kind.value}
+    clock = tx.conn.execute(
+        sa.select(_s.state, _s.due_at).where(_KEY_CLOCK).with_for_update(), params
+    ).first()
+    current = ClockState(clock.state) if clock is not None else None
+    current_due = as_utc(clock.due_at) if clock is not None else None
+    if current is None or not may_fire(
+        current=current, current_due=current_due, timer_due=due_at, step=step, now=tx.now
+    ):
+        return None
+    state = state_after(current, step)
+    stamp = "warned_at" if step is Step.WARN else "breached_at"
+    tx.conn.execute(
+        sla_clocks.update()
+        .where(_KEY_CLOCK)
+        .values(state=state.value, updated_at=tx.now, **{stamp: tx.now}),
+        params,
+    )
+    customer_id = tx.conn.execute(
+        sa.select(conversations.c.customer_id).where(conversations.c.id == conversation_id)
+    ).scalar_one()
+    add_entry(
+        tx,
+        customer_id=customer_id,
+        conversation_id=conversation_id,
+        kind="sla_warning" if step is Step.WARN else "sla_breached",
+        data={"clock": kind.value, "due_at": due_at.isoformat(), "at": tx.now.isoformat()},
+    )
+    event: SlaWarning | SlaBreached
+    if step is Step.WARN:
+        event = SlaWarning(conversation_id, kind.value, due_at, tx.now)
+    else:
+        event = SlaBreached(conversation_id, kind.value, due_at, tx.now)
+    tx.emit(event)
+    return event
