@@ -1,6 +1,6 @@
 """sla clocks: the response targets running on conversations, for their timers
 
-Revision ID: 0015
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-29
 """
@@ -15,7 +15,7 @@ from alembic import op
 import threadline.storage.tables
 from threadline.core.sla_clock import schedule
 
-revision = "0015"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
