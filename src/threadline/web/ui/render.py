@@ -116,6 +116,11 @@ def describe(
         count = len(d.get("alerted") or ())
         agents = "1 agent was" if count == 1 else f"{count} agents were"
         return f"Nobody answered the chat in time: {agents} alerted by email"
+    if kind == "rule_applied":
+        rule = f"Rule {d.get('rule', '')} (v{d.get('version', '?')})"
+        if d.get("error"):
+            return f"{rule} could not do this: {d.get('did', '')}: {d['error']}"
+        return f"{rule} {d.get('did', '')}: {d.get('reason', '')}"
     if kind == "csat":
         said = f": “{d['comment']}”" if d.get("comment") else ""
         return f"The customer rated the chat {d.get('score')} out of 5{said}"
