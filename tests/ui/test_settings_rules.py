@@ -47,6 +47,10 @@ async def test_an_admin_adds_edits_switches_moves_and_deletes_a_rule(
     page = (await admin.get("/settings/rules")).text
     assert "1. Refunds" in page
     assert "2. VIP" in page
+    # the first rule can only move down, the last only up
+    first_card, last_card = page.split(f'id="rule-{first_id}"')[1].split(f'id="rule-{second_id}"')
+    assert ("Move up" in first_card, "Move down" in first_card) == (False, True)
+    assert ("Move up" in last_card, "Move down" in last_card) == (True, False)
     # the page shows each rule's JSON, ready to edit
     shown = re.search(rf'id="rule-json-{first_id}"[^>]*>(.*?)</textarea>', page, re.S)
     assert shown is not None
