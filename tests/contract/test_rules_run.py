@@ -16,6 +16,7 @@ from threadline.actions.rules import create_rule, update_rule
 from threadline.bootstrap import Container
 from threadline.storage.tables import conversation_tags, conversations, jobs, messages
 from threadline.storage.tables import timeline_entries as entries
+from threadline.web.ui.render import describe
 
 pytestmark = pytest.mark.anyio
 
@@ -48,6 +49,19 @@ async def count(c: Container, query: Any) -> int:
 
 def rule_jobs() -> Any:
     return sa.select(sa.func.count()).select_from(jobs).where(jobs.c.kind == RULES_JOB)
+
+
+async def test_a_rule_run_is_done_once(container: Container) -> None:
+    c = container
+    await add_rule(c, [{"reply": "Thanks, we got it."}])
+    await write(c, await make_api_inbox(c), "ana", "hi")
+    await c.runner.run_due()
+    q = sa.select(jobs.c.status).where(jobs.c.kind == RULES_JOB)
+    assert await c.db.read(lambda conn: list(conn.execute(q).scalars())) == ["done", "done"]
+    # a second pass finds nothing to run again: the reply went out once
+    assert await c.runner.run_due() == 0
+    replies = sa.select(sa.func.count()).where(messages.c.direction == "outbound")
+    assert await count(c, replies) == 1
 
 
 async def test_without_rules_a_message_queues_no_rule_run(container: Container) -> None:
@@ -206,6 +220,11 @@ async def test_an_action_that_cannot_be_done_is_on_the_timeline_and_the_rest_sti
     assert failed["error"] == "user 999 does not exist"
     assert "error" not in done
     assert (await conversation(c, out.conversation_id)).priority == "high"
+    # as the conversation's timeline words them
+    assert [describe({"kind": "rule_applied", "data": e}, {}) for e in (failed, done)] == [
+        "Rule Refunds (v1) could not do this: assigned to agent 999: user 999 does not exist",
+        "Rule Refunds (v1) set the priority to high: matches every event it listens to",
+    ]
 
 
 async def test_rules_that_undo_each_other_stop_after_a_bounded_depth(

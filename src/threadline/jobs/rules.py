@@ -14,6 +14,7 @@ from threadline.actions.rule_runs import apply_outcomes
 from threadline.bus import Bus
 from threadline.core.rules import EVENTS
 from threadline.core.rules_eval import CompiledRules, compile_rules, evaluate
+from threadline.jobs import queue
 from threadline.jobs.queue import Job
 from threadline.jobs.runner import JobFailed
 from threadline.queries.rules import active_rules, load_facts, rule_key
@@ -49,6 +50,9 @@ class RunRules:
         cfg = self.bus.cfg
 
         def run(tx: Tx) -> int:
+            # Done in the same unit of work as the outcomes: a crash before the
+            # commit runs the job again, and after it never repeats a reply.
+            queue.complete(tx, job.id)
             facts = load_facts(
                 tx.conn, conversation_id, int(message_id) if message_id else None, tx.now
             )
