@@ -14,6 +14,7 @@ from threadline.actions.chat_missed import MISSED_JOB, NOTIFY_JOB
 from threadline.actions.config import ActionConfig
 from threadline.actions.conversations import WAKE_JOB
 from threadline.actions.inboxes import seal_inbox_secrets
+from threadline.actions.rule_queue import RULES_JOB
 from threadline.actions.sla_clock import SLA_JOB
 from threadline.bus import Bus
 from threadline.channels import registry
@@ -25,6 +26,7 @@ from threadline.core.throttle import ThrottleMemo
 from threadline.handlers import HandlerDeps
 from threadline.jobs.chat_mail import ChatFollowup, ChatMissed, ChatTranscript, NotifyEmail
 from threadline.jobs.delivery import Delivery
+from threadline.jobs.rules import RunRules
 from threadline.jobs.runner import JobRunner
 from threadline.jobs.sla import SlaTimer
 from threadline.jobs.snooze import Wake
@@ -156,6 +158,7 @@ def bootstrap(
             MISSED_JOB: ChatMissed(bus, settings),
             NOTIFY_JOB: NotifyEmail(bus, all_senders),
             SLA_JOB: SlaTimer(bus),
+            RULES_JOB: RunRules(bus),
         },
         on_give_up={"deliver": delivery.give_up, TRANSCRIPT_JOB: transcript.give_up},
     )

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from tests.support.desk import PASSWORD, Desk, Side, build_desk
 from tests.support.factories import form_token, make_inbox, ui_login
 
+from threadline.actions.rules import create_rule
 from threadline.bootstrap import Container
 from threadline.settings import Settings
 from threadline.storage.tables import api_tokens, messages
@@ -74,6 +75,12 @@ def settings_post(ok: int) -> Row:
 
 API = "/api/v1"
 Body = Callable[[Side, Desk], Any]
+RULE = {
+    "name": "VIPs first",
+    "events": ["message_received"],
+    "conditions": [{"tags": {"any": ["vip"]}}],
+    "actions": [{"set_priority": "high"}],
+}
 
 
 def _corrected(side: Side, desk: Desk) -> dict[str, str]:
@@ -178,6 +185,14 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"all_inboxes": True},
         "",
     ),
+    ("GET", f"{API}/rules"): (read(), None, ""),
+    ("POST", f"{API}/rules"): (admin(201), lambda s, d: RULE, ""),
+    ("PUT", f"{API}/rules/order"): (admin(422), lambda s, d: {"rule_ids": []}, ""),
+    ("GET", f"{API}/rules/{{rule_id}}"): (read(), None, ""),
+    ("GET", f"{API}/rules/{{rule_id}}/versions"): (read(), None, ""),
+    ("PUT", f"{API}/rules/{{rule_id}}"): (admin(200), lambda s, d: RULE, ""),
+    ("PUT", f"{API}/rules/{{rule_id}}/enabled"): (admin(200), lambda s, d: {"enabled": False}, ""),
+    ("DELETE", f"{API}/rules/{{rule_id}}"): (admin(200), None, ""),
     # the agent UI and ops
     ("GET", "/"): (everyone(302), None, ""),
     ("GET", "/login"): (everyone(200), None, ""),
@@ -231,7 +246,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     # Settings: admins only; a signed-out browser is sent to sign in.
     **{
         ("GET", f"/settings{sub}"): ({**admin(200), "anon": 302}, None, "")
-        for sub in ("", "/agents", "/teams", "/inboxes", "/tokens", "/profile")
+        for sub in ("", "/agents", "/teams", "/inboxes", "/tokens", "/profile", "/rules")
     },
     ("POST", "/settings/agents"): (settings_post(422), lambda s, d: {"email": "x"}, ""),
     ("POST", "/settings/agents/{user_id}/role"): (
@@ -258,6 +273,13 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("POST", "/settings/inboxes/{inbox_id}/chat/secret"): (settings_post(200), None, ""),
     ("POST", "/settings/inboxes/{inbox_id}/chat/secret/new"): (settings_post(303), None, ""),
     ("GET", "/settings/inboxes/{inbox_id}/test-page"): ({**admin(200), "anon": 302}, None, ""),
+    # Rules (the walk names a rule of its own here, see _url): a form that is no JSON,
+    # then a switch, a move and the delete, each back to the page.
+    ("POST", "/settings/rules"): (settings_post(422), lambda s, d: {"rule": "{"}, ""),
+    ("POST", "/settings/rules/{rule_id}"): (settings_post(422), lambda s, d: {"rule": "[]"}, ""),
+    ("POST", "/settings/rules/{rule_id}/enabled"): (settings_post(303), None, ""),
+    ("POST", "/settings/rules/{rule_id}/move"): (settings_post(303), None, ""),
+    ("POST", "/settings/rules/{rule_id}/delete"): (settings_post(303), None, ""),
     ("POST", "/settings/tokens"): (settings_post(422), lambda s, d: {}, ""),
     ("POST", "/settings/tokens/{token_id}/revoke"): (settings_post(303), None, ""),
     ("POST", "/settings/profile"): (
@@ -333,6 +355,8 @@ def _url(path: str, params: dict[str, Any], side: Side) -> str:
         params = {**params, "suggestion_id": side.suggestions[1]}
     if path.startswith("/settings/inboxes/") and path.endswith(_CHAT_PAGES):
         params = {**params, "inbox_id": params["chat_inbox_id"]}
+    if path.startswith("/settings/rules/"):  # the API's walk deletes its own rule
+        params = {**params, "rule_id": params["page_rule_id"]}
     return path.format(**params)
 
 
@@ -392,12 +416,15 @@ async def _objects(c: Container, side: Side, desk: Desk) -> dict[str, Any]:
 
     found: dict[str, Any] = await c.db.read(read)
     chat = await make_inbox(c, "chat", "Site chat", f"chat-{side.email_inbox}", {})
+    rule_ids = [await c.bus.execute(lambda tx: create_rule(tx, RULE, actor_id=None)) for _ in "ab"]
     # No attachment anywhere: every role that may ask is told there is none.
     return {
         **found,
         "attachment_id": 999_999,
         "inbox_id": side.email_inbox,
         "chat_inbox_id": chat,
+        "rule_id": rule_ids[0],
+        "page_rule_id": rule_ids[1],
     }
 
 

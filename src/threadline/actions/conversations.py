@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from threadline.actions.chat_hooks import on_resolved
 from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.rule_queue import enqueue_rules
 from threadline.actions.sla_clock import clear_clock
 from threadline.actions.tags import change_tags
 from threadline.actions.timeline import add_entry
@@ -56,11 +57,13 @@ def change_status(
     *,
     actor_id: int | None,
     until: datetime | None = None,
+    rule_depth: int = 0,
 ) -> bool:
     """Move the conversation to ``status``; snoozed needs ``until``, when a job wakes it.
 
     Returns whether anything changed (snoozing a snoozed conversation to a new
     time does). Leaving snoozed forgets the time; resolving ends the wait.
+    ``rule_depth`` is how deep in rule runs a rule's own change is (rule_queue.py).
     """
     row = _load(tx, conversation_id)
     current = ConversationStatus(row.status)
@@ -109,6 +112,7 @@ def change_status(
     )
     if status is ConversationStatus.RESOLVED:
         on_resolved(tx, conversation_id)  # a chat visitor's widget asks for a rating
+    enqueue_rules(tx, "status_changed", conversation_id, depth=rule_depth)
     return True
 
 

@@ -17,6 +17,7 @@ from threadline.actions.attachments import store_attachments
 from threadline.actions.chat_hooks import on_customer_message, on_visitor_message
 from threadline.actions.config import ActionConfig
 from threadline.actions.customers import merge_customers, suggest_merge
+from threadline.actions.rule_queue import enqueue_rules
 from threadline.actions.sla_clock import sync_first_response
 from threadline.actions.timeline import add_entry
 from threadline.core import identity
@@ -94,6 +95,21 @@ def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessag
     else:
         # The sender's own chat, if this conversation is one (an answer by email).
         on_customer_message(tx, placed.conversation_id, customer_id, message_id)
+    if placed.new:
+        enqueue_rules(
+            tx,
+            "conversation_created",
+            placed.conversation_id,
+            message_id=message_id,
+            key=f"rules:created:{placed.conversation_id}",
+        )
+    enqueue_rules(
+        tx,
+        "message_received",
+        placed.conversation_id,
+        message_id=message_id,
+        key=f"rules:message:{message_id}",
+    )
     tx.emit(
         MessageReceived(
             message_id, placed.conversation_id, placed.customer_id, msg.channel.value, placed.new

@@ -548,3 +548,34 @@ chat_events = sa.Table(
     sa.Column("data", JSON, nullable=False, default=dict),
     _created(),
 )
+
+# Routing rules (core/rules.py; docs/rules.md). Every edit is a new version, kept
+# in rule_versions, so a timeline entry can name the version that ran; `rules`
+# holds the current one. A deleted rule keeps its row (deleted_at) for the same reason.
+rules = sa.Table(
+    "rules",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("position", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
+    # events, conditions, actions and stop, as parse_rule reads them
+    sa.Column("definition", JSON, nullable=False),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("deleted_at", UTCDateTime(), nullable=True),
+    sa.Index(None, "deleted_at", "position"),
+)
+
+rule_versions = sa.Table(
+    "rule_versions",
+    metadata,
+    sa.Column("rule_id", ID, sa.ForeignKey("rules.id"), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("definition", JSON, nullable=False),
+    _created(),
+    sa.Column("created_by", ID, sa.ForeignKey("users.id"), nullable=True),
+)

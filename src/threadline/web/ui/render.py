@@ -156,6 +156,11 @@ def describe(
         return f"Nobody answered the chat in time: {agents} alerted by email"
     if kind in ("sla_warning", "sla_breached"):
         return _sla(kind, d)
+    if kind == "rule_applied":
+        rule = f"Rule {d.get('rule', '')} (v{d.get('version', '?')})"
+        if d.get("error"):
+            return f"{rule} could not do this: {d.get('did', '')}: {d['error']}"
+        return f"{rule} {d.get('did', '')}: {d.get('reason', '')}"
     if kind == "csat":
         said = f": “{d['comment']}”" if d.get("comment") else ""
         return f"The customer rated the chat {d.get('score')} out of 5{said}"

@@ -49,11 +49,18 @@ NOTICES = {
     "Reveal it below and give it to your server.",
     "token_revoked": "The token was revoked; it stops working at once.",
     "profile_saved": "The business profile was saved.",
+    "rule_added": "The rule was added; it runs on the next event it listens to.",
+    "rule_saved": "The rule was saved as a new version.",
+    "rule_enabled": "The rule is on.",
+    "rule_disabled": "The rule is off.",
+    "rule_moved": "The rules' order was changed.",
+    "rule_deleted": "The rule was deleted; the timeline still names its versions.",
 }
 SECTIONS = (
     ("/settings/agents", "Agents"),
     ("/settings/teams", "Teams"),
     ("/settings/inboxes", "Inboxes"),
+    ("/settings/rules", "Rules"),
     ("/settings/tokens", "API tokens"),
     ("/settings/profile", "Business profile"),
 )
