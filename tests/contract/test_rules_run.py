@@ -4,6 +4,7 @@ through the ordinary actions, and the timeline says "rule X (vN) did Y"."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from tests.support.inbox import write
 from threadline.actions.rule_queue import MAX_DEPTH, RULES_JOB
 from threadline.actions.rules import create_rule, update_rule
 from threadline.bootstrap import Container
+from threadline.clock import FakeClock
 from threadline.storage.tables import conversation_tags, conversations, jobs, messages
 from threadline.storage.tables import timeline_entries as entries
 from threadline.web.ui.render import describe
@@ -247,3 +249,21 @@ async def test_rules_that_undo_each_other_stop_after_a_bounded_depth(
     payloads = await c.db.read(lambda conn: list(conn.execute(q).scalars()))
     depths = sorted(p["depth"] for p in payloads if p["event"] == "status_changed")
     assert depths == list(range(1, MAX_DEPTH + 1))
+
+
+@pytest.mark.parametrize(("event", "late"), [("sla_warning", 0), ("sla_breach", 1)])
+async def test_an_sla_warning_or_breach_runs_the_rules_listening_for_it(
+    container: Container, clock: FakeClock, event: str, late: int
+) -> None:
+    c = container
+    await add_rule(c, [{"set_priority": "urgent"}], events=[event])
+    out = await write(c, await make_api_inbox(c), "ana", "still waiting for my refund")
+    assert out.conversation_id is not None
+    await c.runner.run_due()
+    assert (await conversation(c, out.conversation_id)).priority == "normal"
+    # The API channel is owed an answer in 4 hours; its warning comes 15 minutes before.
+    clock.advance(timedelta(hours=4) - timedelta(minutes=15) + timedelta(minutes=16 * late))
+    await c.runner.run_due()
+    assert (await conversation(c, out.conversation_id)).priority == "urgent"
+    [done] = await applied(c, out.conversation_id)
+    assert done["did"] == "set the priority to urgent"

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.rule_queue import enqueue_rules
 from threadline.actions.timeline import add_entry
 from threadline.core.events import SlaBreached, SlaWarning
 from threadline.core.sla_clock import (
@@ -205,4 +206,6 @@ def fire_timer(
     else:
         event = SlaBreached(conversation_id, kind.value, due_at, tx.now)
     tx.emit(event)
+    # Rules listening for SLA events (escalate, reassign, notify) run on it.
+    enqueue_rules(tx, "sla_warning" if step is Step.WARN else "sla_breach", conversation_id)
     return event
