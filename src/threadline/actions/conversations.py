@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from threadline.actions.chat_hooks import on_resolved
 from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.sla import pause_clocks, resume_clocks, retarget_clocks, stop_clocks
 from threadline.actions.tags import change_tags
 from threadline.actions.timeline import add_entry
 from threadline.core.conversation import InvalidTransition, check_snooze, check_transition
@@ -80,10 +81,14 @@ def change_status(
     }
     if status is ConversationStatus.RESOLVED:
         values["waiting_since"] = None
-        values["first_response_due_at"] = None
+        values.update(stop_clocks(tx, conversation_id))
+    elif current is ConversationStatus.PENDING and status is not ConversationStatus.PENDING:
+        resume_clocks(tx, conversation_id)  # the customer no longer holds it up
     tx.conn.execute(
         conversations.update().where(conversations.c.id == conversation_id).values(**values)
     )
+    if status is ConversationStatus.PENDING:
+        pause_clocks(tx, conversation_id)  # time pending on the customer does not count
     data: dict[str, Any] = {"from": current.value, "to": status.value, "by": actor_id}
     if wake_at is not None:
         data["until"] = wake_at.isoformat()
@@ -134,6 +139,7 @@ def update_conversation(
     ):
         changed.append("status")
     values: dict[str, Any] = {}
+    clocks: dict[str, Any] = {}  # the SLA due times a new priority moves
 
     def note(kind: str, column: str, new: Any) -> None:
         values[column] = new
@@ -148,6 +154,7 @@ def update_conversation(
     if priority is not None and priority != row.priority:
         if priority not in PRIORITIES:
             raise ActionError(f"priority must be one of {', '.join(PRIORITIES)}")
+        clocks = retarget_clocks(tx, conversation_id, priority)
         note("priority_changed", "priority", priority)
     if escalation_level is not None and escalation_level != row.escalation_level:
         if escalation_level not in ESCALATION_LEVELS:
@@ -167,7 +174,7 @@ def update_conversation(
         tx.conn.execute(
             conversations.update()
             .where(conversations.c.id == conversation_id)
-            .values(**values, updated_at=tx.now)
+            .values(**values, **clocks, updated_at=tx.now)
         )
         changed.extend(k.removesuffix("_id") for k in values)
     if (add_tags or remove_tags) and change_tags(

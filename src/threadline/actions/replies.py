@@ -287,7 +287,10 @@ def send_reply(
     if not note and author_id is not None and conv.waiting_since is not None:
         touched["waiting_since"] = None
         touched["first_response_due_at"] = None
+        touched["next_response_due_at"] = None
         changed.append("waiting_since")
+    if not note and author_id is not None and conv.first_response_at is None:
+        touched["first_response_at"] = tx.now  # later waits are owed a next response
     tx.conn.execute(
         conversations.update().where(conversations.c.id == conversation_id).values(**touched)
     )

@@ -26,6 +26,7 @@ from threadline.core.hours import Hours, parse_hours
 from threadline.core.model import Channel
 
 __all__ = [
+    "DEFAULT_POLICIES",
     "FIRST_RESPONSE",
     "MAX_TARGET",
     "PRIORITIES",
@@ -40,6 +41,7 @@ __all__ = [
     "due_at",
     "first_response_due",
     "resume",
+    "retarget",
     "subtract_business_time",
     "warn_at",
     "warn_before",
@@ -101,6 +103,31 @@ FIRST_RESPONSE: Mapping[Channel, Target] = {
     Channel.VOICE: Target(timedelta(hours=2)),
     Channel.API: Target(timedelta(hours=4)),
 }
+
+
+def _defaults() -> dict[tuple[str, str, Kind], Target]:
+    hour = timedelta(hours=1)
+    social = (Channel.WHATSAPP, Channel.MESSENGER, Channel.INSTAGRAM, Channel.TELEGRAM)
+    out: dict[tuple[str, str, Kind], Target] = {}
+    for priority in PRIORITIES:
+        for channel, target in FIRST_RESPONSE.items():
+            out[channel, priority, Kind.FIRST_RESPONSE] = target
+            out[channel, priority, Kind.NEXT_RESPONSE] = target
+        fast = priority in ("high", "urgent")
+        out[Channel.EMAIL, priority, Kind.RESOLUTION] = Target(
+            (24 if fast else 48) * hour, business=False
+        )
+        for channel in social:
+            out[channel, priority, Kind.RESOLUTION] = Target(24 * hour, business=False)
+        out[Channel.VOICE, priority, Kind.CALLBACK] = Target(2 * hour)
+    return out
+
+
+# The policies migration 0014 seeds (sla_policies), and what holds for a channel,
+# priority and kind without a stored row. Responses count business hours (the same
+# for every priority until an admin sets otherwise); resolutions count the wall clock:
+# 24 h for social DMs, 24 h (urgent, high) to 48 h (normal, low) for email.
+DEFAULT_POLICIES: Mapping[tuple[str, str, Kind], Target] = _defaults()
 
 
 def _utc(at: datetime) -> datetime:
@@ -264,6 +291,24 @@ def resume(
     if left <= timedelta(0):
         return _utc(due)
     return add_business_time(hours, max(_utc(now), _utc(paused_at)), left)
+
+
+def retarget(
+    calendar: Hours | None, old: Target, new: Target, due: datetime, now: datetime
+) -> datetime:
+    """A running clock's due time under a new target (the conversation's priority
+    changed): what has elapsed of the old target counts against the new one. For a
+    paused clock, ``now`` is when it paused."""
+    old_hours = calendar if old.business else None
+    new_hours = calendar if new.business else None
+    if _utc(due) > _utc(now):
+        elapsed = old.within - business_between(old_hours, now, due)
+    else:
+        elapsed = old.within + business_between(old_hours, due, now)
+    remaining = new.within - elapsed
+    if remaining >= timedelta(0):
+        return add_business_time(new_hours, now, remaining)
+    return subtract_business_time(new_hours, now, -remaining)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,8 @@ def _details() -> tuple[Any, ...]:
         _c.snoozed_until,
         _c.waiting_since,
         _c.first_response_due_at,
+        _c.next_response_due_at,
+        _c.paused_at,
         _c.last_inbound_channel,
         _c.last_inbound_at,
         _c.last_activity_at,
