@@ -27,6 +27,7 @@ _WHOLE_DAY = ((timedelta(0), timedelta(days=1)),)
 # that is never open.
 _SEARCH_DAYS = 400
 MAX_HOLIDAYS = 1000  # custom closed dates in one calendar
+MAX_SPANS = 12  # open spans in one day (split shifts)
 
 Span = tuple[timedelta, timedelta]  # [start, end) as wall-clock time since midnight
 
@@ -63,6 +64,8 @@ def _clock(value: Any) -> timedelta:
 def _spans(raw: Any, day: str) -> tuple[Span, ...]:
     if not isinstance(raw, list):
         raise ValueError(f"hours for {day} must be a list of [start, end] pairs")
+    if len(raw) > MAX_SPANS:
+        raise ValueError(f"hours for {day}: at most {MAX_SPANS} spans")
     spans = []
     for pair in raw:
         if not isinstance(pair, list | tuple) or len(pair) != 2:

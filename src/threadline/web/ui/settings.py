@@ -17,6 +17,7 @@ from threadline.web.ui import (
     settings_chat,
     settings_inboxes,
     settings_profile,
+    settings_sla,
     settings_teams,
     settings_tokens,
 )
@@ -50,5 +51,6 @@ ROUTES = [
     *settings_teams.ROUTES,
     *settings_inboxes.ROUTES,
     *settings_chat.ROUTES,
+    *settings_sla.ROUTES,
     *settings_tokens.ROUTES,
 ]

@@ -49,11 +49,14 @@ NOTICES = {
     "Reveal it below and give it to your server.",
     "token_revoked": "The token was revoked; it stops working at once.",
     "profile_saved": "The business profile was saved.",
+    "sla_saved": "The targets were saved; new waits and conversations are held to them.",
+    "calendar_saved": "The calendar was saved.",
 }
 SECTIONS = (
     ("/settings/agents", "Agents"),
     ("/settings/teams", "Teams"),
     ("/settings/inboxes", "Inboxes"),
+    ("/settings/sla", "Response targets"),
     ("/settings/tokens", "API tokens"),
     ("/settings/profile", "Business profile"),
 )
