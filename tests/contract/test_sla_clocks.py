@@ -4,7 +4,7 @@ priority change, an edited policy, and a missed call's callback in the calendar.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from tests.support.factories import deliver_email, make_agent, make_email, make_
 from threadline.actions.calls import record_call
 from threadline.actions.conversations import update_conversation
 from threadline.actions.replies import send_reply
+from threadline.actions.sla_policies import set_policy
 from threadline.bootstrap import Container
 from threadline.clock import FakeClock
 from threadline.core.identity import normalize
@@ -156,30 +157,16 @@ async def test_a_higher_priority_moves_the_running_clocks_to_its_targets(
     clock.set(berlin("2026-11-30 10:00"))
     cid = await _email(c, inbox, "Payment failed, card declined")
     # An admin tightens urgent email to 1 business hour for a first response.
-    await c.db.write(
-        lambda tx: (
-            tx.conn.execute(
-                sla_policies.insert(),
-                {
-                    "channel": "email",
-                    "priority": "urgent",
-                    "kind": "first_response",
-                    "seconds": 3600,
-                    "business": True,
-                    "warn_percent": 80,
-                    "updated_at": tx.now,
-                },
-            )
-            if tx.conn.dialect.name == "postgresql"  # PostgreSQL tests start from empty tables
-            else tx.conn.execute(
-                sla_policies.update()
-                .where(
-                    sla_policies.c.channel == "email",
-                    sla_policies.c.priority == "urgent",
-                    sla_policies.c.kind == "first_response",
-                )
-                .values(seconds=3600)
-            )
+    await c.bus.execute(
+        lambda tx: set_policy(
+            tx,
+            channel="email",
+            priority="urgent",
+            kind="first_response",
+            seconds=3600,
+            business=True,
+            warn_percent=80,
+            actor_id=agent_id,
         )
     )
     clock.set(berlin("2026-11-30 10:30"))
