@@ -52,6 +52,11 @@ def _later(a: Any, b: Any) -> Any:
     return a if b is None or (a is not None and a >= b) else b
 
 
+def _earliest(*times: Any) -> Any:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
 def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int | None) -> int:
     """Move the source's messages, timeline, calls, tasks and tags into the target,
     and resolve the source with an entry naming the target. Returns the number of
@@ -90,9 +95,15 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
         target.last_inbound_at is None or source.last_inbound_at > target.last_inbound_at
     )
     waits = [w for w in (source.waiting_since, target.waiting_since) if w is not None]
-    dues = [
-        d for d in (source.first_response_due_at, target.first_response_due_at) if d is not None
-    ]
+    # One wait, owed the earlier of the two answers: a next response once either was
+    # answered. The earlier resolution holds too.
+    answered = _earliest(source.first_response_at, target.first_response_at)
+    response_due = _earliest(
+        source.first_response_due_at,
+        source.next_response_due_at,
+        target.first_response_due_at,
+        target.next_response_due_at,
+    )
     tx.conn.execute(
         conversations.update()
         .where(conversations.c.id == target_id)
@@ -104,7 +115,10 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
             ),
             # The customer has waited since the older of the two unanswered messages.
             waiting_since=min(waits) if waits else None,
-            first_response_due_at=min(dues) if dues else None,
+            first_response_at=answered,
+            first_response_due_at=response_due if answered is None else None,
+            next_response_due_at=response_due if answered is not None else None,
+            resolution_due_at=_earliest(source.resolution_due_at, target.resolution_due_at),
             updated_at=tx.now,
         )
     )
@@ -117,6 +131,9 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
             snoozed_until=None,
             waiting_since=None,
             first_response_due_at=None,
+            next_response_due_at=None,
+            resolution_due_at=None,
+            paused_at=None,
             updated_at=tx.now,
         )
     )

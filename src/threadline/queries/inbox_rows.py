@@ -57,6 +57,7 @@ def _details() -> tuple[Any, ...]:
         _c.waiting_since,
         _c.first_response_due_at,
         _c.next_response_due_at,
+        _c.resolution_due_at,
         _c.paused_at,
         _c.last_inbound_channel,
         _c.last_inbound_at,
