@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from tests.support.factories import deliver_email, make_agent, make_email, make_inbox
 
 from threadline.actions.calls import record_call
+from threadline.actions.conversation_merge import merge_conversations
 from threadline.actions.conversations import update_conversation
 from threadline.actions.replies import send_reply
 from threadline.actions.sla_policies import set_policy
@@ -60,6 +61,15 @@ async def _set(c: Container, conversation_id: int, agent_id: int, **changes: Any
     )
 
 
+async def _desk(c: Container) -> tuple[int, int]:
+    """A Bavarian email inbox on a 9-17 calendar, and an agent."""
+    inbox = await make_inbox(
+        c, "email", "Support", "support@acme.test", {"webhook_secret": "s", "hours": HOURS}
+    )
+    agent_id, _ = await make_agent(c, role="agent")
+    return inbox, agent_id
+
+
 async def _email(c: Container, inbox: int, body: str) -> int:
     raw, _ = make_email(body=body)
     out = await deliver_email(c, inbox, raw)
@@ -71,10 +81,7 @@ async def test_an_answered_customer_who_writes_again_is_owed_a_next_response(
     container: Container, clock: FakeClock
 ) -> None:
     c = container
-    inbox = await make_inbox(
-        c, "email", "Support", "support@acme.test", {"webhook_secret": "s", "hours": HOURS}
-    )
-    agent_id, _ = await make_agent(c, role="agent")
+    inbox, agent_id = await _desk(c)
     clock.set(berlin("2026-11-30 10:00"))
     cid = await _email(c, inbox, "Where is my parcel?")
     row = await _row(c, cid)
@@ -101,10 +108,7 @@ async def test_pending_pauses_every_clock_and_reopening_resumes_what_was_left(
     container: Container, clock: FakeClock
 ) -> None:
     c = container
-    inbox = await make_inbox(
-        c, "email", "Support", "support@acme.test", {"webhook_secret": "s", "hours": HOURS}
-    )
-    agent_id, _ = await make_agent(c, role="agent")
+    inbox, agent_id = await _desk(c)
     clock.set(berlin("2026-11-30 10:00"))
     cid = await _email(c, inbox, "My invoice is wrong")
     clock.set(berlin("2026-11-30 12:00"))  # 2 business hours of the first response left
@@ -150,10 +154,7 @@ async def test_a_higher_priority_moves_the_running_clocks_to_its_targets(
     container: Container, clock: FakeClock
 ) -> None:
     c = container
-    inbox = await make_inbox(
-        c, "email", "Support", "support@acme.test", {"webhook_secret": "s", "hours": HOURS}
-    )
-    agent_id, _ = await make_agent(c, role="agent")
+    inbox, agent_id = await _desk(c)
     clock.set(berlin("2026-11-30 10:00"))
     cid = await _email(c, inbox, "Payment failed, card declined")
     # An admin tightens urgent email to 1 business hour for a first response.
@@ -216,3 +217,28 @@ async def test_the_seeded_policies_are_the_defaults(database_url: str) -> None:
     assert seeded["chat", "normal", Kind.FIRST_RESPONSE] == (60, True, 80)
     assert seeded["email", "normal", Kind.RESOLUTION] == (48 * 3600, False, 80)
     assert seeded["voice", "urgent", Kind.CALLBACK] == (7200, True, 80)
+
+
+async def test_a_merge_keeps_the_earlier_clocks_as_a_next_response_once_answered(
+    container: Container, clock: FakeClock
+) -> None:
+    c = container
+    inbox, agent_id = await _desk(c)
+    clock.set(berlin("2026-11-30 10:00"))
+    answered = await _email(c, inbox, "Where is my parcel?")
+    await _reply(c, answered, agent_id)
+    clock.set(berlin("2026-11-30 11:00"))
+    raw, _ = make_email(subject="Invoice 2231 is wrong", body="Please check")
+    other = (await deliver_email(c, inbox, raw)).conversation_id
+    assert other is not None
+    assert other != answered
+    await c.bus.execute(
+        lambda tx: merge_conversations(tx, source_id=other, target_id=answered, actor_id=agent_id)
+    )
+    row = await _row(c, answered)
+    assert row.first_response_at == berlin("2026-11-30 10:00")
+    assert row.first_response_due_at is None
+    assert row.next_response_due_at == berlin("2026-11-30 15:00")
+    assert row.resolution_due_at == berlin("2026-12-02 10:00")  # the earlier of the two
+    gone = await _row(c, other)
+    assert (gone.first_response_due_at, gone.resolution_due_at) == (None, None)
