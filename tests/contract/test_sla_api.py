@@ -116,7 +116,7 @@ async def test_an_inbox_calendar_with_public_holidays_moves_due_times(
     async with api_client(c) as client:
         r = await client.put(f"{API}/inboxes/{inbox}/calendar", json=calendar, headers=auth(admin))
         assert r.status_code == 200, r.text
-        assert (r.json()["country"], r.json()["subdivision"]) == ("de", "by")
+        assert (r.json()["country"], r.json()["subdivision"]) == ("DE", "BY")
         got = (await client.get(f"{API}/inboxes/{inbox}/calendar", headers=auth(admin))).json()
         assert got["days"]["mon"] == [["09:00", "12:00"], ["13:00", "17:00"]]
         assert got["days"]["sat"] == []

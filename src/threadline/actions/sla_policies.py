@@ -100,9 +100,11 @@ def set_inbox_calendar(
         if unknown:
             raise ActionError(f"not a calendar setting: {', '.join(sorted(unknown))}")
         try:
-            parse_hours(hours)
+            parsed = parse_hours(hours)
         except ValueError as exc:
             raise ActionError(str(exc)) from exc
+        if parsed is not None and parsed.country is not None:  # as the package spells them
+            hours = {**hours, "country": parsed.country, "subdivision": parsed.subdivision}
     config = tx.conn.execute(sa.select(inboxes.c.config).where(inboxes.c.id == inbox_id)).first()
     if config is None:
         raise NotFound(f"inbox {inbox_id} not found")
