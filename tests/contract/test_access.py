@@ -193,6 +193,18 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("PUT", f"{API}/rules/{{rule_id}}"): (admin(200), lambda s, d: RULE, ""),
     ("PUT", f"{API}/rules/{{rule_id}}/enabled"): (admin(200), lambda s, d: {"enabled": False}, ""),
     ("DELETE", f"{API}/rules/{{rule_id}}"): (admin(200), None, ""),
+    ("GET", f"{API}/sla-policies"): (read(), None, ""),
+    ("PUT", f"{API}/sla-policies/{{channel}}/{{priority}}/{{kind}}"): (
+        admin(200),
+        lambda s, d: {"seconds": 3600, "business": True, "warn_percent": 75},
+        "",
+    ),
+    ("GET", f"{API}/inboxes/{{inbox_id}}/calendar"): (read(obj=True), None, ""),
+    ("PUT", f"{API}/inboxes/{{inbox_id}}/calendar"): (
+        admin(200),
+        lambda s, d: {"timezone": "Europe/Berlin", "days": {"mon": [["09:00", "17:00"]]}},
+        "",
+    ),
     # the agent UI and ops
     ("GET", "/"): (everyone(302), None, ""),
     ("GET", "/login"): (everyone(200), None, ""),
@@ -246,7 +258,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     # Settings: admins only; a signed-out browser is sent to sign in.
     **{
         ("GET", f"/settings{sub}"): ({**admin(200), "anon": 302}, None, "")
-        for sub in ("", "/agents", "/teams", "/inboxes", "/tokens", "/profile", "/rules")
+        for sub in ("", "/agents", "/teams", "/inboxes", "/tokens", "/profile", "/rules", "/sla")
     },
     ("POST", "/settings/agents"): (settings_post(422), lambda s, d: {"email": "x"}, ""),
     ("POST", "/settings/agents/{user_id}/role"): (
@@ -280,6 +292,17 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("POST", "/settings/rules/{rule_id}/enabled"): (settings_post(303), None, ""),
     ("POST", "/settings/rules/{rule_id}/move"): (settings_post(303), None, ""),
     ("POST", "/settings/rules/{rule_id}/delete"): (settings_post(303), None, ""),
+    ("POST", "/settings/sla/{channel}"): (
+        settings_post(303),
+        lambda s, d: {"urgent.first_response.target": "1h", "urgent.first_response.warn": "80"},
+        "",
+    ),
+    ("GET", "/settings/inboxes/{inbox_id}/calendar"): ({**admin(200), "anon": 302}, None, ""),
+    ("POST", "/settings/inboxes/{inbox_id}/calendar"): (
+        settings_post(303),
+        lambda s, d: {"timezone": "Europe/Berlin", "mon": "09:00-17:00", "country": "DE"},
+        "",
+    ),
     ("POST", "/settings/tokens"): (settings_post(422), lambda s, d: {}, ""),
     ("POST", "/settings/tokens/{token_id}/revoke"): (settings_post(303), None, ""),
     ("POST", "/settings/profile"): (
@@ -344,6 +367,10 @@ def _params(side: Side, desk: Desk, extra: dict[str, Any]) -> dict[str, Any]:
         "team_id": side.team_id,
         "user_id": desk.users["agent"].id,
         "suggestion_id": side.suggestions[0],
+        # an SLA policy (not an object in anyone's scope)
+        "channel": "email",
+        "priority": "urgent",
+        "kind": "first_response",
     }
 
 

@@ -168,12 +168,13 @@ async def test_a_new_wait_after_an_answer_starts_a_new_clock_and_the_old_timers_
     assert await c.runner.run_due() == 0
     clock.set(second_due)
     assert await c.runner.run_due() == 2  # its warning and breach, both due now
-    # Both timers were due at once (a runner that was down): only the breach is told.
+    # Both timers were due at once (a runner that was down): only the breach is told,
+    # and it is the next-response target's (the first response was given).
     assert await _sla_entries(c, cid) == [
         (
             "sla_breached",
             {
-                "clock": "first_response",
+                "clock": "next_response",
                 "due_at": second_due.isoformat(),
                 "at": second_due.isoformat(),
             },
@@ -236,7 +237,9 @@ async def test_merging_moves_the_clock_to_the_earlier_due_time_and_silences_the_
     # The customer has waited since the earlier message: the target is due then.
     assert await _badge(c, early) == (None, None)
     assert await _badge(c, late) == ("running", early_due)
-    assert await _queued_timers(c) == 2  # the moved clock's two, the rest cancelled
+    # The moved first-response clock's two and the target's resolution clock's two
+    # (48 h for email); the source's are cancelled.
+    assert await _queued_timers(c) == 4
 
     clock.set(early_due - timedelta(minutes=15))
     assert await c.runner.run_due() == 1

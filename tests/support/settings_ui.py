@@ -24,6 +24,7 @@ PAGES = (
     "/settings/tokens",
     "/settings/profile",
     "/settings/rules",
+    "/settings/sla",
 )
 
 

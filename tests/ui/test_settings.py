@@ -220,6 +220,7 @@ def _posts(c: Container) -> list[str]:
         .replace("{inbox_id:int}", "1")
         .replace("{rule_id:int}", "1")
         .replace("{provider:str}", "twilio_sms")
+        .replace("{channel:str}", "email")
         for route in create_app(c, manage_lifecycle=False).routes
         if (path := route.path).startswith("/settings")
         and "POST" in getattr(route, "route_handler_map", {})
@@ -235,7 +236,7 @@ async def test_agents_and_viewers_are_refused_every_settings_page_and_form(
     await make_user(c, "sam@acme.test", role=role)
     await make_email_inbox(c)
     posts = _posts(c)
-    assert len(posts) == 20  # each form of every settings page, chat setup and rules included
+    assert len(posts) == 22  # each form of every settings page, chat setup, rules and SLA included
     async with httpx.AsyncClient(base_url=served) as client:
         await sign_in(client, "sam@acme.test")
         for path in PAGES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -164,3 +165,33 @@ def test_a_calendar_that_never_opens_says_so() -> None:
     assert not is_open(never, datetime(2026, 11, 2, tzinfo=UTC))
     with pytest.raises(ValueError, match="no opening"):
         next_open(never, datetime(2026, 11, 2, tzinfo=UTC))
+
+
+def test_public_holidays_of_the_country_and_subdivision_are_closed() -> None:
+    bavaria = {"timezone": "Europe/Berlin", "country": "de", "subdivision": "by"}
+    berlin_state = {"timezone": "Europe/Berlin", "country": "DE", "subdivision": "BE"}
+    epiphany_noon = datetime(2026, 1, 6, 11, 0, tzinfo=UTC)
+    assert not is_open(bavaria, epiphany_noon)
+    assert is_open(berlin_state, epiphany_noon)
+    assert is_open({"timezone": "Europe/Berlin", "country": "DE"}, epiphany_noon)
+    hours = parse_hours(bavaria)
+    assert hours is not None
+    assert (hours.country, hours.subdivision) == ("DE", "BY")
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"country": "XX"}, "unknown country for public holidays: 'XX'"),
+        ({"country": "DE", "subdivision": "ZZ"}, "unknown subdivision 'ZZ' of DE; known: BB"),
+        ({"subdivision": "BY"}, "a subdivision needs its country"),
+        ({"country": 49}, "a country is a code"),
+        ({"holidays": ["2026-01-01"] * 1001}, "at most 1000 dates"),
+        ({"holidays": "2026-01-01"}, "a list of at most"),
+    ],
+)
+def test_an_unknown_region_is_refused_with_what_is_wrong(
+    config: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_hours({"timezone": "UTC", **config})

@@ -126,7 +126,7 @@ async def test_after_a_merge_the_visitors_next_message_continues_the_target(
             subject="older matter",
             subject_key="older matter",
             channel="chat",
-            due=tx.now,
+            clocks={"first_response_due_at": tx.now, "resolution_due_at": None},
         )
     )
     await c.bus.execute(

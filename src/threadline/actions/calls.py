@@ -3,13 +3,13 @@
 A call is not a message: it becomes one ``call`` timeline entry that fills in
 as the provider reports more (ended, recording, transcription). A missed call
 or a voicemail also opens or continues the customer's conversation, with a
-callback task due within the inbox's callback target.
+callback task due within the voice policy's callback target (sla_policies), counted
+in the inbox's calendar (actions/sla.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,15 +17,15 @@ import sqlalchemy as sa
 from threadline.actions.config import ActionConfig
 from threadline.actions.errors import NotFound
 from threadline.actions.inbound import place, resolve_customer
+from threadline.actions.sla import callback_due
 from threadline.actions.timeline import add_entry, update_entry
 from threadline.core.model import CallEvent, Channel, ThreadHints
 from threadline.storage.db import Tx
-from threadline.storage.tables import calls, conversations, inboxes, tasks
+from threadline.storage.tables import calls, conversations, tasks
 
 __all__ = ["FINAL_STATUSES", "CallResult", "complete_task", "log_call", "record_call"]
 
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-DEFAULT_CALLBACK_MINUTES = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +142,10 @@ def record_call(tx: Tx, cfg: ActionConfig, inbox_id: int, event: CallEvent) -> C
 def _open_callback_task(
     tx: Tx, inbox_id: int, call_id: int, conversation_id: int, customer_id: int
 ) -> int:
-    config = tx.conn.execute(sa.select(inboxes.c.config).where(inboxes.c.id == inbox_id)).scalar()
-    minutes = float((config or {}).get("callback_target_minutes", DEFAULT_CALLBACK_MINUTES))
-    due_at = tx.now + timedelta(minutes=minutes)
+    priority = tx.conn.execute(
+        sa.select(conversations.c.priority).where(conversations.c.id == conversation_id)
+    ).scalar_one()
+    due_at = callback_due(tx, inbox_id, priority)  # the voice policy, in the inbox's calendar
     task_id: int = tx.conn.execute(
         tasks.insert().returning(tasks.c.id),
         {

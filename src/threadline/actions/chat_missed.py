@@ -48,9 +48,13 @@ NOTIFY_JOB = "notify_email"
 MAX_ALERTED = 200  # agents one alert goes to; a team larger than that has a rota
 
 
-_WAIT = sa.select(conversations.c.waiting_since, conversations.c.first_response_due_at).where(
-    conversations.c.id == sa.bindparam("id")
-)
+# The wait's response clock: the first response, or a next one after an agent answered.
+_WAIT = sa.select(
+    conversations.c.waiting_since,
+    sa.func.coalesce(
+        conversations.c.first_response_due_at, conversations.c.next_response_due_at
+    ).label("due"),
+).where(conversations.c.id == sa.bindparam("id"))
 
 
 def schedule_missed(tx: Tx, conversation_id: int, chat_inbox_id: int) -> None:
@@ -61,7 +65,7 @@ def schedule_missed(tx: Tx, conversation_id: int, chat_inbox_id: int) -> None:
     same wait would find it queued): every chat message passes here, so the rest
     cost one indexed read."""
     row = tx.conn.execute(_WAIT, {"id": conversation_id}).first()
-    if row is None or row.waiting_since is None or row.first_response_due_at is None:
+    if row is None or row.waiting_since is None or row.due is None:
         return
     if as_utc(row.waiting_since) != tx.now:
         return
@@ -70,7 +74,7 @@ def schedule_missed(tx: Tx, conversation_id: int, chat_inbox_id: int) -> None:
         tx,
         MISSED_JOB,
         {"conversation_id": conversation_id, "since": since, "inbox_id": chat_inbox_id},
-        run_at=row.first_response_due_at,
+        run_at=as_utc(row.due),
         key=f"chat_missed:{conversation_id}:{since}",
     )
 

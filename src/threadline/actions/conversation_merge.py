@@ -15,11 +15,10 @@ import sqlalchemy as sa
 
 from threadline.actions.chat_hooks import rebind_visitors
 from threadline.actions.errors import ActionError, NotFound
-from threadline.actions.sla_clock import clear_clock, sync_first_response
+from threadline.actions.sla_clock import sync_clocks
 from threadline.actions.timeline import add_entry
 from threadline.core.events import ConversationChanged
 from threadline.core.model import ConversationStatus
-from threadline.core.sla_clock import ClockKind
 from threadline.core.tags import MAX_TAGS
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
@@ -52,6 +51,11 @@ def _tags(tx: Tx, conversation_id: int) -> set[str]:
 
 def _later(a: Any, b: Any) -> Any:
     return a if b is None or (a is not None and a >= b) else b
+
+
+def _earliest(*times: Any) -> Any:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int | None) -> int:
@@ -92,9 +96,15 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
         target.last_inbound_at is None or source.last_inbound_at > target.last_inbound_at
     )
     waits = [w for w in (source.waiting_since, target.waiting_since) if w is not None]
-    dues = [
-        d for d in (source.first_response_due_at, target.first_response_due_at) if d is not None
-    ]
+    # One wait, owed the earlier of the two answers: a next response once either was
+    # answered. The earlier resolution holds too.
+    answered = _earliest(source.first_response_at, target.first_response_at)
+    response_due = _earliest(
+        source.first_response_due_at,
+        source.next_response_due_at,
+        target.first_response_due_at,
+        target.next_response_due_at,
+    )
     tx.conn.execute(
         conversations.update()
         .where(conversations.c.id == target_id)
@@ -106,7 +116,10 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
             ),
             # The customer has waited since the older of the two unanswered messages.
             waiting_since=min(waits) if waits else None,
-            first_response_due_at=min(dues) if dues else None,
+            first_response_at=answered,
+            first_response_due_at=response_due if answered is None else None,
+            next_response_due_at=response_due if answered is not None else None,
+            resolution_due_at=_earliest(source.resolution_due_at, target.resolution_due_at),
             updated_at=tx.now,
         )
     )
@@ -119,13 +132,16 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
             snoozed_until=None,
             waiting_since=None,
             first_response_due_at=None,
+            next_response_due_at=None,
+            resolution_due_at=None,
+            paused_at=None,
             updated_at=tx.now,
         )
     )
     rebind_visitors(tx, source_id, target_id)  # after both conversations' row locks
-    # The source's clock stops; the target's runs to the earlier of the two due times.
-    clear_clock(tx, source_id, ClockKind.FIRST_RESPONSE)
-    sync_first_response(tx, target_id)
+    # The source's clocks stop; the target's run to the earlier of the two due times.
+    sync_clocks(tx, source_id)
+    sync_clocks(tx, target_id)
     data = {
         "source_id": source_id,
         "target_id": target_id,

@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from threadline.actions.chat_hooks import on_resolved
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.rule_queue import enqueue_rules
-from threadline.actions.sla_clock import clear_clock
+from threadline.actions.sla import pause_clocks, resume_clocks, retarget_clocks, stop_clocks
+from threadline.actions.sla_clock import sync_clocks
 from threadline.actions.tags import change_tags
 from threadline.actions.timeline import add_entry
 from threadline.core.conversation import InvalidTransition, check_snooze, check_transition
 from threadline.core.events import ConversationChanged
 from threadline.core.model import ConversationStatus
-from threadline.core.sla_clock import ClockKind
 from threadline.jobs.queue import enqueue
 from threadline.queries.scope import load_scope
 from threadline.storage.db import Tx
@@ -85,12 +85,15 @@ def change_status(
     }
     if status is ConversationStatus.RESOLVED:
         values["waiting_since"] = None
-        values["first_response_due_at"] = None
+        values.update(stop_clocks(tx, conversation_id))
+    elif current is ConversationStatus.PENDING and status is not ConversationStatus.PENDING:
+        resume_clocks(tx, conversation_id)  # the customer no longer holds it up
     tx.conn.execute(
         conversations.update().where(conversations.c.id == conversation_id).values(**values)
     )
-    if status is ConversationStatus.RESOLVED:
-        clear_clock(tx, conversation_id, ClockKind.FIRST_RESPONSE)
+    if status is ConversationStatus.PENDING:
+        pause_clocks(tx, conversation_id)  # time pending on the customer does not count
+    sync_clocks(tx, conversation_id)  # their timers follow: stopped, paused or resumed
     data: dict[str, Any] = {"from": current.value, "to": status.value, "by": actor_id}
     if wake_at is not None:
         data["until"] = wake_at.isoformat()
@@ -142,6 +145,7 @@ def update_conversation(
     ):
         changed.append("status")
     values: dict[str, Any] = {}
+    clocks: dict[str, Any] = {}  # the SLA due times a new priority moves
 
     def note(kind: str, column: str, new: Any) -> None:
         values[column] = new
@@ -156,6 +160,7 @@ def update_conversation(
     if priority is not None and priority != row.priority:
         if priority not in PRIORITIES:
             raise ActionError(f"priority must be one of {', '.join(PRIORITIES)}")
+        clocks = retarget_clocks(tx, conversation_id, priority)
         note("priority_changed", "priority", priority)
     if escalation_level is not None and escalation_level != row.escalation_level:
         if escalation_level not in ESCALATION_LEVELS:
@@ -175,9 +180,11 @@ def update_conversation(
         tx.conn.execute(
             conversations.update()
             .where(conversations.c.id == conversation_id)
-            .values(**values, updated_at=tx.now)
+            .values(**values, **clocks, updated_at=tx.now)
         )
         changed.extend(k.removesuffix("_id") for k in values)
+        if clocks:
+            sync_clocks(tx, conversation_id)  # a new priority moves the timers too
     if (add_tags or remove_tags) and change_tags(
         tx, conversation_id, add=add_tags, remove=remove_tags, actor_id=actor_id
     ):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -18,7 +17,8 @@ from threadline.actions.chat_hooks import on_customer_message, on_visitor_messag
 from threadline.actions.config import ActionConfig
 from threadline.actions.customers import merge_customers, suggest_merge
 from threadline.actions.rule_queue import enqueue_rules
-from threadline.actions.sla_clock import sync_first_response
+from threadline.actions.sla import start_clocks
+from threadline.actions.sla_clock import sync_clocks
 from threadline.actions.timeline import add_entry
 from threadline.core import identity
 from threadline.core.continuity import (
@@ -37,14 +37,12 @@ from threadline.core.model import (
     InboundMessage,
     ThreadHints,
 )
-from threadline.core.sla import first_response_due
 from threadline.core.tokens import verify_id
 from threadline.storage import inbound as store
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
     customers,
     identities,
-    inboxes,
     merge_suggestions,
     messages,
 )
@@ -285,18 +283,6 @@ def _decide_conversation(
     return decision, by_id
 
 
-# Built once: it runs for every inbound message.
-_INBOX_HOURS = sa.select(inboxes.c.config).where(inboxes.c.id == sa.bindparam("inbox_id"))
-
-
-def _first_response_due(tx: Tx, inbox_id: int, channel: Channel) -> datetime:
-    """When this customer, if they start waiting now, is owed an answer: the
-    channel's target in the inbox's business hours (core/sla.py)."""
-    config = tx.conn.execute(_INBOX_HOURS, {"inbox_id": inbox_id}).scalar()
-    hours = config.get("hours") if isinstance(config, dict) else None
-    return first_response_due(hours if isinstance(hours, dict) else None, channel, tx.now)
-
-
 def _open_or_continue(
     tx: Tx,
     inbox_id: int,
@@ -307,7 +293,6 @@ def _open_or_continue(
     rows: dict[int, store.ConversationRow],
 ) -> tuple[int, str | None]:
     """Returns the conversation id and the channel of its previous inbound message."""
-    due = _first_response_due(tx, inbox_id, channel)
     if decision.conversation_id is None:
         subject = (hints.subject or "").strip()[:500] or None
         cid = store.insert_conversation(
@@ -317,14 +302,15 @@ def _open_or_continue(
             subject=subject,
             subject_key=normalize_subject(subject),
             channel=channel.value,
-            due=due,
+            clocks=start_clocks(tx, inbox_id, channel.value, conversation_id=None),
         )
-        sync_first_response(tx, cid)
+        sync_clocks(tx, cid)
         return cid, None
     row = rows[decision.conversation_id]
     previous = row.status
-    store.touch_conversation(tx, row.id, channel.value, due)
-    sync_first_response(tx, row.id)  # the wait's first message starts the clock
+    clocks = start_clocks(tx, inbox_id, channel.value, conversation_id=row.id)
+    store.touch_conversation(tx, row.id, channel.value, clocks)
+    sync_clocks(tx, row.id)  # a wait's first message starts its timers
     if previous != ConversationStatus.OPEN.value:
         add_entry(
             tx,

@@ -19,7 +19,7 @@ from threadline.actions.conversations import change_status
 from threadline.actions.delivery import queue_delivery
 from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.actions.reads import mark_read
-from threadline.actions.sla_clock import clear_clock
+from threadline.actions.sla_clock import sync_clocks
 from threadline.actions.timeline import add_entry
 from threadline.core.capabilities import ReplyRefused, check_reply
 from threadline.core.channels import REPLY_IDENTITY, default_reply_channel
@@ -32,7 +32,6 @@ from threadline.core.model import (
     DeliveryStatus,
     Direction,
 )
-from threadline.core.sla_clock import ClockKind
 from threadline.core.tokens import new_message_id
 from threadline.storage.db import Tx
 from threadline.storage.tables import conversations, identities, inboxes, messages
@@ -305,12 +304,15 @@ def send_reply(
     if not note and author_id is not None and conv.waiting_since is not None:
         touched["waiting_since"] = None
         touched["first_response_due_at"] = None
+        touched["next_response_due_at"] = None
         changed.append("waiting_since")
+    if not note and author_id is not None and conv.first_response_at is None:
+        touched["first_response_at"] = tx.now  # later waits are owed a next response
     tx.conn.execute(
         conversations.update().where(conversations.c.id == conversation_id).values(**touched)
     )
     if "waiting_since" in touched:
-        clear_clock(tx, conversation_id, ClockKind.FIRST_RESPONSE)
+        sync_clocks(tx, conversation_id)  # answered: the response clock's timers stop
     if visitors:
         # After the conversation's row lock, as everywhere (actions/chat_hooks.py), and
         # before a resolution, so the widget shows the answer before it asks for a rating.

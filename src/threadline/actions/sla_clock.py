@@ -20,8 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from threadline.actions.rule_queue import enqueue_rules
+from threadline.actions.sla import CLOCK_COLUMNS, targets_for
 from threadline.actions.timeline import add_entry
 from threadline.core.events import SlaBreached, SlaWarning
+from threadline.core.sla import Kind
 from threadline.core.sla_clock import (
     DEFAULT_WARNING,
     ClockKind,
@@ -36,7 +38,7 @@ from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
 from threadline.storage.tables import as_utc, conversations, jobs, sla_clocks
 
-__all__ = ["SLA_JOB", "clear_clock", "fire_timer", "set_clock", "sync_first_response"]
+__all__ = ["SLA_JOB", "clear_clock", "fire_timer", "set_clock", "sync_clocks"]
 
 SLA_JOB = "sla_timer"  # jobs/sla.py runs it
 # A timer is a small write; if the database is down for longer than the retries
@@ -131,40 +133,57 @@ def clear_clock(tx: Tx, conversation_id: int, kind: ClockKind) -> bool:
     return set_clock(tx, conversation_id, kind, started_at=None, due_at=None)
 
 
-# Built once: it runs for every inbound message. The clock's due time beside the
-# conversation's, so a message that changes neither costs this one read.
-_FIRST_RESPONSE = (
-    sa.select(conversations.c.waiting_since, conversations.c.first_response_due_at, _s.due_at)
-    .select_from(
-        conversations.outerjoin(
-            sla_clocks,
-            sa.and_(
-                _s.conversation_id == conversations.c.id,
-                _s.kind == ClockKind.FIRST_RESPONSE.value,
-            ),
-        )
-    )
-    .where(conversations.c.id == sa.bindparam("cid"))
-)
+# Built once: it runs for every inbound message.
+_CLOCKS = sa.select(
+    conversations.c.waiting_since,
+    conversations.c.created_at,
+    conversations.c.priority,
+    conversations.c.last_inbound_channel,
+    conversations.c.paused_at,
+    *(conversations.c[column] for column in CLOCK_COLUMNS.values()),
+).where(conversations.c.id == sa.bindparam("cid"))
+_RUNNING = sa.select(_s.kind, _s.due_at).where(_s.conversation_id == sa.bindparam("cid"))
 
 
-def sync_first_response(tx: Tx, conversation_id: int) -> bool:
-    """Bring the first-response clock in line with the conversation's
-    ``waiting_since`` and ``first_response_due_at`` (set in actions/inbound.py,
-    cleared by an answer, a resolution or a merge)."""
-    row = tx.conn.execute(_FIRST_RESPONSE, {"cid": conversation_id}).first()
+def sync_clocks(tx: Tx, conversation_id: int) -> bool:
+    """Bring the conversation's timed clocks in line with its due times
+    (actions/sla.py sets them from the policies): a due time set or moved
+    (re)schedules its warning and breach, one cleared (answered, resolved, merged
+    away) or paused (pending on the customer) stops them. Call it after the
+    conversation's row was written in this transaction. Returns whether anything
+    changed; a message that changes no due time costs two indexed reads.
+    """
+    row = tx.conn.execute(_CLOCKS, {"cid": conversation_id}).mappings().first()
     if row is None:
         return False
-    due = as_utc(row.first_response_due_at)
-    if due == as_utc(row.due_at):
+    running = {
+        k: as_utc(due) for k, due in tx.conn.execute(_RUNNING, {"cid": conversation_id}).all()
+    }
+    paused = row["paused_at"] is not None
+    wanted = {
+        ClockKind(kind.value): None if paused else as_utc(row[column])
+        for kind, column in CLOCK_COLUMNS.items()
+    }
+    if all(running.get(kind.value) == due for kind, due in wanted.items()):
         return False
-    return set_clock(
-        tx,
-        conversation_id,
-        ClockKind.FIRST_RESPONSE,
-        started_at=as_utc(row.waiting_since) or tx.now,
-        due_at=due,
-    )
+    targets = targets_for(tx, row["last_inbound_channel"] or "", row["priority"])
+    changed = False
+    for kind, due in wanted.items():
+        if running.get(kind.value) == due:
+            continue
+        started = row["created_at"] if kind is ClockKind.RESOLUTION else row["waiting_since"]
+        target = targets.get(Kind(kind.value))
+        # The policy's warning point, or the default's lead before due if that is later.
+        rule = WarningRule(fraction=target.warn_percent / 100) if target else DEFAULT_WARNING
+        changed |= set_clock(
+            tx,
+            conversation_id,
+            kind,
+            started_at=as_utc(started) or tx.now,
+            due_at=due,
+            rule=rule,
+        )
+    return changed
 
 
 def fire_timer(

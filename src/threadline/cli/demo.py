@@ -67,7 +67,7 @@ _INBOXES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
         "voice",
         "Acme Phone",
         TWILIO_NUMBER,
-        {**_TWILIO, "sandbox": True, "hours": _BUSINESS_HOURS, "callback_target_minutes": 120},
+        {**_TWILIO, "sandbox": True, "hours": _BUSINESS_HOURS},
     ),
     ("whatsapp", "Acme WhatsApp", "106540352242922", {**_META, "sandbox": True}),
     ("messenger", "Acme on Messenger", "104938271615243", {**_META, "sandbox": True}),

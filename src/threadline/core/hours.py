@@ -1,7 +1,9 @@
 """Business hours: is an inbox open now, and when does it open next.
 
 An inbox config holds ``{"hours": {"timezone": "Europe/Berlin", "days": {"mon":
-[["09:00", "17:00"]], …, "sat": []}, "holidays": ["2026-12-25"]}}``. Hours are
+[["09:00", "17:00"]], …, "sat": []}, "holidays": ["2026-12-25"], "country": "DE",
+"subdivision": "BY"}}``: the custom holidays and, with a country (and optionally a
+subdivision), its public holidays (core/public_holidays.py) are closed. Hours are
 wall-clock times in the inbox's time zone, so "09:00" stays 09:00 across a DST
 change. No hours configured means always open: a new inbox must not turn
 callers away before anyone has set a calendar.
@@ -15,6 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from threadline.core.public_holidays import check_region, public_holidays
+
 __all__ = ["DAYS", "Hours", "is_open", "next_open", "parse_hours"]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -22,6 +26,8 @@ _WHOLE_DAY = ((timedelta(0), timedelta(days=1)),)
 # Far enough to step over any run of holidays, near enough to stop on a calendar
 # that is never open.
 _SEARCH_DAYS = 400
+MAX_HOLIDAYS = 1000  # custom closed dates in one calendar
+MAX_SPANS = 12  # open spans in one day (split shifts)
 
 Span = tuple[timedelta, timedelta]  # [start, end) as wall-clock time since midnight
 
@@ -30,10 +36,19 @@ Span = tuple[timedelta, timedelta]  # [start, end) as wall-clock time since midn
 class Hours:
     tz: ZoneInfo
     days: tuple[tuple[Span, ...], ...]  # indexed by date.weekday(), Monday = 0
-    holidays: frozenset[date]
+    holidays: frozenset[date]  # the custom closed dates
+    country: str | None = None  # public holidays of this country…
+    subdivision: str | None = None  # …and this subdivision (state, province)
+
+    def closed_on(self, day: date) -> bool:
+        if day in self.holidays:
+            return True
+        return self.country is not None and day in public_holidays(
+            self.country, self.subdivision, day.year
+        )
 
     def spans_on(self, day: date) -> tuple[Span, ...]:
-        return () if day in self.holidays else self.days[day.weekday()]
+        return () if self.closed_on(day) else self.days[day.weekday()]
 
 
 def _clock(value: Any) -> timedelta:
@@ -49,6 +64,8 @@ def _clock(value: Any) -> timedelta:
 def _spans(raw: Any, day: str) -> tuple[Span, ...]:
     if not isinstance(raw, list):
         raise ValueError(f"hours for {day} must be a list of [start, end] pairs")
+    if len(raw) > MAX_SPANS:
+        raise ValueError(f"hours for {day}: at most {MAX_SPANS} spans")
     spans = []
     for pair in raw:
         if not isinstance(pair, list | tuple) or len(pair) != 2:
@@ -82,11 +99,19 @@ def parse_hours(config: Mapping[str, Any] | None) -> Hours | None:
         days = tuple(_spans(raw_days.get(d, []), d) for d in DAYS)
     else:
         raise ValueError("days must map day names (mon…sun) to lists of spans")
+    raw_holidays = config.get("holidays") or ()
+    if not isinstance(raw_holidays, list | tuple) or len(raw_holidays) > MAX_HOLIDAYS:
+        raise ValueError(f"holidays must be a list of at most {MAX_HOLIDAYS} dates")
     try:
-        holidays = frozenset(date.fromisoformat(str(d)) for d in config.get("holidays") or ())
+        holidays = frozenset(date.fromisoformat(str(d)) for d in raw_holidays)
     except ValueError as exc:
         raise ValueError(f"holidays must be YYYY-MM-DD dates: {exc}") from exc
-    return Hours(tz, days, holidays)
+    country = subdivision = None
+    if config.get("country"):
+        country, subdivision = check_region(config["country"], config.get("subdivision"))
+    elif config.get("subdivision"):
+        raise ValueError("a subdivision needs its country")
+    return Hours(tz, days, holidays, country, subdivision)
 
 
 def _aware(now: datetime) -> datetime:

@@ -72,8 +72,9 @@ def parse_view(text: str) -> View:
 class InboxFilters:
     """Every filter is ANDed. ``statuses=None`` shows every status.
 
-    ``sla_due_before``: the customer waits for a first answer due before this time
-    (the page passes now for "overdue", now + 1 h for "due within an hour").
+    ``sla_due_before``: the customer waits for a first or next answer due before this
+    time, and the conversation is not paused pending on them (the page passes now for
+    "overdue", now + 1 h for "due within an hour").
     """
 
     statuses: tuple[str, ...] | None = ("open",)
@@ -184,7 +185,13 @@ def _where(
     if f.customer_id is not None:
         where.append(_c.customer_id == f.customer_id)
     if f.sla_due_before is not None:
-        where.append(_c.first_response_due_at < f.sla_due_before)
+        where.append(
+            sa.or_(
+                _c.first_response_due_at < f.sla_due_before,
+                _c.next_response_due_at < f.sla_due_before,
+            )
+        )
+        where.append(_c.paused_at.is_(None))
     if f.tag is not None:
         tagged = sa.select(conversation_tags.c.conversation_id).where(
             conversation_tags.c.conversation_id == _c.id, conversation_tags.c.tag == f.tag

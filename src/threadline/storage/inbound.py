@@ -7,7 +7,7 @@ a single indexed statement.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -210,14 +210,15 @@ def conversations_by_id(tx: Tx, ids: Iterable[int]) -> list[ConversationRow]:
 _INSERT_CONVERSATION = Statement(
     "INSERT INTO conversations (customer_id, inbox_id, status, priority, escalation_level, "
     "subject, subject_key, last_inbound_channel, last_inbound_at, last_activity_at, "
-    "created_at, updated_at, waiting_since, first_response_due_at) VALUES (:customer_id, "
-    ":inbox_id, 'open', 'normal', 1, :subject, :subject_key, :channel, :now, :now, :now, :now, "
-    ":now, :due) RETURNING id"
+    "created_at, updated_at, waiting_since, first_response_due_at, resolution_due_at) VALUES "
+    "(:customer_id, :inbox_id, 'open', 'normal', 1, :subject, :subject_key, :channel, :now, "
+    ":now, :now, :now, :now, :first_response_due_at, :resolution_due_at) RETURNING id"
 )
 _TOUCH_CONVERSATION = Statement(
     "UPDATE conversations SET status = 'open', resolved_at = NULL, snoozed_until = NULL, "
-    "first_response_due_at = CASE WHEN waiting_since IS NULL THEN :due "
-    "ELSE first_response_due_at END, "
+    "first_response_due_at = :first_response_due_at, "
+    "next_response_due_at = :next_response_due_at, resolution_due_at = :resolution_due_at, "
+    "paused_at = :paused_at, paused_seconds = :paused_seconds, "
     "waiting_since = COALESCE(waiting_since, :now), last_inbound_channel = :channel, "
     "last_inbound_at = :now, last_activity_at = :now, updated_at = :now WHERE id = :id"
 )
@@ -231,10 +232,12 @@ def insert_conversation(
     subject: str | None,
     subject_key: str,
     channel: str,
-    due: datetime,
+    clocks: Mapping[str, Any],
 ) -> int:
+    """``clocks``: the first-response and resolution due times (actions/sla.py)."""
     params = {
-        "due": db_time(tx, due),
+        "first_response_due_at": db_time(tx, clocks["first_response_due_at"]),
+        "resolution_due_at": db_time(tx, clocks["resolution_due_at"]),
         "customer_id": customer_id,
         "inbox_id": inbox_id,
         "subject": subject,
@@ -245,10 +248,12 @@ def insert_conversation(
     return int(run(tx, _INSERT_CONVERSATION, params).fetchone()[0])
 
 
-def touch_conversation(tx: Tx, conversation_id: int, channel: str, due: datetime) -> None:
-    """The customer wrote: the conversation is open (a snooze ends), this is its latest
-    activity, and the customer is waiting unless they already were (then ``due`` is
-    when they are owed an answer; otherwise the earlier message's due time holds)."""
+def touch_conversation(
+    tx: Tx, conversation_id: int, channel: str, clocks: Mapping[str, Any]
+) -> None:
+    """The customer wrote: the conversation is open (a snooze or a pause ends), this is
+    its latest activity, and the customer is waiting (since their first unanswered
+    message). ``clocks``: the SLA columns as actions/sla.py computed them."""
     run(
         tx,
         _TOUCH_CONVERSATION,
@@ -256,7 +261,11 @@ def touch_conversation(tx: Tx, conversation_id: int, channel: str, due: datetime
             "id": conversation_id,
             "channel": channel,
             "now": db_time(tx, tx.now),
-            "due": db_time(tx, due),
+            "first_response_due_at": db_time(tx, clocks["first_response_due_at"]),
+            "next_response_due_at": db_time(tx, clocks["next_response_due_at"]),
+            "resolution_due_at": db_time(tx, clocks["resolution_due_at"]),
+            "paused_at": db_time(tx, clocks["paused_at"]),
+            "paused_seconds": clocks["paused_seconds"],
         },
     )
 

@@ -187,11 +187,23 @@ conversations = sa.Table(
     sa.Column("waiting_since", UTCDateTime(), nullable=True),
     # When the waiting customer is owed a first answer (core/sla.py); None: nobody waits.
     sa.Column("first_response_due_at", UTCDateTime(), nullable=True),
+    # The SLA clocks (core/sla.py, sla_policies): a customer's message after an agent's
+    # answer is owed a next response; the conversation is owed a resolution from its start
+    # (or reopening). None: the clock is not running.
+    sa.Column("first_response_at", UTCDateTime(), nullable=True),  # an agent's first answer
+    sa.Column("next_response_due_at", UTCDateTime(), nullable=True),
+    sa.Column("resolution_due_at", UTCDateTime(), nullable=True),
+    # Pending on the customer stops the clocks: the due times above stay as they were at
+    # paused_at and move on by what was left when the conversation leaves pending.
+    sa.Column("paused_at", UTCDateTime(), nullable=True),
+    sa.Column("paused_seconds", sa.Integer(), nullable=False, server_default="0"),  # in all
     sa.Index(None, "customer_id", "last_activity_at"),
     sa.Index(None, "status", "last_activity_at"),
     sa.Index(None, "status", "waiting_since"),
     sa.Index(None, "status", "team_id", "assignee_id", "inbox_id"),  # the inbox's counts
     sa.Index(None, "status", "first_response_due_at"),
+    sa.Index(None, "status", "next_response_due_at"),
+    sa.Index(None, "status", "resolution_due_at"),
 )
 
 # A response target running on a conversation (core/sla_clock.py): one row per
@@ -473,6 +485,23 @@ login_failures = sa.Table(
     _created(),
     sa.Index(None, "email", "created_at"),
     sa.Index(None, "client", "created_at"),
+)
+
+# The response and resolution targets per channel and priority (core/sla.py), seeded by
+# migration 0014 with the norms of the issue and edited by admins. No row: no clock.
+sla_policies = sa.Table(
+    "sla_policies",
+    metadata,
+    _id(),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("priority", sa.String(16), nullable=False),  # low | normal | high | urgent
+    sa.Column("kind", sa.String(16), nullable=False),  # first_response | next_response | …
+    sa.Column("seconds", sa.Integer(), nullable=False),
+    sa.Column("business", sa.Boolean(), nullable=False),  # open hours, or the wall clock
+    sa.Column("warn_percent", sa.SmallInteger(), nullable=False, server_default="80"),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by", ID, sa.ForeignKey("users.id"), nullable=True),
+    sa.UniqueConstraint("channel", "priority", "kind"),
 )
 
 # The business profile admins edit under Settings: one row, id 1, or none yet

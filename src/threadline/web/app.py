@@ -26,6 +26,7 @@ from threadline.web.api.merges import ROUTES as MERGE_ROUTES
 from threadline.web.api.receipts import ROUTES as RECEIPT_ROUTES
 from threadline.web.api.rules import ROUTES as RULE_ROUTES
 from threadline.web.api.search import ROUTES as SEARCH_ROUTES
+from threadline.web.api.sla import ROUTES as SLA_ROUTES
 from threadline.web.api.teams import ROUTES as TEAM_ROUTES
 from threadline.web.auth import BearerAuth
 from threadline.web.bodies import JSONCheckedRequest
@@ -112,6 +113,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             *COMPOSER_ROUTES,
             *TEAM_ROUTES,
             *RULE_ROUTES,
+            *SLA_ROUTES,
         ],
         middleware=[DefineMiddleware(BearerAuth)],
         security=[{"bearer": []}],

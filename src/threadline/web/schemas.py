@@ -268,7 +268,9 @@ class Conversation(msgspec.Struct):
     subject: str | None
     snoozed_until: datetime | None
     waiting_since: datetime | None  # the oldest customer message no agent has answered
-    # when that customer is owed a first answer: the channel's target in business hours
+    # When that customer is owed an answer (the SLA policy, docs/DESIGN.md §8): a first
+    # one until an agent has answered, a next one after; the resolution; and since when
+    # the conversation has been pending on the customer (the clocks stand still).
     first_response_due_at: datetime | None
     # The most urgent SLA clock running on it (breached, then warning, then the
     # soonest due): its state, which target it is, and when it is due. None when
@@ -276,6 +278,9 @@ class Conversation(msgspec.Struct):
     sla_state: Literal["running", "warning", "breached"] | None
     sla_clock: Literal["first_response", "next_response", "resolution", "callback"] | None
     sla_due_at: datetime | None
+    next_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    paused_at: datetime | None
     tags: list[str]
     unread: bool  # the customer wrote since the viewer last read it
     last_message: LastMessage | None

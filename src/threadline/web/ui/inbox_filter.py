@@ -97,8 +97,8 @@ class InboxFilter:
         """Does this conversation belong on this tab's list now?"""
         due_before = self.due_before(now)
         if due_before is not None:
-            due = row.get("first_response_due_at")
-            if due is None or due >= due_before:
+            due = row.get("first_response_due_at") or row.get("next_response_due_at")
+            if due is None or due >= due_before or row.get("paused_at") is not None:
                 return False
         if self.view == "mine" and row.get("assignee_id") != user_id:
             return False

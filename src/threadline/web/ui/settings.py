@@ -18,6 +18,7 @@ from threadline.web.ui import (
     settings_inboxes,
     settings_profile,
     settings_rules,
+    settings_sla,
     settings_teams,
     settings_tokens,
 )
@@ -52,5 +53,6 @@ ROUTES = [
     *settings_inboxes.ROUTES,
     *settings_chat.ROUTES,
     *settings_rules.ROUTES,
+    *settings_sla.ROUTES,
     *settings_tokens.ROUTES,
 ]

@@ -55,12 +55,15 @@ NOTICES = {
     "rule_disabled": "The rule is off.",
     "rule_moved": "The rules' order was changed.",
     "rule_deleted": "The rule was deleted; the timeline still names its versions.",
+    "sla_saved": "The targets were saved; new waits and conversations are held to them.",
+    "calendar_saved": "The calendar was saved.",
 }
 SECTIONS = (
     ("/settings/agents", "Agents"),
     ("/settings/teams", "Teams"),
     ("/settings/inboxes", "Inboxes"),
     ("/settings/rules", "Rules"),
+    ("/settings/sla", "Response targets"),
     ("/settings/tokens", "API tokens"),
     ("/settings/profile", "Business profile"),
 )

@@ -1,0 +1,64 @@
+"""The SLA policy table as admins see it: every channel, priority and kind, the
+stored row where there is one, else the default (core/sla.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from threadline.core.hours import DAYS
+from threadline.core.model import Channel
+from threadline.core.sla import DEFAULT_POLICIES, PRIORITIES, Kind
+from threadline.storage.tables import as_utc, inboxes, sla_policies
+
+__all__ = ["inbox_calendar", "list_policies"]
+
+
+def list_policies(conn: Connection) -> list[dict[str, Any]]:
+    """One entry per channel, priority and kind that has a target, in a stable order."""
+    stored = {(r.channel, r.priority, r.kind): r for r in conn.execute(sa.select(sla_policies))}
+    out = []
+    for channel in Channel:
+        for priority in PRIORITIES:
+            for kind in Kind:
+                row = stored.get((channel.value, priority, kind.value))
+                if row is not None:
+                    seconds, business, warn = row.seconds, bool(row.business), row.warn_percent
+                elif (default := DEFAULT_POLICIES.get((channel, priority, kind))) is not None:
+                    seconds = int(default.within.total_seconds())
+                    business, warn = default.business, default.warn_percent
+                else:
+                    continue
+                out.append(
+                    {
+                        "channel": channel.value,
+                        "priority": priority,
+                        "kind": kind.value,
+                        "seconds": seconds,
+                        "business": business,
+                        "warn_percent": warn,
+                        "updated_at": as_utc(row.updated_at) if row is not None else None,
+                    }
+                )
+    return out
+
+
+def inbox_calendar(conn: Connection, inbox_id: int) -> dict[str, Any] | None:
+    """The inbox's calendar as stored (None for no inbox; an empty dict: always open),
+    never the rest of its config."""
+    row = conn.execute(sa.select(inboxes.c.config).where(inboxes.c.id == inbox_id)).first()
+    if row is None:
+        return None
+    hours = (row.config or {}).get("hours")
+    if not isinstance(hours, dict):
+        return {}
+    days = hours.get("days")
+    return {
+        "timezone": hours.get("timezone") or "UTC",
+        "days": {d: (days or {}).get(d, []) for d in DAYS} if isinstance(days, dict) else None,
+        "holidays": list(hours.get("holidays") or []),
+        "country": hours.get("country"),
+        "subdivision": hours.get("subdivision"),
+    }
