@@ -27,8 +27,9 @@ __all__ = [
     "parse_lexicon",
 ]
 
-# The categories a lexicon can name; "other" is what no term points to.
-CATEGORIES = ("sales", "billing", "technical", "logistics")
+# The categories a lexicon can name. "other" is also what no term points to; its
+# own terms (a complaint, opening hours) let it win over a word said in passing.
+CATEGORIES = ("sales", "billing", "technical", "logistics", "other")
 # The other lists: signals that are not a category.
 GROUPS = ("urgent", "calm", "sensitive", "detail", "quick")
 MAX_TERMS = 5000  # in the whole lexicon

@@ -16,6 +16,14 @@ __all__ = ["DEFAULT_LEXICON_DATA"]
 # fmt: off
 _SALES = [
     # en
+    "in stock", "back in stock", "stock", "do you have", "do you sell", "gift card*",
+    "promo*", "difference between", "premium", "pro plan", "business plan", "sell",
+    "on sale", "next sale", "in size", "like to order", "kostenlos*", "testphase",
+    "unterschied zwischen",
+    "habt ihr", "haben sie", "wieder da", "gerne bestellen", "gratis", "prueba",
+    "diferencia entre", "tienen la", "tienen el", "en stock", "queremos comprar",
+    "combien", "essai", "remise*", "dispo", "difference entre", "vous avez la",
+    "vous avez le", "aimerions commander",
     "pricing", "price list", "prices", "quote", "quotation", "discount*", "demo",
     "trial", "free trial", "enterprise plan", "upgrade*", "buy", "purchase",
     "how much", "cost", "bulk order", "wholesale", "reseller", "partnership",
@@ -32,14 +40,19 @@ _SALES = [
     "distribuidor", "interesado en", "interesada en", "cupon", "codigo promocional",
     "disponible en", "catalogo", "oferta*",
     # fr
-    "prix", "tarif*", "devis", "remise", "reduction", "acheter", "combien coute",
+    "prix", "tarif*", "devis", "reduction", "acheter", "combien coute",
     "combien ca coute", "essai gratuit", "licence", "grossiste", "revendeur",
     "interesse par", "interessee par", "code promo", "promotion", "disponible",
 ]
 
 _BILLING = [
     # en
-    "invoice*", "bill", "billing", "billed", "charge*", "charged twice",
+    "charge", "charges", "charged", "charging", "receipt*", "unpaid", "money",
+    "paying", "billing address", "card on file", "auto renew*", "renew*",
+    "don't recognise", "don't recognize", "geld", "abgezogen", "hinterlegt",
+    "quitaron", "de baja", "no reconozco", "registrada", "carte", "resili*",
+    "ne reconnais pas", "nicht zuordnen",
+    "invoice*", "bill", "billing", "billed", "charged twice",
     "double charged", "card declined", "declined", "payment*", "pay", "paid",
     "refund*", "money back", "subscription", "renewal", "auto-renew*", "receipt",
     "credit card", "debit card", "bank transfer", "direct debit", "vat", "tax",
@@ -58,15 +71,27 @@ _BILLING = [
     # fr
     "factur*", "prelev*", "paiement*", "payer", "paye", "rembours*", "abonnement",
     "carte bancaire", "carte refusee", "carte de credit", "refuse", "virement",
-    "tva", "recu", "debite*", "resilier", "resiliation", "renouvellement",
+    "tva", "debite*", "resilier", "resiliation", "renouvellement",
 ]
 
 _TECHNICAL = [
     # en
+    "the update", "last update", "latest update", "bot", "widget", "language", "user*",
+    "link", "checkout", "card reader", "connect*", "dashboard", "platform",
+    "authenticat*", "doesn't reply", "not responding", "stopped working",
+    "can't get in", "can't get into", "get into my account",
+    "sprache", "benutzer*", "kassensystem", "reagiert nicht", "sturzt*", "weisse seite",
+    "zwei-faktor*", "bestatigungscode", "dashboard", "nicht mehr", "plattform",
+    "idioma", "usuario*", "enlace", "datafono", "no responde", "pagina en blanco",
+    "dejo de funcionar", "dos pasos", "codigo de verificacion", "no puedo acceder",
+    "no puedo entrar", "plataforma", "panel",
+    "langue", "utilisateur*", "lien", "caisse", "ne repond plus", "page blanche",
+    "double authentification", "code de verification", "connect*", "plateforme",
+    "tableau de bord", "acceder",
     "error", "bug", "crash*", "not working", "doesn't work", "does not work",
     "broken", "login", "log in", "sign in", "password", "reset", "app", "website",
     "site is down", "outage", "down", "server", "api", "integration", "sync*",
-    "install*", "update", "loading", "load", "slow", "timeout", "500", "404",
+    "install*", "loading", "load", "slow", "timeout", "500", "404",
     "settings", "configure", "setup", "set up", "feature", "export", "import",
     "two-factor", "2fa", "verification code", "firmware", "device", "bluetooth",
     "wifi", "wi-fi", "screen", "freez*", "blank page", "won't open", "can't open",
@@ -92,6 +117,11 @@ _TECHNICAL = [
 
 _LOGISTICS = [
     # en
+    "my order", "order number", "of order", "smashed", "in pieces", "crushed",
+    "missing", "old address", "got the wrong", "received the wrong", "sent the wrong", "wrong one",
+    "bestellung*", "zerbrochen", "nichts angekommen", "fehlen", "andere adresse",
+    "recoger", "destrozad*", "faltan", "otra direccion", "commande*", "livr*",
+    "ecrase*", "manquant*", "rien recu", "autre adresse",
     "shipping", "shipment", "shipped", "ship", "delivery", "deliver*", "package",
     "parcel", "tracking*", "track my", "courier", "dhl", "ups", "fedex", "usps",
     "dpd", "hermes", "gls", "arrived", "not arrived", "hasn't arrived",
@@ -103,7 +133,7 @@ _LOGISTICS = [
     "lieferung*", "liefer*", "versand*", "versendet", "verschickt", "paket*",
     "sendung*", "sendungsnummer", "sendungsverfolgung", "zustell*", "angekommen",
     "nicht angekommen", "beschadigt", "kaputt", "falsche artikel", "falscher artikel",
-    "falsche grosse", "fehlt", "rucksend*", "retour*", "umtausch*", "wo ist meine bestellung",
+    "falsche grosse", "rucksend*", "retour*", "umtausch*", "wo ist meine bestellung",
     "bestellstatus", "lager", "abholung", "adresse", "verspat*", "zoll",
     # es
     "envio*", "enviado", "entrega*", "entregado", "paquete*", "pedido*", "seguimiento",
@@ -122,7 +152,24 @@ _LOGISTICS = [
 
 _URGENT = [
     # explicit
-    "urgent", "urgently", "asap", "as soon as possible", "immediately", "right now",
+    "still hasn't", "still not", "still no", "immer noch nicht", "noch nicht da",
+    "toujours rien", "toujours pas", "todavia nada", "todavia no", "aun no",
+    "smashed", "in pieces", "crushed", "zerbrochen", "kaputt", "destrozad*", "roto",
+    "ecrase*", "casse", "missing", "fehlen", "faltan", "manquant*",
+    "got the wrong", "received the wrong", "sent the wrong", "wrong one", "old address",
+    "andere adresse",
+    "otra direccion", "autre adresse", "nichts angekommen", "rien recu",
+    "stopped working", "dejo de funcionar", "ne marche plus", "nicht mehr",
+    "we can't", "we cannot", "can't use", "no podemos", "on ne peut", "nous ne pouvons",
+    "wir konnen nicht", "wir konnen nichts", "blocking", "bloquant", "losing",
+    "can't get in", "can't get into", "ne peux plus", "ya no puedo", "komme nicht",
+    "crash*", "plante", "se cierra", "sturzt*", "lost package", "lost parcel",
+    "got lost", "took money", "never ordered", "don't recognise", "don't recognize",
+    "no reconozco", "ne reconnais pas", "nicht zuordnen", "keep charging",
+    "still charging", "de baja", "anular*", "resili*", "never shop", "never buy",
+    "never again", "nie wieder", "nunca mas", "no vuelvo", "plus jamais",
+    "ne remettrai plus", "leave you", "will leave", "i'm leaving",
+    "urgent", "urgently", "asap", "as soon as possible", "immediately",
     "emergency", "critical", "dringend", "sofort", "notfall", "so schnell wie moglich",
     "urgente", "urgencia", "inmediatamente", "cuanto antes", "lo antes posible",
     "de inmediato", "immediatement", "au plus vite", "des que possible", "tout de suite",
@@ -136,7 +183,7 @@ _URGENT = [
     "preleve deux fois", "double prelevement",
     # shipping errors
     "wrong item", "wrong address", "never arrived", "not arrived", "hasn't arrived",
-    "lost", "damaged", "broken on arrival", "missing item", "stuck in transit",
+    "damaged", "broken on arrival", "missing item", "stuck in transit",
     "nicht angekommen", "falsche artikel", "falscher artikel", "beschadigt",
     "verloren", "falsche adresse", "no ha llegado", "no llego", "perdido", "danado",
     "articulo equivocado", "direccion equivocada", "pas arrive", "jamais recu",
@@ -152,7 +199,7 @@ _URGENT = [
     "cancel*", "stornier*", "kundig*", "cancelar", "cancelacion", "anular",
     "annuler", "annulation", "resilier", "resiliation",
     # threats to leave
-    "switch to", "switching to", "competitor", "leave", "leaving", "going elsewhere",
+    "switch to", "switching to", "competitor", "leaving", "going elsewhere",
     "take my business", "chargeback", "lawyer", "unacceptable", "complaint",
     "anbieter wechseln", "wechseln", "konkurrenz", "anwalt", "inakzeptabel",
     "beschwerde", "cambiarme", "competencia", "abogado", "inaceptable",
@@ -161,7 +208,9 @@ _URGENT = [
 ]
 
 _CALM = [
-    "no rush", "not urgent", "no hurry", "whenever you can", "when you get a chance",
+    "no rush", "nothing urgent", "no big deal", "not a big deal", "es eilt nicht",
+    "nichts dringendes", "nada urgente", "no urgent", "not urgent", "no hurry",
+    "whenever you can", "when you get a chance",
     "when you have a moment", "just curious", "just wondering", "all sorted",
     "resolved now", "never mind", "nevermind", "problem solved", "keine eile",
     "nicht dringend", "hat sich erledigt", "wenn sie zeit haben", "sin prisa",
@@ -171,6 +220,10 @@ _CALM = [
 
 _SENSITIVE = [
     # credentials and verification
+    "into my account", "in mein konto", "en mi cuenta", "a mon compte",
+    "changed my email", "changed the email", "change l'email", "cambio el correo",
+    "card on file", "on file", "billing address", "registrada en", "hinterlegt",
+    "enregistree sur", "dos pasos", "zwei-faktor*", "double authentification",
     "password", "passcode", "verification code", "security code", "2fa",
     "two-factor", "one-time code", "otp", "pin", "security question", "verify my",
     "verify my identity", "log in", "login", "locked out", "account locked",
@@ -180,16 +233,16 @@ _SENSITIVE = [
     "hackead*", "cuenta bloqueada", "mot de passe", "code de verification",
     "code de securite", "pirate", "compte bloque",
     # personal and account data
-    "my account", "account details", "account number", "email address on",
+    "account details", "account number", "email address on",
     "change my email", "change my address", "update my address", "change my phone",
     "phone number on", "date of birth", "personal data", "delete my account",
     "delete my data", "gdpr", "card details", "card number", "iban", "bank details",
-    "my balance", "mein konto", "kontodaten", "e-mail-adresse andern",
+    "my balance", "kontodaten", "e-mail-adresse andern",
     "adresse andern", "telefonnummer andern", "geburtsdatum", "personliche daten",
     "konto loschen", "daten loschen", "dsgvo", "kartennummer", "bankverbindung",
-    "mi cuenta", "datos de mi cuenta", "cambiar mi correo", "cambiar mi direccion",
+    "datos de mi cuenta", "cambiar mi correo", "cambiar mi direccion",
     "fecha de nacimiento", "datos personales", "eliminar mi cuenta", "borrar mis datos",
-    "rgpd", "numero de tarjeta", "datos bancarios", "mon compte",
+    "rgpd", "numero de tarjeta", "datos bancarios",
     "changer mon adresse", "changer mon email", "date de naissance",
     "donnees personnelles", "supprimer mon compte", "numero de carte", "rib",
     "coordonnees bancaires",
@@ -214,6 +267,14 @@ _QUICK = [
     "des nouvelles",
 ]
 
+_OTHER = [
+    "complaint", "opening hours", "open on", "hiring", "job", "interview",
+    "journalist", "press", "review", "thank you", "wrong number",
+    "beschwerde", "offnungszeiten", "geoffnet", "aushilfe*", "stellenangebot*", "falsch verbunden",
+    "dsgvo", "queja", "reclamacion", "horario", "abren", "personal para", "empleo",
+    "rgpd", "equivoque de numero", "reclamation", "plainte", "horaires", "ouverts",
+    "recrut*", "trompe de numero", "gdpr",
+]
 # fmt: on
 
 DEFAULT_LEXICON_DATA: dict[str, Any] = {
@@ -222,6 +283,7 @@ DEFAULT_LEXICON_DATA: dict[str, Any] = {
         "billing": _BILLING,
         "technical": _TECHNICAL,
         "logistics": _LOGISTICS,
+        "other": _OTHER,
     },
     "urgent": _URGENT,
     "calm": _CALM,

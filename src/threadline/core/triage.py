@@ -78,12 +78,11 @@ def classify(
     seen: set[str] = set()
     for match in lexicon.pattern.finditer(fold(text[:MAX_SCAN])):
         term, labels = lexicon.lookup(match.group())
-        weight = 2 if " " in term else 1
         for label in labels:
             if label in _SHOWN:
                 flags.add(label)
             elif term not in seen:
-                scores[label] = scores.get(label, 0) + weight
+                scores[label] = scores.get(label, 0) + 1
         if term not in seen:
             seen.add(term)
             if len(reasons) < _MAX_REASONS:
