@@ -144,6 +144,11 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         "",
     ),
     ("GET", f"{API}/search"): (read(), None, "?q=order"),
+    ("POST", f"{API}/triage"): (
+        write(200, obj=False),
+        lambda s, d: {"text": "my card was declined", "channel": "sms"},
+        "",
+    ),
     ("GET", f"{API}/receipts"): (admin(200), None, ""),
     ("GET", f"{API}/receipts/{{receipt_id}}"): (admin(200), None, ""),
     ("POST", f"{API}/receipts/{{receipt_id}}/replay"): (admin(201), _corrected, ""),

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from threadline.core.continuity import Policy
+from threadline.core.lexicon import Lexicon
+from threadline.core.triage import DEFAULT_LEXICON
 
 __all__ = ["ActionConfig"]
 
@@ -21,3 +23,5 @@ class ActionConfig:
     # How long an agent's chat reply may stay unread before it is mailed
     # (Settings.chat_followup_seconds; jobs/chat_mail.py).
     chat_followup_seconds: float = 120.0
+    # The keyword lists triage classifies every inbound message with.
+    lexicon: Lexicon = DEFAULT_LEXICON

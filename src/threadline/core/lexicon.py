@@ -154,6 +154,11 @@ def _compile(lists: dict[str, tuple[str, ...]]) -> Lexicon:
                 labels.setdefault(term, []).append(name)
     for term in labels:
         labels[term] = _inherit(term, labels, prefixes)
+    # a category first, then the signals, whatever list a term was found in first
+    rank = {name: i for i, name in enumerate((*CATEGORIES, *GROUPS))}
+    for found in (labels, prefixes):
+        for names in found.values():
+            names.sort(key=rank.__getitem__)
     trie: dict[str, Any] = {}
     for term in [*labels, *(p + "*" for p in prefixes)]:
         node = trie

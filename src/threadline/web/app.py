@@ -26,6 +26,7 @@ from threadline.web.api.merges import ROUTES as MERGE_ROUTES
 from threadline.web.api.receipts import ROUTES as RECEIPT_ROUTES
 from threadline.web.api.search import ROUTES as SEARCH_ROUTES
 from threadline.web.api.teams import ROUTES as TEAM_ROUTES
+from threadline.web.api.triage import TRIAGE_ROUTES
 from threadline.web.auth import BearerAuth
 from threadline.web.bodies import JSONCheckedRequest
 from threadline.web.media import ROUTES as MEDIA_ROUTES
@@ -110,6 +111,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             *CALL_ROUTES,
             *COMPOSER_ROUTES,
             *TEAM_ROUTES,
+            *TRIAGE_ROUTES,
         ],
         middleware=[DefineMiddleware(BearerAuth)],
         security=[{"bearer": []}],
