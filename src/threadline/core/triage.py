@@ -76,18 +76,20 @@ def classify(
     flags: set[str] = set()
     reasons: list[str] = []
     seen: set[str] = set()
-    for match in lexicon.pattern.finditer(fold(text[:MAX_SCAN])):
-        term, labels = lexicon.lookup(match.group())
+    # Each distinct match once, in the order of its first place in the text.
+    for matched in dict.fromkeys(lexicon.pattern.findall(fold(text[:MAX_SCAN]))):
+        term, labels = lexicon.lookup(matched)
+        if term in seen:  # 'refunds' and 'refunded' are both 'refund*'
+            continue
+        seen.add(term)
         for label in labels:
             if label in _SHOWN:
                 flags.add(label)
-            elif term not in seen:
+            else:
                 scores[label] = scores.get(label, 0) + 1
-        if term not in seen:
-            seen.add(term)
-            if len(reasons) < _MAX_REASONS:
-                shown = ", ".join(_SHOWN.get(label, label) for label in labels)
-                reasons.append(f"matched '{term}' → {shown}")
+        if len(reasons) < _MAX_REASONS:
+            shown = ", ".join(_SHOWN.get(label, label) for label in labels)
+            reasons.append(f"matched '{term}' → {shown}")
 
     category = Category.OTHER
     if scores:
