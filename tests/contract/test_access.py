@@ -144,6 +144,11 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         "",
     ),
     ("GET", f"{API}/search"): (read(), None, "?q=order"),
+    ("PATCH", f"{API}/conversations/{{conversation_id}}/triage"): (
+        write(200),
+        lambda s, d: {"urgent": True},
+        "",
+    ),
     ("POST", f"{API}/triage"): (
         write(200, obj=False),
         lambda s, d: {"text": "my card was declined", "channel": "sms"},

@@ -69,9 +69,11 @@ def classify(
     lexicon: Lexicon = DEFAULT_LEXICON,
     *,
     reachable: Collection[Channel] | None = None,
+    attachments: int = 0,
 ) -> Decision:
     """Triage one message that came in on ``channel``. ``reachable``: the channels the
-    customer can be answered on (None: not known, any)."""
+    customer can be answered on (None: not known, any); ``attachments``: how many
+    files came with it (documents are answered in writing)."""
     scores: dict[str, int] = {}
     flags: set[str] = set()
     reasons: list[str] = []
@@ -104,7 +106,9 @@ def classify(
     urgent = "urgent" in flags and "calm" not in flags
     if "urgent" in flags and not urgent:
         reasons.append("not urgent: the customer says it can wait")
-    detail = "detail" in flags or len(text) > _LONG_TEXT
+    detail = "detail" in flags or len(text) > _LONG_TEXT or attachments > 0
+    if attachments > 0:
+        reasons.append(f"{attachments} attached file{'s' if attachments > 1 else ''}")
     reply, why = recommend_channel(
         channel, urgent=urgent, detail=detail, quick="quick" in flags, reachable=reachable
     )

@@ -19,6 +19,7 @@ __all__ = [
     "BodyId",
     "Call",
     "Conversation",
+    "ConversationDetail",
     "ConversationHit",
     "ConversationHits",
     "ConversationMergeIn",
@@ -281,9 +282,10 @@ class TriageResult(msgspec.Struct):
 class TriageDecision(TriageResult):
     """The conversation's latest triage decision, with an agent's correction if any."""
 
-    message_id: int | None  # the message it was made on; None: set by an agent
+    message_id: int | None  # the message it was made on
+    category_by_agent: bool  # an agent set the category; triage keeps it since
     decided_at: datetime
-    corrected_by_id: int | None
+    corrected_by_id: int | None  # the latest decision is this agent's correction
     corrected_at: datetime | None
 
 
@@ -322,6 +324,12 @@ class Conversation(msgspec.Struct):
     last_activity_at: datetime
     resolved_at: datetime | None
     created_at: datetime
+
+
+class ConversationDetail(Conversation):
+    """One conversation, with its triage decision (None before a customer message)."""
+
+    triage: TriageDecision | None
 
 
 class ReadMarker(msgspec.Struct):

@@ -3,14 +3,24 @@ lexicon), and correct a conversation's triage decision."""
 
 from __future__ import annotations
 
-from litestar import post
+from litestar import patch, post
 from litestar.params import JSONBody
 
+from threadline.actions.triage import correct_triage
 from threadline.core.model import Channel
 from threadline.core.triage import Decision, classify
-from threadline.web.api.common import Req, container_of
+from threadline.queries.scope import access_conversation
+from threadline.queries.triage import latest_triage
+from threadline.web.api.common import Req, container_of, found_or_404, scope_of
+from threadline.web.api.params import Id
 from threadline.web.auth import require_agent
-from threadline.web.schemas import TriageIn, TriageResult
+from threadline.web.schemas import (
+    TriageCorrection,
+    TriageDecision,
+    TriageIn,
+    TriageResult,
+    to_model,
+)
 
 __all__ = ["TRIAGE_ROUTES", "result_of"]
 
@@ -43,4 +53,34 @@ async def post_triage(request: Req, data: JSONBody[TriageIn]) -> TriageResult:
     return result_of(classify(data.text, Channel(data.channel), lexicon, reachable=reachable))
 
 
-TRIAGE_ROUTES = [post_triage]
+@patch(
+    "/conversations/{conversation_id:int}/triage",
+    guards=[require_agent],
+    summary="Correct the conversation's triage: category, urgent, sensitive",
+    description=(
+        "Only what is given changes. The correction is recorded (who, when, from → to) "
+        "as the conversation's latest decision and on its timeline; a corrected category "
+        "stays through later messages. 422 before the conversation's first triage."
+    ),
+)
+async def patch_triage(
+    request: Req, conversation_id: Id, data: JSONBody[TriageCorrection]
+) -> TriageDecision:
+    c = container_of(request)
+    scope = await scope_of(request)
+    actor = request.user.id
+    await c.bus.execute(
+        lambda tx: correct_triage(
+            tx,
+            access_conversation(tx.conn, scope, conversation_id),
+            actor_id=actor,
+            category=data.category,
+            urgent=data.urgent,
+            sensitive=data.sensitive,
+        )
+    )
+    row = await c.db.read(lambda conn: latest_triage(conn, conversation_id))
+    return to_model(found_or_404(row, "triage decision"), TriageDecision)
+
+
+TRIAGE_ROUTES = [post_triage, patch_triage]
