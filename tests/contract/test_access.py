@@ -212,6 +212,11 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"priority": "high"},
         "",
     ),
+    ("POST", "/ui/conversations/{conversation_id}/triage"): (
+        write(302),
+        lambda s, d: {"category": "billing", "urgent": "yes"},
+        "",
+    ),
     ("POST", "/ui/conversations/{conversation_id}/merge"): (
         # into itself: refused, but only once role and scope allowed the try
         write(422),

@@ -51,7 +51,8 @@ async def push_inbox_change(
     event: MessageReceived | ConversationChanged, deps: HandlerDeps
 ) -> None:
     if isinstance(event, MessageReceived):
-        new, changes = event.new_conversation, ["message"]
+        # Each inbound message is triaged with it: an open conversation's head redraws.
+        new, changes = event.new_conversation, ["message", "triage"]
     else:
         new, changes = False, list(event.changes)
     data: dict[str, Any] = {
