@@ -16,6 +16,7 @@ __all__ = ["DEFAULT_LEXICON_DATA"]
 # fmt: off
 _SALES = [
     # en
+    "gibt es das", "auch in", "compr*", "achet*", "j'achete", "installation",
     "in stock", "back in stock", "stock", "do you have", "do you sell", "gift card*",
     "promo*", "difference between", "premium", "pro plan", "business plan", "sell",
     "on sale", "next sale", "in size", "like to order", "kostenlos*", "testphase",
@@ -47,6 +48,8 @@ _SALES = [
 
 _BILLING = [
     # en
+    "late payment", "payment reminder", "overdue", "mahnung*", "zahlungserinnerung",
+    "impago", "impagad*", "relance", "impaye*", "cobr*", "billed", "invoiced",
     "charge", "charges", "charged", "charging", "receipt*", "unpaid", "money",
     "paying", "billing address", "card on file", "auto renew*", "renew*",
     "don't recognise", "don't recognize", "geld", "abgezogen", "hinterlegt",
@@ -76,6 +79,9 @@ _BILLING = [
 
 _TECHNICAL = [
     # en
+    "images", "image", "photos", "export*", "csv", "spam", "email address",
+    "e-mail-adresse", "konto*", "imagenes", "codigo*", "acceso", "codes", "affich*",
+    "login codes", "error message", "fehlermeldung", "mensaje de error", "message d'erreur",
     "the update", "last update", "latest update", "bot", "widget", "language", "user*",
     "link", "checkout", "card reader", "connect*", "dashboard", "platform",
     "authenticat*", "doesn't reply", "not responding", "stopped working",
@@ -117,6 +123,8 @@ _TECHNICAL = [
 
 _LOGISTICS = [
     # en
+    "the box", "box you sent", "caja", "carton", "karton*", "delivery day",
+    "dia de entrega", "jour de livraison", "liefertag", "unterwegs", "en camino", "en route",
     "my order", "order number", "of order", "smashed", "in pieces", "crushed",
     "missing", "old address", "got the wrong", "received the wrong", "sent the wrong", "wrong one",
     "bestellung*", "zerbrochen", "nichts angekommen", "fehlen", "andere adresse",
@@ -152,6 +160,14 @@ _LOGISTICS = [
 
 _URGENT = [
     # explicit
+    "gekundigt", "annul*", "late payment", "payment reminder", "final notice", "overdue",
+    "mahnung*", "zahlungserinnerung", "impago", "impagad*", "relance", "impaye*",
+    "don't load", "doesn't load", "won't load", "not loading", "no cargan", "no carga",
+    "ne s'affichent plus", "ne s'affiche plus", "ne s'affiche pas", "laden nicht",
+    "ladt nicht", "laedt nicht", "customers are complaining", "customers can't",
+    "clientes se quejan", "clientes no pueden", "clients ne peuvent", "kunden konnen nicht",
+    "kunden beschweren", "kann nichts", "kann nicht mehr", "empty", "vacia", "vacio",
+    "est vide", "colis vide", "carton vide", "leer", "renewed anyway", "verlangert obwohl",
     "still hasn't", "still not", "still no", "immer noch nicht", "noch nicht da",
     "toujours rien", "toujours pas", "todavia nada", "todavia no", "aun no",
     "smashed", "in pieces", "crushed", "zerbrochen", "kaputt", "destrozad*", "roto",
@@ -268,6 +284,8 @@ _QUICK = [
 ]
 
 _OTHER = [
+    "open late", "shop open", "store open", "abierto", "abren", "ouvert", "ouverts",
+    "logo", "design", "gorgeous", "precioso", "magnifique", "toller laden", "super laden",
     "complaint", "opening hours", "open on", "hiring", "job", "interview",
     "journalist", "press", "review", "thank you", "wrong number",
     "beschwerde", "offnungszeiten", "geoffnet", "aushilfe*", "stellenangebot*", "falsch verbunden",
