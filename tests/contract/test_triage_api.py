@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from tests.support.api import auth
 from tests.support.factories import api_client, make_agent
 
 from threadline.bootstrap import Container
 from threadline.storage.tables import conversations, messages, timeline_entries
 
 pytestmark = pytest.mark.anyio
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def _count(c: Container) -> tuple[int, int, int]:

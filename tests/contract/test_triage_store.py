@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.support.api import auth
 from tests.support.factories import (
     api_client,
     deliver_email,
@@ -25,10 +26,6 @@ from threadline.bootstrap import Container
 from threadline.storage.tables import conversations, triage_decisions
 
 pytestmark = pytest.mark.anyio
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def _decisions(c: Container, cid: int) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ bar redrawn (htmx) or a redirect back (no JavaScript)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -34,7 +35,7 @@ from threadline.web.ui.common import (
     require_writer,
 )
 
-__all__ = ["ROUTES", "head_context", "render_head"]
+__all__ = ["ROUTES", "apply_and_redraw", "head_context", "render_head"]
 
 MAX_SIBLINGS = 50
 
@@ -168,14 +169,21 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 @post("/ui/conversations/{conversation_id:int}/update", include_in_schema=False, status_code=200)
 async def update(request: Req, conversation_id: Id, data: Form) -> Template | Redirect:
     agent = await require_writer(request)
-    c = container(request)
 
     def apply(tx: Tx) -> tuple[str, ...]:
         access_conversation(tx.conn, agent.scope, conversation_id)
         return update_conversation(tx, conversation_id, actor_id=agent.id, **_changes(data, tx.now))
 
+    return await apply_and_redraw(request, agent, conversation_id, apply)
+
+
+async def apply_and_redraw(
+    request: Req, agent: Agent, conversation_id: int, apply: Callable[[Tx], object]
+) -> Template | Redirect:
+    """Run one form's action; answer htmx with the head redrawn (with the refusal, if
+    the action refused), a plain form with a redirect back to the page."""
     try:
-        await c.bus.execute(apply)
+        await container(request).bus.execute(apply)
     except NotFound:
         raise
     except ActionError as exc:

@@ -7,13 +7,13 @@ from __future__ import annotations
 from litestar import post
 from litestar.response import Redirect, Template
 
-from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.errors import ActionError
 from threadline.actions.triage import correct_triage
 from threadline.queries.scope import access_conversation
 from threadline.storage.db import Tx
 from threadline.web.api.params import Id
-from threadline.web.ui.actions import render_head
-from threadline.web.ui.common import Req, container, is_htmx, require_writer
+from threadline.web.ui.actions import apply_and_redraw
+from threadline.web.ui.common import Req, require_writer
 
 __all__ = ["ROUTES"]
 
@@ -51,17 +51,7 @@ async def correct(request: Req, conversation_id: Id) -> Template | Redirect:
             sensitive=_flag(form, "sensitive"),
         )
 
-    try:
-        await container(request).bus.execute(apply)
-    except NotFound:
-        raise
-    except ActionError as exc:
-        if is_htmx(request):
-            return await render_head(request, agent, conversation_id, error=str(exc))
-        raise
-    if not is_htmx(request):
-        return Redirect(f"/conversations/{conversation_id}")
-    return await render_head(request, agent, conversation_id)
+    return await apply_and_redraw(request, agent, conversation_id, apply)
 
 
 ROUTES = [correct]
