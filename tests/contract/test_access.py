@@ -245,7 +245,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     # Settings: admins only; a signed-out browser is sent to sign in.
     **{
         ("GET", f"/settings{sub}"): ({**admin(200), "anon": 302}, None, "")
-        for sub in ("", "/agents", "/teams", "/inboxes", "/tokens", "/profile")
+        for sub in ("", "/agents", "/teams", "/inboxes", "/tokens", "/profile", "/triage")
     },
     ("POST", "/settings/agents"): (settings_post(422), lambda s, d: {"email": "x"}, ""),
     ("POST", "/settings/agents/{user_id}/role"): (
@@ -273,6 +273,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("POST", "/settings/inboxes/{inbox_id}/chat/secret/new"): (settings_post(303), None, ""),
     ("GET", "/settings/inboxes/{inbox_id}/test-page"): ({**admin(200), "anon": 302}, None, ""),
     ("POST", "/settings/tokens"): (settings_post(422), lambda s, d: {}, ""),
+    ("POST", "/settings/triage"): (settings_post(422), lambda s, d: {"lexicon": "[]"}, ""),
     ("POST", "/settings/tokens/{token_id}/revoke"): (settings_post(303), None, ""),
     ("POST", "/settings/profile"): (
         settings_post(303),

@@ -23,6 +23,7 @@ PAGES = (
     "/settings/inboxes",
     "/settings/tokens",
     "/settings/profile",
+    "/settings/triage",
 )
 
 

@@ -78,7 +78,7 @@ def triage_message(
     decision = classify(
         text,
         channel,
-        cfg.lexicon,
+        cfg.lexicons.current(tx.conn, cfg.lexicon),
         reachable=reachable_channels(tx, customer_id, channel),
         attachments=attachments,
     )

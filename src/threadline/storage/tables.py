@@ -552,3 +552,15 @@ triage_decisions = sa.Table(
     _created(),
     sa.Index(None, "conversation_id", "id"),
 )
+
+# The triage lexicon admins edit under Settings (core/lexicon.py's mapping, checked by
+# parse_lexicon before it is stored): each save is a new version, the latest is in force,
+# none means the lexicon the package ships.
+triage_lexicons = sa.Table(
+    "triage_lexicons",
+    metadata,
+    _id(),
+    sa.Column("data", JSON, nullable=False),
+    sa.Column("created_by_id", ID, sa.ForeignKey("users.id"), nullable=True),
+    _created(),
+)

@@ -48,7 +48,8 @@ def result_of(decision: Decision) -> TriageResult:
     ),
 )
 async def post_triage(request: Req, data: JSONBody[TriageIn]) -> TriageResult:
-    lexicon = container_of(request).bus.cfg.lexicon
+    c = container_of(request)
+    lexicon = await c.db.read(lambda conn: c.bus.cfg.lexicons.current(conn, c.bus.cfg.lexicon))
     reachable = None if data.reachable is None else [Channel(c) for c in data.reachable]
     return result_of(classify(data.text, Channel(data.channel), lexicon, reachable=reachable))
 

@@ -1,4 +1,4 @@
-"""triage: each decision on a conversation, and agents' corrections
+"""triage: each decision on a conversation, agents' corrections, the edited lexicon
 
 Revision ID: 0012
 Revises: 0011
@@ -67,9 +67,21 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_triage_decisions_message_id"), "triage_decisions", ["message_id"], unique=False
     )
+    op.create_table(
+        "triage_lexicons",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("data", JSON, nullable=False),
+        sa.Column("created_by_id", ID, nullable=True),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_triage_lexicons_created_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_triage_lexicons")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("triage_lexicons")
     op.drop_index(op.f("ix_triage_decisions_message_id"), table_name="triage_decisions")
     op.drop_index(op.f("ix_triage_decisions_conversation_id_id"), table_name="triage_decisions")
     op.drop_table("triage_decisions")
