@@ -58,7 +58,7 @@ check: $(DEV_STAMP) $(VENDOR_STAMP)  ## lint, format and types (the widget's Typ
 widget: $(VENDOR_STAMP)  ## rebuild src/threadline/web/static/widget.js from widget/src
 	node widget/build.mjs
 
-bench: $(DEV_STAMP) $(VENDOR_STAMP)  ## ingest, webhook, timeline, hostile-load, realtime, workspace and rules benchmarks (prints the figures)
+bench: $(DEV_STAMP) $(VENDOR_STAMP)  ## ingest, webhook, timeline, hostile-load, realtime, workspace, widget, rules and triage benchmarks (prints the figures)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/timeline.py
@@ -68,6 +68,7 @@ bench: $(DEV_STAMP) $(VENDOR_STAMP)  ## ingest, webhook, timeline, hostile-load,
 	$(BIN)/python bench/widget_bundle.py
 	$(BIN)/python bench/widget.py
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/triage.py
 
 soak: $(DEV_STAMP)  ## kill -9 the server 20+ times under load; every acknowledged message stored once
 	$(BIN)/python bench/soak.py

@@ -151,6 +151,16 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         "",
     ),
     ("GET", f"{API}/search"): (read(), None, "?q=order"),
+    ("PATCH", f"{API}/conversations/{{conversation_id}}/triage"): (
+        write(200),
+        lambda s, d: {"urgent": True},
+        "",
+    ),
+    ("POST", f"{API}/triage"): (
+        write(200, obj=False),
+        lambda s, d: {"text": "my card was declined", "channel": "sms"},
+        "",
+    ),
     ("GET", f"{API}/receipts"): (admin(200), None, ""),
     ("GET", f"{API}/receipts/{{receipt_id}}"): (admin(200), None, ""),
     ("POST", f"{API}/receipts/{{receipt_id}}/replay"): (admin(201), _corrected, ""),
@@ -230,6 +240,11 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"priority": "high"},
         "",
     ),
+    ("POST", "/ui/conversations/{conversation_id}/triage"): (
+        write(302),
+        lambda s, d: {"category": "billing", "urgent": "yes"},
+        "",
+    ),
     ("POST", "/ui/conversations/{conversation_id}/merge"): (
         # into itself: refused, but only once role and scope allowed the try
         write(422),
@@ -258,7 +273,17 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     # Settings: admins only; a signed-out browser is sent to sign in.
     **{
         ("GET", f"/settings{sub}"): ({**admin(200), "anon": 302}, None, "")
-        for sub in ("", "/agents", "/teams", "/inboxes", "/tokens", "/profile", "/rules", "/sla")
+        for sub in (
+            "",
+            "/agents",
+            "/teams",
+            "/inboxes",
+            "/tokens",
+            "/profile",
+            "/rules",
+            "/sla",
+            "/triage",
+        )
     },
     ("POST", "/settings/agents"): (settings_post(422), lambda s, d: {"email": "x"}, ""),
     ("POST", "/settings/agents/{user_id}/role"): (
@@ -304,6 +329,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         "",
     ),
     ("POST", "/settings/tokens"): (settings_post(422), lambda s, d: {}, ""),
+    ("POST", "/settings/triage"): (settings_post(422), lambda s, d: {"lexicon": "[]"}, ""),
     ("POST", "/settings/tokens/{token_id}/revoke"): (settings_post(303), None, ""),
     ("POST", "/settings/profile"): (
         settings_post(303),

@@ -36,8 +36,8 @@ async def test_facts_hold_the_conversation_its_customer_and_the_message(
     assert dict(facts.attributes) == {"plan": "pro"}
     assert (facts.status, facts.escalation_level, facts.open_now) == ("open", 1, True)
     assert facts.hours_since_customer == pytest.approx(3.0)
-    # the triage decision is not stored yet: nothing claims urgency or sensitivity
-    assert (facts.category, facts.urgent, facts.sensitive) == (None, False, False)
+    # the message's triage decision: "card declined" is billing, and urgent
+    assert (facts.category, facts.urgent, facts.sensitive) == ("billing", True, False)
 
 
 async def test_without_a_message_the_facts_have_no_text(container: Container) -> None:

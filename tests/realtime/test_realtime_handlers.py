@@ -73,7 +73,7 @@ async def test_an_inbound_message_pushes_its_entry_and_inbox_row(container: Any)
                 "type": "row",
                 "conversation_id": out.conversation_id,
                 "new_conversation": True,
-                "changes": ["message"],
+                "changes": ["message", "triage"],
             },
         ),
     ]

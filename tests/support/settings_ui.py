@@ -25,6 +25,7 @@ PAGES = (
     "/settings/profile",
     "/settings/rules",
     "/settings/sla",
+    "/settings/triage",
 )
 
 

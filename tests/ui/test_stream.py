@@ -209,3 +209,25 @@ async def test_an_agent_is_notified_on_their_inbox_tab_when_a_conversation_is_as
         assert notice["url"] == f"/conversations/{desk.billing.conversation_id}"
         # and the row joins the tab's "Mine" view
         assert f'id="c-{desk.billing.conversation_id}"' in got["row"].data
+
+
+async def test_a_customer_message_redraws_the_open_conversations_head_with_its_triage(
+    container: Container, served: str, desk: Desk
+) -> None:
+    to = "billing@acme.test"
+    raw, _ = make_email(sender="ida@example.com", subject="Question", body="hello", to=to)
+    out = await deliver_email(container, desk.billing.email_inbox, raw, rcpt_tos=[to])
+    async with (
+        _agent(served, desk.users["admin"].email) as client,
+        _stream(client, f"conversation={out.conversation_id}") as tab,
+    ):
+        await asyncio.sleep(0.2)
+        raw, _ = make_email(
+            sender="ida@example.com", subject="Re: Question", body="my card was declined", to=to
+        )
+        again = await deliver_email(container, desk.billing.email_inbox, raw, rcpt_tos=[to])
+        assert again.conversation_id == out.conversation_id
+        await tab.until("refresh", "convo-head")
+        head = await client.get(f"/ui/conversations/{out.conversation_id}/head")
+    assert '<span class="chip cat">Billing</span>' in head.text
+    assert '<span class="chip urgent">Urgent</span>' in head.text

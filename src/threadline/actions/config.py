@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from threadline.actions.lexicon import LexiconCache
 from threadline.core.continuity import Policy
+from threadline.core.lexicon import Lexicon
+from threadline.core.triage import DEFAULT_LEXICON
 
 __all__ = ["ActionConfig"]
 
@@ -21,3 +24,7 @@ class ActionConfig:
     # How long an agent's chat reply may stay unread before it is mailed
     # (Settings.chat_followup_seconds; jobs/chat_mail.py).
     chat_followup_seconds: float = 120.0
+    # The keyword lists triage classifies every inbound message with, until an admin
+    # saves others (then ``lexicons`` holds the stored one in force: actions/lexicon.py).
+    lexicon: Lexicon = DEFAULT_LEXICON
+    lexicons: LexiconCache = field(default_factory=LexiconCache, compare=False, hash=False)

@@ -20,6 +20,7 @@ from threadline.actions.rule_queue import enqueue_rules
 from threadline.actions.sla import start_clocks
 from threadline.actions.sla_clock import sync_clocks
 from threadline.actions.timeline import add_entry
+from threadline.actions.triage import triage_message
 from threadline.core import identity
 from threadline.core.continuity import (
     Candidate,
@@ -71,6 +72,17 @@ def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessag
         sender_verified=msg.sender.verified,
     )
     message_id = _append_message(tx, cfg, inbox_id, customer_id, placed.conversation_id, msg)
+    subject = msg.hints.subject if msg.channel is Channel.EMAIL else None
+    triage_message(
+        tx,
+        cfg,
+        conversation_id=placed.conversation_id,
+        customer_id=placed.customer_id,
+        message_id=message_id,
+        text=f"{subject}\n{msg.text}" if subject else msg.text,
+        channel=msg.channel,
+        attachments=sum(1 for a in msg.attachments if not a.inline),
+    )
     add_entry(
         tx,
         customer_id=placed.customer_id,

@@ -53,7 +53,8 @@ async def push_inbox_change(
     event: MessageReceived | ConversationChanged | SlaWarning | SlaBreached, deps: HandlerDeps
 ) -> None:
     if isinstance(event, MessageReceived):
-        new, changes = event.new_conversation, ["message"]
+        # Each inbound message is triaged with it: an open conversation's head redraws.
+        new, changes = event.new_conversation, ["message", "triage"]
     elif isinstance(event, SlaWarning | SlaBreached):
         new, changes = False, ["sla"]
     else:

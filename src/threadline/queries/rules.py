@@ -1,8 +1,7 @@
 """Routing rules as stored, and the facts a rule is checked against.
 
-``load_facts`` is the one place that turns the database into core.rules.Facts:
-when the triage decision is stored, its category, urgency and sensitivity are
-read here and nowhere else.
+``load_facts`` is the one place that turns the database into core.rules.Facts,
+the triage decision's urgency and sensitivity included.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from sqlalchemy.engine import Connection
 from threadline.core.hours import is_open
 from threadline.core.rules import Facts, Rule
 from threadline.core.rules_parse import parse_rule
+from threadline.queries.triage import latest_triage
 from threadline.storage.tables import (
     conversation_tags,
     conversations,
@@ -165,14 +165,14 @@ def load_facts(
         ).scalar()
         hours = (config or {}).get("hours")
     waited = conv.last_inbound_at
+    triage = latest_triage(conn, conversation_id)
     return Facts(
         channel=channel,
         inbox_id=conv.inbox_id,
         category=conv.category,
-        # The triage decision (issue 9) will supply these two; until it is stored
-        # there is nothing to read, and a rule on them does not match.
-        urgent=False,
-        sensitive=False,
+        # The latest triage decision (an agent's correction wins); none yet: no match.
+        urgent=bool(triage and triage["urgent"]),
+        sensitive=bool(triage and triage["sensitive"]),
         priority=conv.priority,
         tags=tags,
         attributes={str(k): str(v) for k, v in (attributes or {}).items()},

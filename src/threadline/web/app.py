@@ -28,6 +28,7 @@ from threadline.web.api.rules import ROUTES as RULE_ROUTES
 from threadline.web.api.search import ROUTES as SEARCH_ROUTES
 from threadline.web.api.sla import ROUTES as SLA_ROUTES
 from threadline.web.api.teams import ROUTES as TEAM_ROUTES
+from threadline.web.api.triage import TRIAGE_ROUTES
 from threadline.web.auth import BearerAuth
 from threadline.web.bodies import JSONCheckedRequest
 from threadline.web.media import ROUTES as MEDIA_ROUTES
@@ -114,6 +115,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             *TEAM_ROUTES,
             *RULE_ROUTES,
             *SLA_ROUTES,
+            *TRIAGE_ROUTES,
         ],
         middleware=[DefineMiddleware(BearerAuth)],
         security=[{"bearer": []}],

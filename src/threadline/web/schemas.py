@@ -19,6 +19,7 @@ __all__ = [
     "BodyId",
     "Call",
     "Conversation",
+    "ConversationDetail",
     "ConversationHit",
     "ConversationHits",
     "ConversationMergeIn",
@@ -54,6 +55,10 @@ __all__ = [
     "Task",
     "TemplateIn",
     "TimelineEntry",
+    "TriageCorrection",
+    "TriageDecision",
+    "TriageIn",
+    "TriageResult",
     "UnmergeIn",
     "UnmergeResult",
     "to_model",
@@ -251,6 +256,47 @@ class LastMessage(msgspec.Struct):
     created_at: datetime
 
 
+Category = Literal["sales", "billing", "technical", "logistics", "other"]
+# A triage request reads at most this much text (core/triage.py scans the first 4096
+# characters of it); the rest of a long email is refused rather than ignored unseen.
+MAX_TRIAGE_TEXT = 20_000
+
+
+class TriageIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: Annotated[str, msgspec.Meta(max_length=MAX_TRIAGE_TEXT)]
+    channel: ChannelName
+    # the channels the customer can be answered on; omitted: any
+    reachable: Annotated[list[ChannelName], msgspec.Meta(max_length=9)] | None = None
+
+
+class TriageResult(msgspec.Struct):
+    """What triage decided about a text, and why."""
+
+    category: Category
+    urgent: bool
+    sensitive: bool
+    recommended_channel: ChannelName | None  # None: no channel reaches the customer
+    reasons: list[str]
+
+
+class TriageDecision(TriageResult):
+    """The conversation's latest triage decision, with an agent's correction if any."""
+
+    message_id: int | None  # the message it was made on
+    category_by_agent: bool  # an agent set the category; triage keeps it since
+    decided_at: datetime
+    corrected_by_id: int | None  # the latest decision is this agent's correction
+    corrected_at: datetime | None
+
+
+class TriageCorrection(msgspec.Struct, forbid_unknown_fields=True):
+    """An agent's correction: only what is given changes."""
+
+    category: Category | None = None
+    urgent: bool | None = None
+    sensitive: bool | None = None
+
+
 class Conversation(msgspec.Struct):
     """A conversation as an inbox row shows it, for the viewer who asked."""
 
@@ -289,6 +335,12 @@ class Conversation(msgspec.Struct):
     last_activity_at: datetime
     resolved_at: datetime | None
     created_at: datetime
+
+
+class ConversationDetail(Conversation):
+    """One conversation, with its triage decision (None before a customer message)."""
+
+    triage: TriageDecision | None
 
 
 class ReadMarker(msgspec.Struct):

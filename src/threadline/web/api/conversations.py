@@ -8,6 +8,7 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Literal, cast
 
+import msgspec
 from litestar import Response, get, patch, post
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery, JSONBody, Parameter
@@ -21,6 +22,7 @@ from threadline.core.tags import InvalidTag, normalize_tag
 from threadline.queries.conversations import conversation_messages
 from threadline.queries.inbox import InboxFilters, Sort, list_inbox, parse_view, row_by_id
 from threadline.queries.scope import access_conversation
+from threadline.queries.triage import latest_triage
 from threadline.web.api.common import Req, container_of, found_or_404, scope_of
 from threadline.web.api.paging import PAGED, decode_cursor, encode_cursor, page
 from threadline.web.api.params import MAX_ID, NEXT_CURSOR, Cursor, Id, OptionalId, page_size
@@ -29,6 +31,7 @@ from threadline.web.schemas import (
     AttachmentIn,
     ChannelName,
     Conversation,
+    ConversationDetail,
     ConversationMergeIn,
     ConversationPatch,
     Message,
@@ -36,6 +39,7 @@ from threadline.web.schemas import (
     ReadMarker,
     ReplyIn,
     ReplyResult,
+    TriageDecision,
     to_model,
 )
 
@@ -140,9 +144,14 @@ async def get_conversations(
     return Response(to_model(result.rows, list[Conversation]), headers=headers)
 
 
-@get("/conversations/{conversation_id:int}", summary="One conversation")
-async def get_conversation(request: Req, conversation_id: Id) -> Conversation:
-    return await _row(request, conversation_id)
+@get("/conversations/{conversation_id:int}", summary="One conversation, with its triage")
+async def get_conversation(request: Req, conversation_id: Id) -> ConversationDetail:
+    row = await _row(request, conversation_id)
+    triage = await container_of(request).db.read(lambda conn: latest_triage(conn, row.id))
+    return ConversationDetail(
+        **msgspec.structs.asdict(row),
+        triage=None if triage is None else to_model(triage, TriageDecision),
+    )
 
 
 @patch(

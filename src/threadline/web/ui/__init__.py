@@ -15,6 +15,7 @@ from threadline.web.ui import (
     search,
     settings,
     stream,
+    triage,
 )
 from threadline.web.ui.render import STATIC, ui_template_config
 
@@ -34,6 +35,7 @@ UI_ROUTES: list[ControllerRouterHandler] = [
     *inbox.ROUTES,
     *conversation.ROUTES,
     *actions.ROUTES,
+    *triage.ROUTES,
     *customer.ROUTES,
     *search.ROUTES,
     *stream.ROUTES,

@@ -4,6 +4,7 @@ bar redrawn (htmx) or a redirect back (no JavaScript)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from threadline.actions.errors import ActionError, NotFound
 from threadline.core.model import ConversationStatus
 from threadline.queries.inbox import row_by_id
 from threadline.queries.scope import Scope, access_conversation
+from threadline.queries.triage import latest_triage
 from threadline.storage.db import Tx
 from threadline.storage.tables import conversations, team_inboxes, team_members, teams, users
 from threadline.web.api.params import Id
@@ -33,7 +35,7 @@ from threadline.web.ui.common import (
     require_writer,
 )
 
-__all__ = ["ROUTES", "head_context"]
+__all__ = ["ROUTES", "apply_and_redraw", "head_context", "render_head"]
 
 MAX_SIBLINGS = 50
 
@@ -86,14 +88,20 @@ def head_context(conn: Connection, conversation_id: int, agent: Agent) -> dict[s
     convo = row_by_id(conn, conversation_id, scope=agent.scope, viewer_id=agent.id)
     if convo is None:
         raise NotFoundException("conversation not found")
+    triage = latest_triage(conn, conversation_id)
+    if triage is not None and triage["corrected_by_id"] is not None:
+        triage["corrected_by"] = conn.execute(
+            sa.select(users.c.name).where(users.c.id == triage["corrected_by_id"])
+        ).scalar()
     return {
         "convo": convo,
         "assignable": _assignable(conn, convo.get("inbox_id")),
         "siblings": _siblings(conn, convo, agent.scope),
+        "triage": triage,
     }
 
 
-async def _head(request: Req, agent: Agent, conversation_id: int, **extra: Any) -> Template:
+async def render_head(request: Req, agent: Agent, conversation_id: int, **extra: Any) -> Template:
     context = await container(request).db.read(
         lambda conn: head_context(conn, conversation_id, agent)
     )
@@ -106,7 +114,7 @@ async def _head(request: Req, agent: Agent, conversation_id: int, **extra: Any) 
 @get("/ui/conversations/{conversation_id:int}/head", include_in_schema=False)
 async def head(request: Req, conversation_id: Id) -> Template:
     agent = await require_signed_in(request)
-    return await _head(request, agent, conversation_id)
+    return await render_head(request, agent, conversation_id)
 
 
 def _when(form: dict[str, str], now: datetime) -> datetime | None:
@@ -161,23 +169,30 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 @post("/ui/conversations/{conversation_id:int}/update", include_in_schema=False, status_code=200)
 async def update(request: Req, conversation_id: Id, data: Form) -> Template | Redirect:
     agent = await require_writer(request)
-    c = container(request)
 
     def apply(tx: Tx) -> tuple[str, ...]:
         access_conversation(tx.conn, agent.scope, conversation_id)
         return update_conversation(tx, conversation_id, actor_id=agent.id, **_changes(data, tx.now))
 
+    return await apply_and_redraw(request, agent, conversation_id, apply)
+
+
+async def apply_and_redraw(
+    request: Req, agent: Agent, conversation_id: int, apply: Callable[[Tx], object]
+) -> Template | Redirect:
+    """Run one form's action; answer htmx with the head redrawn (with the refusal, if
+    the action refused), a plain form with a redirect back to the page."""
     try:
-        await c.bus.execute(apply)
+        await container(request).bus.execute(apply)
     except NotFound:
         raise
     except ActionError as exc:
         if is_htmx(request):
-            return await _head(request, agent, conversation_id, error=str(exc))
+            return await render_head(request, agent, conversation_id, error=str(exc))
         raise
     if not is_htmx(request):
         return Redirect(f"/conversations/{conversation_id}")
-    return await _head(request, agent, conversation_id)
+    return await render_head(request, agent, conversation_id)
 
 
 @post("/ui/conversations/{conversation_id:int}/merge", include_in_schema=False, status_code=200)

@@ -164,7 +164,23 @@ def describe(
     if kind == "csat":
         said = f": “{d['comment']}”" if d.get("comment") else ""
         return f"The customer rated the chat {d.get('score')} out of 5{said}"
+    if kind == "triage_corrected":
+        changes = d.get("changes") or {}
+        # in the form's order (PostgreSQL's JSONB keeps no order of its own)
+        said = ", ".join(
+            f"{field} from {_shown(c.get('from'))} to {_shown(c.get('to'))}"
+            for field in ("category", "urgent", "sensitive")
+            if isinstance(c := changes.get(field), dict)
+        )
+        return f"{by} corrected the triage: {said}"
     return kind.replace("_", " ").capitalize()
+
+
+def _shown(value: Any) -> str:
+    """A triage value in words: urgent True -> 'yes'."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def _configure(engine: JinjaTemplateEngine) -> None:

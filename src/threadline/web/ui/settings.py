@@ -1,5 +1,6 @@
-"""Settings, for admins: agents and roles, teams, inboxes, API tokens and the
-business profile. The CLI does the same through the same actions, for automation.
+"""Settings, for admins: agents and roles, teams, inboxes, API tokens, the
+business profile and the triage lexicon. The CLI does most of the same through the
+same actions, for automation.
 
 The pages live in settings_*.py, one per section; this module holds the
 overview and gathers the routes.
@@ -21,6 +22,7 @@ from threadline.web.ui import (
     settings_sla,
     settings_teams,
     settings_tokens,
+    settings_triage,
 )
 from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import admin_or_answer, settings_page
@@ -55,4 +57,5 @@ ROUTES = [
     *settings_rules.ROUTES,
     *settings_sla.ROUTES,
     *settings_tokens.ROUTES,
+    *settings_triage.ROUTES,
 ]

@@ -1,0 +1,84 @@
+"""The lexicon in force: the package's, until an admin saves an edited one.
+
+Each save is a new row in ``triage_lexicons``; the latest is in force. Every process
+keeps the compiled lexicon of the version it last saw and asks the database only for
+the newest id (one primary-key lookup) before each use, so a save holds on the next
+message in every process, and compiling (milliseconds) happens once per version.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from threadline.actions.errors import ActionError
+from threadline.core.lexicon import Lexicon, LexiconError, parse_lexicon
+from threadline.storage.db import Tx
+from threadline.storage.tables import audit_log, triage_lexicons
+
+__all__ = ["LexiconCache", "lexicon_version", "save_lexicon"]
+
+_NEWEST = sa.select(sa.func.max(triage_lexicons.c.id))
+_DATA = sa.select(triage_lexicons.c.data).where(triage_lexicons.c.id == sa.bindparam("id"))
+
+
+@dataclass
+class LexiconCache:
+    """The compiled lexicon of the newest stored version (None: none stored)."""
+
+    _version: int | None = None
+    _lexicon: Lexicon | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def current(self, conn: Connection, default: Lexicon) -> Lexicon:
+        newest = conn.execute(_NEWEST).scalar()
+        if newest is None:
+            return default
+        with self._lock:
+            if newest == self._version and self._lexicon is not None:
+                return self._lexicon
+        data = conn.execute(_DATA, {"id": newest}).scalar()
+        try:
+            lexicon = parse_lexicon(data)
+        except LexiconError:
+            # Stored only after parse_lexicon accepted it; a later, stricter
+            # version of the checks must not stop triage: the default holds.
+            lexicon = default
+        with self._lock:
+            self._version, self._lexicon = newest, lexicon
+        return lexicon
+
+
+def lexicon_version(conn: Connection) -> dict[str, Any] | None:
+    """The stored lexicon in force (its data, who saved it and when), or None."""
+    row = conn.execute(
+        sa.select(triage_lexicons).order_by(triage_lexicons.c.id.desc()).limit(1)
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
+def save_lexicon(tx: Tx, raw: object, *, actor_id: int) -> Lexicon:
+    """Check and store an edited lexicon as the one in force; audited."""
+    try:
+        lexicon = parse_lexicon(raw)
+    except LexiconError as exc:
+        raise ActionError(str(exc)) from exc
+    data = lexicon.as_mapping()
+    tx.conn.execute(
+        triage_lexicons.insert().values(data=data, created_by_id=actor_id, created_at=tx.now)
+    )
+    tx.conn.execute(
+        audit_log.insert(),
+        {
+            "actor": f"user:{actor_id}",
+            "action": "triage_lexicon.set",
+            "subject": "triage_lexicon",
+            "data": {"terms": sum(len(v) for v in lexicon.terms.values())},
+            "created_at": tx.now,
+        },
+    )
+    return lexicon
