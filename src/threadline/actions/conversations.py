@@ -123,8 +123,12 @@ def update_conversation(
     escalation_level: int | None = None,
     add_tags: Sequence[str] = (),
     remove_tags: Sequence[str] = (),
+    reason: str | None = None,
 ) -> tuple[str, ...]:
-    """Apply the changes asked for; returns the names of those that changed anything."""
+    """Apply the changes asked for; returns the names of those that changed anything.
+
+    ``reason`` goes on the assignment's timeline entry (automatic assignment says why).
+    """
     row = _load(tx, conversation_id)
     changed: list[str] = []
     if status is None and snoozed_until is not None:
@@ -135,14 +139,14 @@ def update_conversation(
         changed.append("status")
     values: dict[str, Any] = {}
 
-    def note(kind: str, column: str, new: Any) -> None:
+    def note(kind: str, column: str, new: Any, **extra: Any) -> None:
         values[column] = new
         add_entry(
             tx,
             customer_id=row.customer_id,
             conversation_id=conversation_id,
             kind=kind,
-            data={"from": row._mapping[column], "to": new, "by": actor_id},
+            data={"from": row._mapping[column], "to": new, "by": actor_id, **extra},
         )
 
     if priority is not None and priority != row.priority:
@@ -157,7 +161,7 @@ def update_conversation(
     if (unassign or assignee_id is not None) and new_assignee != row.assignee_id:
         if new_assignee is not None:
             _check_assignee(tx, new_assignee, row.inbox_id)
-        note("assigned", "assignee_id", new_assignee)
+        note("assigned", "assignee_id", new_assignee, **({"reason": reason} if reason else {}))
     new_team = None if unassign_team else team_id
     if (unassign_team or team_id is not None) and new_team != row.team_id:
         if new_team is not None:

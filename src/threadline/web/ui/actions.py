@@ -19,10 +19,11 @@ from threadline.actions.conversation_merge import merge_conversations
 from threadline.actions.conversations import update_conversation
 from threadline.actions.errors import ActionError, NotFound
 from threadline.core.model import ConversationStatus
+from threadline.queries.assignment import assignable_users
 from threadline.queries.inbox import row_by_id
 from threadline.queries.scope import Scope, access_conversation
 from threadline.storage.db import Tx
-from threadline.storage.tables import conversations, team_inboxes, team_members, teams, users
+from threadline.storage.tables import conversations, teams
 from threadline.web.api.params import Id
 from threadline.web.ui.common import (
     Agent,
@@ -40,23 +41,7 @@ MAX_SIBLINGS = 50
 
 def _assignable(conn: Connection, inbox_id: int | None) -> dict[str, Any]:
     """Who can take it: active agents and admins who can see its inbox; every team."""
-    sees_inbox = sa.exists(
-        sa.select(sa.literal(1))
-        .select_from(
-            team_members.join(team_inboxes, team_inboxes.c.team_id == team_members.c.team_id)
-        )
-        .where(team_members.c.user_id == users.c.id, team_inboxes.c.inbox_id == inbox_id)
-    )
-    agents = conn.execute(
-        sa.select(users.c.id, users.c.name)
-        .where(
-            users.c.deactivated_at.is_(None),
-            users.c.role.in_(("admin", "agent")),
-            sa.or_(users.c.role == "admin", users.c.all_inboxes.is_(True), sees_inbox),
-        )
-        .order_by(users.c.name)
-        .limit(500)
-    ).all()
+    agents = assignable_users(conn, inbox_id)
     all_teams = conn.execute(sa.select(teams.c.id, teams.c.name).order_by(teams.c.name)).all()
     return {
         "agents": [(a.id, a.name) for a in agents],
