@@ -173,6 +173,20 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"inbox_ids": [s.email_inbox]},
         "",
     ),
+    ("GET", f"{API}/inboxes/{{inbox_id}}/assignment"): (admin(200), None, ""),
+    ("PUT", f"{API}/inboxes/{{inbox_id}}/assignment"): (
+        admin(200),
+        lambda s, d: {"strategy": "round_robin", "batch_times": ["09:00"]},
+        "",
+    ),
+    ("GET", f"{API}/agents/{{user_id}}/assignment"): (admin(200), None, ""),
+    ("PUT", f"{API}/agents/{{user_id}}/assignment"): (
+        admin(200),
+        lambda s, d: {"capacity": {"chat": 2}, "skills": ["billing"]},
+        "",
+    ),
+    # The desk's inboxes have no level-2 team: refused once role and scope allowed it.
+    ("POST", f"{API}/conversations/{{conversation_id}}/escalate"): (write(422), None, ""),
     ("PUT", f"{API}/users/{{user_id}}/inbox-scope"): (
         admin(200),
         lambda s, d: {"all_inboxes": True},
@@ -202,6 +216,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"priority": "high"},
         "",
     ),
+    ("POST", "/ui/conversations/{conversation_id}/escalate"): (write(422), None, ""),
     ("POST", "/ui/conversations/{conversation_id}/merge"): (
         # into itself: refused, but only once role and scope allowed the try
         write(422),
@@ -230,7 +245,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     # Settings: admins only; a signed-out browser is sent to sign in.
     **{
         ("GET", f"/settings{sub}"): ({**admin(200), "anon": 302}, None, "")
-        for sub in ("", "/agents", "/teams", "/inboxes", "/tokens", "/profile")
+        for sub in ("", "/agents", "/teams", "/inboxes", "/assignment", "/tokens", "/profile")
     },
     ("POST", "/settings/agents"): (settings_post(422), lambda s, d: {"email": "x"}, ""),
     ("POST", "/settings/agents/{user_id}/role"): (
@@ -245,6 +260,16 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ),
     ("POST", "/settings/agents/{user_id}/deactivate"): (settings_post(303), None, ""),
     ("POST", "/settings/agents/{user_id}/reactivate"): (settings_post(303), None, ""),
+    ("POST", "/settings/assignment/inboxes/{inbox_id}"): (
+        settings_post(303),
+        lambda s, d: {"strategy": "load_balanced", "sticky": "1"},
+        "",
+    ),
+    ("POST", "/settings/assignment/agents/{user_id}"): (
+        settings_post(303),
+        lambda s, d: {"capacity_chat": "2", "shifts": "mon-fri 09:00-17:00 chat"},
+        "",
+    ),
     ("POST", "/settings/teams"): (settings_post(422), lambda s, d: {"name": ""}, ""),
     ("POST", "/settings/teams/{team_id}"): (settings_post(303), lambda s, d: {}, ""),
     ("POST", "/settings/inboxes/connect/{provider}"): (settings_post(422), lambda s, d: {}, ""),

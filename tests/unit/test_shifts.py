@@ -14,6 +14,8 @@ from threadline.core.shifts import (
     check_schedule,
     next_batch,
     on_shift,
+    schedule_from_text,
+    schedule_to_text,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -188,3 +190,40 @@ def test_next_batch(times: Any, zone: str, now: datetime, due: datetime) -> None
 def test_bad_batch_times_say_what_is_wrong(times: Any, zone: str, message: str) -> None:
     with pytest.raises(ScheduleError, match=message):
         check_batch_times(times, zone)
+
+
+def test_the_settings_lines_become_a_schedule_and_back() -> None:
+    text = "mon-fri 09:00-12:00 chat voice\n\nfri-mon 22:00-06:00 email,sms\nsat 10:00-14:00 chat"
+    raw = schedule_from_text(text, "Europe/Berlin")
+    assert raw == {
+        "timezone": "Europe/Berlin",
+        "spans": [
+            span(WEEKDAYS, "09:00", "12:00", ["chat", "voice"]),
+            span(["fri", "sat", "sun", "mon"], "22:00", "06:00", ["email", "sms"]),
+            span(["sat"], "10:00", "14:00", ["chat"]),
+        ],
+    }
+    assert check_schedule(raw) is not None
+    assert schedule_from_text(schedule_to_text(raw), "Europe/Berlin") == raw
+
+
+def test_no_lines_is_no_schedule() -> None:
+    assert schedule_from_text(" \n", "UTC") is None
+    assert schedule_to_text(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "mon-fri 09:00-17:00", "line 1: write days, hours and channels", id="no channel"
+        ),
+        pytest.param("mon-fri 9-17 chat\nx", "line 2: write days", id="second line"),
+        pytest.param("monday 09:00-17:00 chat", "line 1: not a day", id="day"),
+        pytest.param("mon-xyz 09:00-17:00 chat", "line 1: not a day", id="range"),
+        pytest.param("x" * 5001, "at most 5000 characters", id="too long"),
+    ],
+)
+def test_bad_settings_lines_say_which_line(text: str, message: str) -> None:
+    with pytest.raises(ScheduleError, match=message):
+        schedule_from_text(text, "UTC")

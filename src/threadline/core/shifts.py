@@ -31,6 +31,8 @@ __all__ = [
     "check_schedule",
     "next_batch",
     "on_shift",
+    "schedule_from_text",
+    "schedule_to_text",
 ]
 
 MAX_SPANS = 50
@@ -185,3 +187,58 @@ def next_batch(batches: BatchTimes | None, now: datetime) -> datetime:
             if instant >= now:
                 return instant.astimezone(UTC)
     raise AssertionError("unreachable: every day has a batch time")
+
+
+MAX_SHIFT_TEXT = 5000
+
+
+def _days_text(word: str) -> list[str]:
+    """'mon-fri' or 'sat,sun' or 'tue' as day names; a range may wrap ('fri-mon')."""
+    out: list[str] = []
+    for part in word.split(","):
+        first, dash, last = part.partition("-")
+        if first not in DAYS or (dash and last not in DAYS):
+            raise ScheduleError(f"not a day or a range of days: {part[:20]!r} (use mon-fri)")
+        if not dash:
+            out.append(first)
+            continue
+        i, j = DAYS.index(first), DAYS.index(last)
+        out.extend(DAYS[(i + k) % 7] for k in range((j - i) % 7 + 1))
+    return out
+
+
+def schedule_from_text(text: str, timezone: str) -> dict[str, Any] | None:
+    """The Settings page's lines, one span each, as a schedule to check:
+    ``mon-fri 09:00-12:00 chat voice``. No lines: no schedule (always on shift)."""
+    if len(text) > MAX_SHIFT_TEXT:
+        raise ScheduleError(f"shifts are at most {MAX_SHIFT_TEXT} characters")
+    spans = []
+    for number, line in enumerate(text.lower().splitlines(), 1):
+        if not line.strip():
+            continue
+        days, times, rest = [*line.split(None, 2), "", ""][:3]
+        start, dash, end = times.partition("-")
+        channels = rest.replace(",", " ").split()
+        if not dash or not channels:
+            raise ScheduleError(
+                f"line {number}: write days, hours and channels, like mon-fri 09:00-17:00 chat"
+            )
+        try:
+            spans.append(
+                {"days": _days_text(days), "start": start, "end": end, "channels": channels}
+            )
+        except ScheduleError as exc:
+            raise ScheduleError(f"line {number}: {exc}") from None
+    if not spans:
+        return None
+    return {"timezone": timezone.strip() or "UTC", "spans": spans}
+
+
+def schedule_to_text(raw: Mapping[str, Any] | None) -> str:
+    """A stored schedule as the Settings page's lines (days listed one by one)."""
+    if not raw:
+        return ""
+    return "\n".join(
+        f"{','.join(s['days'])} {s['start']}-{s['end']} {' '.join(s['channels'])}"
+        for s in raw.get("spans", [])
+    )

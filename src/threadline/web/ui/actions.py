@@ -4,6 +4,7 @@ bar redrawn (htmx) or a redirect back (no JavaScript)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
+from threadline.actions.assignment import escalate
 from threadline.actions.conversation_merge import merge_conversations
 from threadline.actions.conversations import update_conversation
 from threadline.actions.errors import ActionError, NotFound
@@ -143,17 +145,18 @@ def _changes(form: dict[str, str], now: datetime) -> dict[str, Any]:
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-@post("/ui/conversations/{conversation_id:int}/update", include_in_schema=False, status_code=200)
-async def update(request: Req, conversation_id: Id, data: Form) -> Template | Redirect:
-    agent = await require_writer(request)
-    c = container(request)
+async def _act(
+    request: Req, agent: Agent, conversation_id: int, change: Callable[[Tx], object]
+) -> Template | Redirect:
+    """Run one change in scope; answer with the bar redrawn (htmx, an error shown in
+    it) or a redirect back to the page."""
 
-    def apply(tx: Tx) -> tuple[str, ...]:
+    def apply(tx: Tx) -> object:
         access_conversation(tx.conn, agent.scope, conversation_id)
-        return update_conversation(tx, conversation_id, actor_id=agent.id, **_changes(data, tx.now))
+        return change(tx)
 
     try:
-        await c.bus.execute(apply)
+        await container(request).bus.execute(apply)
     except NotFound:
         raise
     except ActionError as exc:
@@ -163,6 +166,31 @@ async def update(request: Req, conversation_id: Id, data: Form) -> Template | Re
     if not is_htmx(request):
         return Redirect(f"/conversations/{conversation_id}")
     return await _head(request, agent, conversation_id)
+
+
+@post("/ui/conversations/{conversation_id:int}/update", include_in_schema=False, status_code=200)
+async def update(request: Req, conversation_id: Id, data: Form) -> Template | Redirect:
+    agent = await require_writer(request)
+    return await _act(
+        request,
+        agent,
+        conversation_id,
+        lambda tx: update_conversation(
+            tx, conversation_id, actor_id=agent.id, **_changes(data, tx.now)
+        ),
+    )
+
+
+@post("/ui/conversations/{conversation_id:int}/escalate", include_in_schema=False, status_code=200)
+async def escalate_to_level_2(request: Req, conversation_id: Id) -> Template | Redirect:
+    """Level 2: the inbox's level-2 team takes it (actions/assignment.py)."""
+    agent = await require_writer(request)
+    return await _act(
+        request,
+        agent,
+        conversation_id,
+        lambda tx: escalate(tx, conversation_id, actor_id=agent.id),
+    )
 
 
 @post("/ui/conversations/{conversation_id:int}/merge", include_in_schema=False, status_code=200)
@@ -186,4 +214,4 @@ async def merge(request: Req, conversation_id: Id, data: Form) -> Redirect:
     return Redirect(f"/conversations/{conversation_id}")
 
 
-ROUTES = [head, update, merge]
+ROUTES = [head, update, escalate_to_level_2, merge]

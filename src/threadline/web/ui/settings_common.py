@@ -49,11 +49,13 @@ NOTICES = {
     "Reveal it below and give it to your server.",
     "token_revoked": "The token was revoked; it stops working at once.",
     "profile_saved": "The business profile was saved.",
+    "assignment_saved": "Saved: conversations from now on are assigned this way.",
 }
 SECTIONS = (
     ("/settings/agents", "Agents"),
     ("/settings/teams", "Teams"),
     ("/settings/inboxes", "Inboxes"),
+    ("/settings/assignment", "Assignment"),
     ("/settings/tokens", "API tokens"),
     ("/settings/profile", "Business profile"),
 )
