@@ -7,7 +7,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.support.assignment import agent, assignee, write
+from tests.support.assignment import (
+    agent,
+    assignee,
+    chat,
+    chat_inbox,
+    configure_inbox,
+    queued_reason,
+    write,
+)
 from tests.support.factories import make_api_inbox, make_team, timeline
 from tests.support.settings_ui import Browser, audit, signed_in_admin
 
@@ -138,3 +146,20 @@ async def test_the_escalate_button_hands_the_conversation_to_the_level_2_team(
     assert out.customer_id is not None
     said = [e for e in await timeline(c, out.customer_id) if e["kind"] == "assigned"]
     assert said[-1]["data"]["reason"] == "level 2: round robin: Ben (1/20 api conversations)"
+
+
+async def test_a_waiting_chat_is_assigned_as_soon_as_an_agent_comes_online(
+    container: Container, admin: Browser
+) -> None:
+    c = container
+    inbox = await chat_inbox(c)
+    await configure_inbox(c, inbox, "round_robin")
+    cid = await chat(c, inbox)
+    await c.runner.run_due()
+    assert await queued_reason(c, cid) == "nobody available: nobody on shift is online for chat"
+    # Ada (the admin) opens the workspace: her tab's first beat says she is online.
+    beat = await admin.post("/ui/presence", {"tab": "tab-1", "active": "1"})
+    assert beat.status_code == 204
+    await c.runner.run_due()  # the clock has not moved: no sweep was due but this one
+    assert await assignee(c, cid) is not None
+    assert await queued_reason(c, cid) is None

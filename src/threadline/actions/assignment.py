@@ -36,6 +36,7 @@ __all__ = [
     "escalate",
     "request_assignment",
     "schedule_sweep",
+    "sweep_now",
     "waiting_any",
 ]
 
@@ -96,6 +97,16 @@ def schedule_sweep(tx: Tx) -> None:
     """Queue the next sweep (jobs/assignment.py); its key makes every call one job."""
     at = _slot(tx.now)
     enqueue(tx, SWEEP_JOB, {}, run_at=at, key=f"{SWEEP_JOB}:{at.isoformat()}", max_attempts=1)
+
+
+def sweep_now(tx: Tx) -> bool:
+    """An agent came online: try the queue at once rather than at the next sweep.
+    Returns whether anyone waits (then the caller wakes the job runner)."""
+    if not waiting_any(tx):
+        return False
+    key = f"{SWEEP_JOB}:now:{tx.now.isoformat()}"
+    enqueue(tx, SWEEP_JOB, {}, run_at=tx.now, key=key, max_attempts=1)
+    return True
 
 
 def waiting_any(tx: Tx) -> bool:
