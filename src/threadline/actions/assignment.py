@@ -19,7 +19,6 @@ from threadline.actions.conversations import update_conversation
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.timeline import add_entry
 from threadline.core.assignment import Choice, Strategy, Wanted, pick_agent
-from threadline.core.events import ConversationChanged
 from threadline.core.model import Channel, ConversationStatus
 from threadline.core.shifts import next_batch
 from threadline.jobs.queue import enqueue
@@ -147,7 +146,7 @@ def assign_queued(tx: Tx, conversation_id: int, *, online: Collection[int]) -> C
     ):
         _dequeue(tx, conversation_id)
         return None
-    channel = row.last_inbound_channel or "email"
+    channel = row.last_inbound_channel or settings.channel
     level2 = row.escalation_level == 2 and settings.level2_team_id is not None
     wanted = Wanted(
         channel=channel,
@@ -215,7 +214,6 @@ def _still_waiting(
             kind="assignment_waiting",
             data={"reason": reason},
         )
-        tx.emit(ConversationChanged(conversation_id, ("queue",)))
 
 
 def due_queued(tx: Tx, *, limit: int = SWEEP_BATCH) -> list[int]:
@@ -224,7 +222,7 @@ def due_queued(tx: Tx, *, limit: int = SWEEP_BATCH) -> list[int]:
         tx.conn.execute(
             sa.select(assignment_queue.c.conversation_id)
             .where(assignment_queue.c.due_at <= tx.now)
-            .order_by(assignment_queue.c.tried_at.is_not(None), assignment_queue.c.due_at)
+            .order_by(assignment_queue.c.due_at, assignment_queue.c.conversation_id)
             .limit(limit)
         ).scalars()
     )

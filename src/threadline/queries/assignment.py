@@ -51,6 +51,7 @@ MAX_CANDIDATES = 500  # agents weighed for one conversation
 @dataclass(frozen=True, slots=True)
 class InboxAssignment:
     inbox_id: int
+    channel: str  # the inbox's
     strategy: Strategy
     sticky: bool
     skills: frozenset[str]
@@ -169,6 +170,7 @@ def _inbox(row: Any) -> InboxAssignment:
         batches = None  # checked when stored; unreadable now means hand out at once
     return InboxAssignment(
         row.inbox_id,
+        row.channel,
         Strategy(row.strategy),
         bool(row.sticky),
         frozenset(row.skills or ()),
@@ -177,11 +179,17 @@ def _inbox(row: Any) -> InboxAssignment:
     )
 
 
+# Built once: every new conversation asks.
+_INBOX = (
+    sa.select(inbox_assignment, inboxes.c.channel)
+    .join(inboxes, inboxes.c.id == inbox_assignment.c.inbox_id)
+    .where(inbox_assignment.c.inbox_id == sa.bindparam("inbox_id"))
+)
+
+
 def inbox_settings(conn: Connection, inbox_id: int) -> InboxAssignment | None:
     """None: the inbox is assigned by hand."""
-    row = conn.execute(
-        sa.select(inbox_assignment).where(inbox_assignment.c.inbox_id == inbox_id)
-    ).first()
+    row = conn.execute(_INBOX, {"inbox_id": inbox_id}).first()
     return None if row is None else _inbox(row)
 
 
