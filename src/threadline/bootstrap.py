@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import httpx
 
-from threadline.actions.assignment import ASSIGN_JOB, SWEEP_JOB
+from threadline.actions.assignment import ASSIGN_JOB
+from threadline.actions.assignment_queue import SWEEP_JOB
 from threadline.actions.chat_mail import FOLLOWUP_JOB, TRANSCRIPT_JOB
 from threadline.actions.chat_missed import MISSED_JOB, NOTIFY_JOB
 from threadline.actions.config import ActionConfig

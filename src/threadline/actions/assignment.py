@@ -11,10 +11,11 @@ again as agents come online, free capacity or start their shift.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
+from threadline.actions.assignment_queue import schedule_sweep
 from threadline.actions.conversations import update_conversation
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.timeline import add_entry
@@ -29,20 +30,14 @@ from threadline.storage.tables import agent_assignment, assignment_queue, conver
 __all__ = [
     "ASSIGN_JOB",
     "SWEEP_BATCH",
-    "SWEEP_JOB",
     "assign_queued",
     "due_queued",
     "escalate",
     "request_assignment",
-    "schedule_sweep",
-    "sweep_now",
-    "waiting_any",
 ]
 
 ASSIGN_JOB = "assign"
-SWEEP_JOB = "assign_sweep"
 SWEEP_BATCH = 100  # queued conversations tried per sweep
-SWEEP_EVERY = timedelta(seconds=30)
 
 _QUEUED = sa.select(assignment_queue.c.due_at, assignment_queue.c.reason).where(
     assignment_queue.c.conversation_id == sa.bindparam("cid")
@@ -84,34 +79,6 @@ def _queue(tx: Tx, conversation_id: int, due: datetime) -> None:
     # A job that finds the queue row gone (someone was quicker) does nothing.
     enqueue(tx, ASSIGN_JOB, {"conversation_id": conversation_id}, run_at=due, max_attempts=3)
     schedule_sweep(tx)
-
-
-def _slot(now: datetime) -> datetime:
-    """The next sweep time on a fixed grid, so every caller names the same one."""
-    step = int(SWEEP_EVERY.total_seconds())
-    return datetime.fromtimestamp((int(now.timestamp()) // step + 1) * step, tz=now.tzinfo)
-
-
-def schedule_sweep(tx: Tx) -> None:
-    """Queue the next sweep (jobs/assignment.py); its key makes every call one job."""
-    at = _slot(tx.now)
-    enqueue(tx, SWEEP_JOB, {}, run_at=at, key=f"{SWEEP_JOB}:{at.isoformat()}", max_attempts=1)
-
-
-def sweep_now(tx: Tx) -> bool:
-    """An agent came online: try the queue at once rather than at the next sweep.
-    Returns whether anyone waits (then the caller wakes the job runner)."""
-    if not waiting_any(tx):
-        return False
-    key = f"{SWEEP_JOB}:now:{tx.now.isoformat()}"
-    enqueue(tx, SWEEP_JOB, {}, run_at=tx.now, key=key, max_attempts=1)
-    return True
-
-
-def waiting_any(tx: Tx) -> bool:
-    return (
-        tx.conn.execute(sa.select(assignment_queue.c.conversation_id).limit(1)).first() is not None
-    )
 
 
 def _dequeue(tx: Tx, conversation_id: int) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.assignment_queue import sweep_now
 from threadline.actions.chat_hooks import on_resolved
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.tags import change_tags
@@ -105,6 +106,8 @@ def change_status(
     )
     if status is ConversationStatus.RESOLVED:
         on_resolved(tx, conversation_id)  # a chat visitor's widget asks for a rating
+        if row.assignee_id is not None:
+            sweep_now(tx)  # its agent has room for one that waits
     return True
 
 

@@ -11,12 +11,8 @@ from functools import partial
 
 import structlog
 
-from threadline.actions.assignment import (
-    assign_queued,
-    due_queued,
-    schedule_sweep,
-    waiting_any,
-)
+from threadline.actions.assignment import assign_queued, due_queued
+from threadline.actions.assignment_queue import schedule_sweep, waiting_any
 from threadline.bus import Bus
 from threadline.jobs.queue import Job
 from threadline.ports import Presence

@@ -21,7 +21,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import Body
 from litestar.response import Stream
 
-from threadline.actions.assignment import sweep_now
+from threadline.actions.assignment_queue import sweep_now
 from threadline.actions.errors import NotFound
 from threadline.queries.scope import access_conversation
 from threadline.web.scope import request_scope
