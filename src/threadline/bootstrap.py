@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import httpx
 
+from threadline.actions.assignment import ASSIGN_JOB
+from threadline.actions.assignment_queue import SWEEP_JOB
 from threadline.actions.chat_mail import FOLLOWUP_JOB, TRANSCRIPT_JOB
 from threadline.actions.chat_missed import MISSED_JOB, NOTIFY_JOB
 from threadline.actions.config import ActionConfig
@@ -24,6 +26,7 @@ from threadline.clock import Clock, SystemClock
 from threadline.core.continuity import Policy
 from threadline.core.throttle import ThrottleMemo
 from threadline.handlers import HandlerDeps
+from threadline.jobs.assignment import Assign, AssignSweep
 from threadline.jobs.chat_mail import ChatFollowup, ChatMissed, ChatTranscript, NotifyEmail
 from threadline.jobs.delivery import Delivery
 from threadline.jobs.rules import RunRules
@@ -159,6 +162,8 @@ def bootstrap(
             NOTIFY_JOB: NotifyEmail(bus, all_senders),
             SLA_JOB: SlaTimer(bus),
             RULES_JOB: RunRules(bus),
+            ASSIGN_JOB: Assign(bus, presence),
+            SWEEP_JOB: AssignSweep(bus, presence),
         },
         on_give_up={"deliver": delivery.give_up, TRANSCRIPT_JOB: transcript.give_up},
     )

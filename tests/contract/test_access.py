@@ -190,6 +190,20 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"inbox_ids": [s.email_inbox]},
         "",
     ),
+    ("GET", f"{API}/inboxes/{{inbox_id}}/assignment"): (admin(200), None, ""),
+    ("PUT", f"{API}/inboxes/{{inbox_id}}/assignment"): (
+        admin(200),
+        lambda s, d: {"strategy": "round_robin", "batch_times": ["09:00"]},
+        "",
+    ),
+    ("GET", f"{API}/agents/{{user_id}}/assignment"): (admin(200), None, ""),
+    ("PUT", f"{API}/agents/{{user_id}}/assignment"): (
+        admin(200),
+        lambda s, d: {"capacity": {"chat": 2}, "skills": ["billing"]},
+        "",
+    ),
+    # The desk's inboxes have no level-2 team: refused once role and scope allowed it.
+    ("POST", f"{API}/conversations/{{conversation_id}}/escalate"): (write(422), None, ""),
     ("PUT", f"{API}/users/{{user_id}}/inbox-scope"): (
         admin(200),
         lambda s, d: {"all_inboxes": True},
@@ -245,6 +259,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"category": "billing", "urgent": "yes"},
         "",
     ),
+    ("POST", "/ui/conversations/{conversation_id}/escalate"): (write(422), None, ""),
     ("POST", "/ui/conversations/{conversation_id}/merge"): (
         # into itself: refused, but only once role and scope allowed the try
         write(422),
@@ -278,6 +293,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
             "/agents",
             "/teams",
             "/inboxes",
+            "/assignment",
             "/tokens",
             "/profile",
             "/rules",
@@ -298,6 +314,16 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ),
     ("POST", "/settings/agents/{user_id}/deactivate"): (settings_post(303), None, ""),
     ("POST", "/settings/agents/{user_id}/reactivate"): (settings_post(303), None, ""),
+    ("POST", "/settings/assignment/inboxes/{inbox_id}"): (
+        settings_post(303),
+        lambda s, d: {"strategy": "load_balanced", "sticky": "1"},
+        "",
+    ),
+    ("POST", "/settings/assignment/agents/{user_id}"): (
+        settings_post(303),
+        lambda s, d: {"capacity_chat": "2", "shifts": "mon-fri 09:00-17:00 chat"},
+        "",
+    ),
     ("POST", "/settings/teams"): (settings_post(422), lambda s, d: {"name": ""}, ""),
     ("POST", "/settings/teams/{team_id}"): (settings_post(303), lambda s, d: {}, ""),
     ("POST", "/settings/inboxes/connect/{provider}"): (settings_post(422), lambda s, d: {}, ""),

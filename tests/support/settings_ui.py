@@ -21,6 +21,7 @@ PAGES = (
     "/settings/agents",
     "/settings/teams",
     "/settings/inboxes",
+    "/settings/assignment",
     "/settings/tokens",
     "/settings/profile",
     "/settings/rules",

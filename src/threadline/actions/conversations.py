@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.assignment_queue import sweep_now
 from threadline.actions.chat_hooks import on_resolved
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.rule_queue import enqueue_rules
@@ -115,6 +116,8 @@ def change_status(
     )
     if status is ConversationStatus.RESOLVED:
         on_resolved(tx, conversation_id)  # a chat visitor's widget asks for a rating
+        if row.assignee_id is not None:
+            sweep_now(tx)  # its agent has room for one that waits
     enqueue_rules(tx, "status_changed", conversation_id, depth=rule_depth)
     return True
 
@@ -134,8 +137,12 @@ def update_conversation(
     escalation_level: int | None = None,
     add_tags: Sequence[str] = (),
     remove_tags: Sequence[str] = (),
+    reason: str | None = None,
 ) -> tuple[str, ...]:
-    """Apply the changes asked for; returns the names of those that changed anything."""
+    """Apply the changes asked for; returns the names of those that changed anything.
+
+    ``reason`` goes on the assignment's timeline entry (automatic assignment says why).
+    """
     row = _load(tx, conversation_id)
     changed: list[str] = []
     if status is None and snoozed_until is not None:
@@ -147,14 +154,14 @@ def update_conversation(
     values: dict[str, Any] = {}
     clocks: dict[str, Any] = {}  # the SLA due times a new priority moves
 
-    def note(kind: str, column: str, new: Any) -> None:
+    def note(kind: str, column: str, new: Any, **extra: Any) -> None:
         values[column] = new
         add_entry(
             tx,
             customer_id=row.customer_id,
             conversation_id=conversation_id,
             kind=kind,
-            data={"from": row._mapping[column], "to": new, "by": actor_id},
+            data={"from": row._mapping[column], "to": new, "by": actor_id, **extra},
         )
 
     if priority is not None and priority != row.priority:
@@ -170,7 +177,7 @@ def update_conversation(
     if (unassign or assignee_id is not None) and new_assignee != row.assignee_id:
         if new_assignee is not None:
             _check_assignee(tx, new_assignee, row.inbox_id)
-        note("assigned", "assignee_id", new_assignee)
+        note("assigned", "assignee_id", new_assignee, **({"reason": reason} if reason else {}))
     new_team = None if unassign_team else team_id
     if (unassign_team or team_id is not None) and new_team != row.team_id:
         if new_team is not None:

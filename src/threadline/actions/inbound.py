@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from threadline.actions.assignment import request_assignment
 from threadline.actions.attachments import store_attachments
 from threadline.actions.chat_hooks import on_customer_message, on_visitor_message
 from threadline.actions.config import ActionConfig
@@ -162,6 +163,9 @@ def place(
     conv_customer = (
         hinted_rows[conversation_id].customer_id if conversation_id in hinted_rows else customer_id
     )
+    if decision.conversation_id is None or decision.reopen:
+        # Queued for an agent in this transaction (the inbox may assign by hand).
+        request_assignment(tx, conversation_id, inbox_id=inbox_id, channel=channel.value)
     if previous_channel is not None and previous_channel != channel.value:
         add_entry(
             tx,

@@ -8,13 +8,13 @@ so adding a first team cannot hide the rest of the desk from its agents.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.audit import audit
 from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.storage.db import Tx
-from threadline.storage.tables import audit_log, inboxes, team_inboxes, team_members, teams, users
+from threadline.storage.tables import inboxes, team_inboxes, team_members, teams, users
 
 __all__ = [
     "MAX_TEAM_ITEMS",
@@ -28,13 +28,6 @@ __all__ = [
 ]
 
 MAX_TEAM_ITEMS = 1000  # members or inboxes in one team
-
-
-def _audit(tx: Tx, actor: str, action: str, subject: str, data: dict[str, Any]) -> None:
-    tx.conn.execute(
-        audit_log.insert(),
-        {"actor": actor, "action": action, "subject": subject, "data": data, "created_at": tx.now},
-    )
 
 
 def _team(tx: Tx, team_id: int) -> int:
@@ -70,7 +63,7 @@ def create_team(tx: Tx, *, name: str, actor: str) -> int:
     team_id: int = tx.conn.execute(
         teams.insert().returning(teams.c.id), {"name": name, "created_at": tx.now}
     ).scalar_one()
-    _audit(tx, actor, "team.add", f"team:{team_id}", {"name": name})
+    audit(tx, actor, "team.add", f"team:{team_id}", {"name": name})
     return team_id
 
 
@@ -81,7 +74,7 @@ def set_team_members(tx: Tx, team_id: int, user_ids: Iterable[int], *, actor: st
     tx.conn.execute(team_members.delete().where(team_members.c.team_id == team_id))
     if wanted:
         tx.conn.execute(team_members.insert(), [{"team_id": team_id, "user_id": u} for u in wanted])
-    _audit(tx, actor, "team.members", f"team:{team_id}", {"user_ids": wanted})
+    audit(tx, actor, "team.members", f"team:{team_id}", {"user_ids": wanted})
     return wanted
 
 
@@ -94,7 +87,7 @@ def set_team_inboxes(tx: Tx, team_id: int, inbox_ids: Iterable[int], *, actor: s
         tx.conn.execute(
             team_inboxes.insert(), [{"team_id": team_id, "inbox_id": i} for i in wanted]
         )
-    _audit(tx, actor, "team.inboxes", f"team:{team_id}", {"inbox_ids": wanted})
+    audit(tx, actor, "team.inboxes", f"team:{team_id}", {"inbox_ids": wanted})
     return wanted
 
 
@@ -119,4 +112,4 @@ def set_inbox_scope(tx: Tx, user_id: int, *, all_inboxes: bool, actor: str) -> N
     ).rowcount
     if not done:
         raise NotFound(f"user {user_id} not found")
-    _audit(tx, actor, "user.inbox_scope", f"user:{user_id}", {"all_inboxes": all_inboxes})
+    audit(tx, actor, "user.inbox_scope", f"user:{user_id}", {"all_inboxes": all_inboxes})

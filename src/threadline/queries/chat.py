@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from threadline.actions.chat import UPLOAD_SOURCE, upload_key
+from threadline.core.model import Channel
+from threadline.queries.assignment import on_shift_now
 from threadline.queries.scope import load_scope
 from threadline.storage.tables import (
     as_utc,
@@ -232,8 +234,9 @@ def chat_attachment(conn: Connection, attachment_id: int) -> Any | None:
     ).first()
 
 
-def can_answer(conn: Connection, user_ids: Sequence[int], inbox_id: int) -> bool:
-    """Whether any of these (online) users is an active agent or admin who sees the inbox."""
+def can_answer(conn: Connection, user_ids: Sequence[int], inbox_id: int, now: datetime) -> bool:
+    """Whether any of these (online) users is an active agent or admin who sees the
+    inbox and whose shifts cover chat now (core/shifts.py: no shifts, always)."""
     if not user_ids:
         return False
     rows = conn.execute(
@@ -243,4 +246,5 @@ def can_answer(conn: Connection, user_ids: Sequence[int], inbox_id: int) -> bool
             users.c.deactivated_at.is_(None),
         )
     ).all()
-    return any(load_scope(conn, r.id, r.role).allows_inbox(inbox_id) for r in rows)
+    seeing = [r.id for r in rows if load_scope(conn, r.id, r.role).allows_inbox(inbox_id)]
+    return bool(seeing) and bool(on_shift_now(conn, seeing, Channel.CHAT.value, now))

@@ -18,6 +18,7 @@ from threadline.bootstrap import Container
 from threadline.bus import StorageUnavailable, UnknownInbox
 from threadline.core.ratelimit import RateLimit
 from threadline.settings import Settings
+from threadline.web.api.assignment import ROUTES as ASSIGNMENT_ROUTES
 from threadline.web.api.calls import ROUTES as CALL_ROUTES
 from threadline.web.api.composer import ROUTES as COMPOSER_ROUTES
 from threadline.web.api.conversations import CONVERSATION_ROUTES
@@ -116,6 +117,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             *RULE_ROUTES,
             *SLA_ROUTES,
             *TRIAGE_ROUTES,
+            *ASSIGNMENT_ROUTES,
         ],
         middleware=[DefineMiddleware(BearerAuth)],
         security=[{"bearer": []}],

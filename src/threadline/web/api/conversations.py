@@ -13,6 +13,7 @@ from litestar import Response, get, patch, post
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery, JSONBody, Parameter
 
+from threadline.actions.assignment import escalate
 from threadline.actions.conversation_merge import merge_conversations
 from threadline.actions.conversations import update_conversation
 from threadline.actions.reads import mark_read
@@ -305,6 +306,22 @@ async def post_reply(request: Req, conversation_id: Id, data: JSONBody[ReplyIn])
     )
 
 
+@post(
+    "/conversations/{conversation_id:int}/escalate",
+    guards=[require_agent],
+    status_code=200,
+    summary="Escalate to level 2: the inbox's level-2 team takes it, assigned automatically",
+)
+async def post_escalate(request: Req, conversation_id: Id) -> Conversation:
+    scope = await scope_of(request)
+    await container_of(request).bus.execute(
+        lambda tx: escalate(
+            tx, access_conversation(tx.conn, scope, conversation_id), actor_id=request.user.id
+        )
+    )
+    return await _row(request, conversation_id)
+
+
 CONVERSATION_ROUTES = [
     get_conversations,
     get_conversation,
@@ -313,4 +330,5 @@ CONVERSATION_ROUTES = [
     post_conversation_merge,
     get_messages,
     post_reply,
+    post_escalate,
 ]

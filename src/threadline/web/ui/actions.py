@@ -16,15 +16,17 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
+from threadline.actions.assignment import escalate
 from threadline.actions.conversation_merge import merge_conversations
 from threadline.actions.conversations import update_conversation
 from threadline.actions.errors import ActionError, NotFound
 from threadline.core.model import ConversationStatus
+from threadline.queries.assignment import assignable_users
 from threadline.queries.inbox import row_by_id
 from threadline.queries.scope import Scope, access_conversation
 from threadline.queries.triage import latest_triage
 from threadline.storage.db import Tx
-from threadline.storage.tables import conversations, team_inboxes, team_members, teams, users
+from threadline.storage.tables import conversations, teams, users
 from threadline.web.api.params import Id
 from threadline.web.ui.common import (
     Agent,
@@ -42,23 +44,7 @@ MAX_SIBLINGS = 50
 
 def _assignable(conn: Connection, inbox_id: int | None) -> dict[str, Any]:
     """Who can take it: active agents and admins who can see its inbox; every team."""
-    sees_inbox = sa.exists(
-        sa.select(sa.literal(1))
-        .select_from(
-            team_members.join(team_inboxes, team_inboxes.c.team_id == team_members.c.team_id)
-        )
-        .where(team_members.c.user_id == users.c.id, team_inboxes.c.inbox_id == inbox_id)
-    )
-    agents = conn.execute(
-        sa.select(users.c.id, users.c.name)
-        .where(
-            users.c.deactivated_at.is_(None),
-            users.c.role.in_(("admin", "agent")),
-            sa.or_(users.c.role == "admin", users.c.all_inboxes.is_(True), sees_inbox),
-        )
-        .order_by(users.c.name)
-        .limit(500)
-    ).all()
+    agents = assignable_users(conn, inbox_id)
     all_teams = conn.execute(sa.select(teams.c.id, teams.c.name).order_by(teams.c.name)).all()
     return {
         "agents": [(a.id, a.name) for a in agents],
@@ -166,13 +152,15 @@ def _changes(form: dict[str, str], now: datetime) -> dict[str, Any]:
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-@post("/ui/conversations/{conversation_id:int}/update", include_in_schema=False, status_code=200)
-async def update(request: Req, conversation_id: Id, data: Form) -> Template | Redirect:
-    agent = await require_writer(request)
+async def _act(
+    request: Req, agent: Agent, conversation_id: int, change: Callable[[Tx], object]
+) -> Template | Redirect:
+    """Run one change in scope; answer with the bar redrawn (htmx, an error shown in
+    it) or a redirect back to the page."""
 
-    def apply(tx: Tx) -> tuple[str, ...]:
+    def apply(tx: Tx) -> object:
         access_conversation(tx.conn, agent.scope, conversation_id)
-        return update_conversation(tx, conversation_id, actor_id=agent.id, **_changes(data, tx.now))
+        return change(tx)
 
     return await apply_and_redraw(request, agent, conversation_id, apply)
 
@@ -193,6 +181,31 @@ async def apply_and_redraw(
     if not is_htmx(request):
         return Redirect(f"/conversations/{conversation_id}")
     return await render_head(request, agent, conversation_id)
+
+
+@post("/ui/conversations/{conversation_id:int}/update", include_in_schema=False, status_code=200)
+async def update(request: Req, conversation_id: Id, data: Form) -> Template | Redirect:
+    agent = await require_writer(request)
+    return await _act(
+        request,
+        agent,
+        conversation_id,
+        lambda tx: update_conversation(
+            tx, conversation_id, actor_id=agent.id, **_changes(data, tx.now)
+        ),
+    )
+
+
+@post("/ui/conversations/{conversation_id:int}/escalate", include_in_schema=False, status_code=200)
+async def escalate_to_level_2(request: Req, conversation_id: Id) -> Template | Redirect:
+    """Level 2: the inbox's level-2 team takes it (actions/assignment.py)."""
+    agent = await require_writer(request)
+    return await _act(
+        request,
+        agent,
+        conversation_id,
+        lambda tx: escalate(tx, conversation_id, actor_id=agent.id),
+    )
 
 
 @post("/ui/conversations/{conversation_id:int}/merge", include_in_schema=False, status_code=200)
@@ -216,4 +229,4 @@ async def merge(request: Req, conversation_id: Id, data: Form) -> Redirect:
     return Redirect(f"/conversations/{conversation_id}")
 
 
-ROUTES = [head, update, merge]
+ROUTES = [head, update, escalate_to_level_2, merge]

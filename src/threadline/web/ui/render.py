@@ -107,7 +107,10 @@ def describe(
     if kind == "assigned":
         if d.get("to") is None:
             return f"{by} unassigned it"
-        return f"{by} assigned it to {_who(people, d.get('to'))}"
+        why = f" ({d['reason']})" if d.get("reason") else ""
+        return f"{by} assigned it to {_who(people, d.get('to'))}{why}"
+    if kind == "assignment_waiting":
+        return f"Waiting for an agent: {d.get('reason', '')}"
     if kind == "team_assigned":
         if d.get("to") is None:
             return f"{by} took it off its team"

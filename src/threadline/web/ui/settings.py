@@ -15,6 +15,7 @@ from threadline.queries.profile import business_profile
 from threadline.queries.settings import settings_counts
 from threadline.web.ui import (
     settings_agents,
+    settings_assignment,
     settings_chat,
     settings_inboxes,
     settings_profile,
@@ -53,6 +54,7 @@ ROUTES = [
     *settings_agents.ROUTES,
     *settings_teams.ROUTES,
     *settings_inboxes.ROUTES,
+    *settings_assignment.ROUTES,
     *settings_chat.ROUTES,
     *settings_rules.ROUTES,
     *settings_sla.ROUTES,

@@ -58,6 +58,7 @@ NOTICES = {
     "rule_deleted": "The rule was deleted; the timeline still names its versions.",
     "sla_saved": "The targets were saved; new waits and conversations are held to them.",
     "calendar_saved": "The calendar was saved.",
+    "assignment_saved": "Saved: conversations from now on are assigned this way.",
 }
 SECTIONS = (
     ("/settings/agents", "Agents"),
@@ -65,6 +66,7 @@ SECTIONS = (
     ("/settings/inboxes", "Inboxes"),
     ("/settings/rules", "Rules"),
     ("/settings/sla", "Response targets"),
+    ("/settings/assignment", "Assignment"),
     ("/settings/tokens", "API tokens"),
     ("/settings/profile", "Business profile"),
     ("/settings/triage", "Triage"),

@@ -21,6 +21,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import Body
 from litestar.response import Stream
 
+from threadline.actions.assignment_queue import sweep_now
 from threadline.actions.errors import NotFound
 from threadline.queries.scope import access_conversation
 from threadline.web.scope import request_scope
@@ -155,6 +156,9 @@ async def presence(
         await c.broker.publish(
             "presence", {"type": "presence", "user_id": agent.id, "state": change.state}
         )
+        # Someone is here to take the chats that wait for an online agent.
+        if change.state == "online" and await c.bus.execute(sweep_now):
+            c.runner.wake()
     conversation_id = _seq(data.get("conversation"))
     if conversation_id is None:
         return

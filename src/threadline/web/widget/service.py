@@ -233,14 +233,14 @@ class WidgetService:
             return cached[1]
         states = await self.c.presence.states()
         online = [user for user, state in states.items() if state == "online"]
-        inbox_id = w.inbox.id
+        inbox_id, now = w.inbox.id, self.c.clock.now()
         answerable = bool(online) and await self.c.db.read(
-            lambda conn: q.can_answer(conn, online, inbox_id)
+            lambda conn: q.can_answer(conn, online, inbox_id, now)
         )
         hours = w.inbox.config.get("hours")
         found = availability(
             hours if isinstance(hours, Mapping) else None,
-            self.c.clock.now(),
+            now,
             agents_online=answerable,
         )
         self._available[w.inbox.id] = (loop_now, found)
