@@ -137,7 +137,8 @@ async def test_whatsapp_outside_the_window_needs_a_template(
     _, token = await make_agent(c)
     conv = await inbound(c, "whatsapp_text")
     clock.advance(hours=25)
-    assert await c.runner.run_due() == 2  # the first response's SLA warning and breach
+    # The first response's SLA warning and breach, and the 24-hour resolution's
+    assert await c.runner.run_due() == 4
     headers = {"Authorization": f"Bearer {token}"}
     async with api_client(c) as client:
         refused = await client.post(
