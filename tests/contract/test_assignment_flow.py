@@ -28,7 +28,8 @@ from tests.support.factories import (
 )
 from tests.support.inbox import change
 
-from threadline.actions.assignment import escalate
+from threadline.actions.assignment import ASSIGN_JOB, escalate
+from threadline.actions.assignment_queue import SWEEP_JOB
 from threadline.actions.errors import ActionError
 from threadline.bootstrap import Container
 from threadline.clock import FakeClock
@@ -256,7 +257,10 @@ async def test_the_sweep_stops_when_nobody_waits(container: Container, clock: Fa
         await _sweep(c, clock)
 
     def pending(conn: sa.Connection) -> list[str]:
-        q = sa.select(jobs.c.kind).where(jobs.c.status == "queued")
+        # The assignment's own jobs (the conversation's SLA timers keep running)
+        q = sa.select(jobs.c.kind).where(
+            jobs.c.status == "queued", jobs.c.kind.in_([ASSIGN_JOB, SWEEP_JOB])
+        )
         return list(conn.execute(q).scalars())
 
     assert await c.db.read(pending) == []
