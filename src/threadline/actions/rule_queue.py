@@ -13,16 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
-from threadline.storage.tables import rules
+from threadline.storage.sql import Statement, db_bool, run
 
 __all__ = ["MAX_DEPTH", "RULES_JOB", "enqueue_rules"]
 
 RULES_JOB = "run_rules"  # jobs/rules.py runs it
 MAX_DEPTH = 3  # rule runs caused by rule runs
+
+
+# Checked for every inbound message, on the driver's cursor (storage/sql.py).
+_ANY_ON = Statement("SELECT id FROM rules WHERE deleted_at IS NULL AND enabled = :on LIMIT 1")
 
 
 def enqueue_rules(
@@ -38,12 +40,7 @@ def enqueue_rules(
     rule is on, which keeps a desk without rules free of the job)."""
     if depth > MAX_DEPTH:
         return False
-    any_on = tx.conn.execute(
-        sa.select(rules.c.id)
-        .where(rules.c.deleted_at.is_(None), rules.c.enabled.is_(True))
-        .limit(1)
-    ).first()
-    if any_on is None:
+    if run(tx, _ANY_ON, {"on": db_bool(tx, True)}).fetchone() is None:
         return False
     payload: dict[str, Any] = {"event": event, "conversation_id": conversation_id, "depth": depth}
     if message_id is not None:

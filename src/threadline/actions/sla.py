@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
+import orjson
 import structlog
 
 from threadline.core.hours import Hours, parse_hours
 from threadline.core.sla import DEFAULT_POLICIES, Kind, Target, due_at, resume, retarget
 from threadline.storage.db import Tx
 from threadline.storage.sql import Statement, run
-from threadline.storage.tables import as_utc, conversations, inboxes
+from threadline.storage.tables import as_utc, conversations
 
 __all__ = [
     "CLOCK_COLUMNS",
@@ -79,14 +79,17 @@ def targets_for(tx: Tx, channel: str, priority: str) -> dict[Kind, Target]:
 _KINDS = frozenset(Kind)
 
 
-# Built once: it runs for every inbound message.
-_INBOX_CONFIG = sa.select(inboxes.c.config).where(inboxes.c.id == sa.bindparam("id"))
+# On the driver's cursor: it runs for every inbound message (storage/sql.py).
+_INBOX_CONFIG = Statement("SELECT config FROM inboxes WHERE id = :id")
 
 
 def _config(tx: Tx, inbox_id: int | None) -> Mapping[str, Any]:
     if inbox_id is None:
         return {}
-    config = tx.conn.execute(_INBOX_CONFIG, {"id": inbox_id}).scalar()
+    row = run(tx, _INBOX_CONFIG, {"id": inbox_id}).fetchone()
+    config = row[0] if row is not None else None
+    if isinstance(config, str | bytes):  # SQLite hands JSON back as text
+        config = orjson.loads(config)
     return config if isinstance(config, dict) else {}
 
 

@@ -36,6 +36,7 @@ from threadline.core.sla_clock import (
 )
 from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
+from threadline.storage.sql import Statement, run
 from threadline.storage.tables import as_utc, conversations, jobs, sla_clocks
 
 __all__ = ["SLA_JOB", "clear_clock", "fire_timer", "set_clock", "sync_clocks"]
@@ -133,16 +134,19 @@ def clear_clock(tx: Tx, conversation_id: int, kind: ClockKind) -> bool:
     return set_clock(tx, conversation_id, kind, started_at=None, due_at=None)
 
 
-# Built once: it runs for every inbound message.
-_CLOCKS = sa.select(
-    conversations.c.waiting_since,
-    conversations.c.created_at,
-    conversations.c.priority,
-    conversations.c.last_inbound_channel,
-    conversations.c.paused_at,
-    *(conversations.c[column] for column in CLOCK_COLUMNS.values()),
-).where(conversations.c.id == sa.bindparam("cid"))
-_RUNNING = sa.select(_s.kind, _s.due_at).where(_s.conversation_id == sa.bindparam("cid"))
+# On the driver's cursor: they run for every inbound message (storage/sql.py).
+_CLOCKS = Statement(
+    "SELECT waiting_since, created_at, priority, last_inbound_channel, paused_at, "
+    "first_response_due_at, next_response_due_at, resolution_due_at "
+    "FROM conversations WHERE id = :cid"
+)
+# The due times come back in CLOCK_COLUMNS' order.
+assert tuple(CLOCK_COLUMNS.values()) == (
+    "first_response_due_at",
+    "next_response_due_at",
+    "resolution_due_at",
+)
+_RUNNING = Statement("SELECT kind, due_at FROM sla_clocks WHERE conversation_id = :cid")
 
 
 def sync_clocks(tx: Tx, conversation_id: int) -> bool:
@@ -153,25 +157,23 @@ def sync_clocks(tx: Tx, conversation_id: int) -> bool:
     conversation's row was written in this transaction. Returns whether anything
     changed; a message that changes no due time costs two indexed reads.
     """
-    row = tx.conn.execute(_CLOCKS, {"cid": conversation_id}).mappings().first()
-    if row is None:
+    found = run(tx, _CLOCKS, {"cid": conversation_id}).fetchone()
+    if found is None:
         return False
-    running = {
-        k: as_utc(due) for k, due in tx.conn.execute(_RUNNING, {"cid": conversation_id}).all()
-    }
-    paused = row["paused_at"] is not None
+    waiting_since, created_at, priority, channel, paused_at, *dues = found
+    running = {k: as_utc(due) for k, due in run(tx, _RUNNING, {"cid": conversation_id}).fetchall()}
     wanted = {
-        ClockKind(kind.value): None if paused else as_utc(row[column])
-        for kind, column in CLOCK_COLUMNS.items()
+        ClockKind(kind.value): None if paused_at is not None else as_utc(due)
+        for kind, due in zip(CLOCK_COLUMNS, dues, strict=True)
     }
     if all(running.get(kind.value) == due for kind, due in wanted.items()):
         return False
-    targets = targets_for(tx, row["last_inbound_channel"] or "", row["priority"])
+    targets = targets_for(tx, channel or "", priority)
     changed = False
     for kind, due in wanted.items():
         if running.get(kind.value) == due:
             continue
-        started = row["created_at"] if kind is ClockKind.RESOLUTION else row["waiting_since"]
+        started = created_at if kind is ClockKind.RESOLUTION else waiting_since
         target = targets.get(Kind(kind.value))
         # The policy's warning point, or the default's lead before due if that is later.
         rule = WarningRule(fraction=target.warn_percent / 100) if target else DEFAULT_WARNING
