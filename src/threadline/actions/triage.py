@@ -21,7 +21,8 @@ from threadline.core.events import ConversationChanged
 from threadline.core.model import Channel
 from threadline.core.triage import Category, Decision, classify
 from threadline.storage.db import Tx
-from threadline.storage.tables import conversations, identities, triage_decisions
+from threadline.storage.sql import Statement, db_bool, db_json, db_time, run
+from threadline.storage.tables import conversations, triage_decisions
 
 __all__ = ["correct_triage", "reachable_channels", "triage_message"]
 
@@ -40,24 +41,27 @@ _LATEST = (
     .order_by(triage_decisions.c.id.desc())
     .limit(1)
 )
-_KINDS = sa.select(identities.c.kind).where(identities.c.customer_id == sa.bindparam("customer"))
-_SET_CATEGORY = (
-    conversations.update()
-    .where(
-        conversations.c.id == sa.bindparam("cid"),
-        sa.or_(
-            conversations.c.category.is_(None),
-            conversations.c.category != sa.bindparam("cat"),
-        ),
-    )
-    .values(category=sa.bindparam("cat"))
+# On the driver's cursor: they run for every inbound message (storage/sql.py).
+_KINDS = Statement("SELECT kind FROM identities WHERE customer_id = :customer")
+_AGENTS_CATEGORY = Statement(
+    "SELECT category, category_by_agent FROM triage_decisions WHERE conversation_id = :cid "
+    "ORDER BY id DESC LIMIT 1"
+)
+_SET_CATEGORY = Statement(
+    "UPDATE conversations SET category = :cat "
+    "WHERE id = :cid AND (category IS NULL OR category != :cat)"
+)
+_INSERT = Statement(
+    "INSERT INTO triage_decisions (conversation_id, message_id, category, urgent, sensitive, "
+    "recommended_channel, reasons, category_by_agent, created_at) VALUES (:cid, :mid, "
+    ":category, :urgent, :sensitive, :channel, :reasons, :by_agent, :now)"
 )
 
 
 def reachable_channels(tx: Tx, customer_id: int, inbound: Channel) -> set[Channel]:
     """The channels a reply to this customer can go out on: one per identity kind they
     have (a phone number: SMS and a call), and the one they just wrote on."""
-    kinds = set(tx.conn.execute(_KINDS, {"customer": customer_id}).scalars())
+    kinds = {row[0] for row in run(tx, _KINDS, {"customer": customer_id}).fetchall()}
     out = {c for c, kind in REPLY_IDENTITY.items() if kind is not None and kind in kinds}
     out.add(inbound)
     return out
@@ -82,25 +86,29 @@ def triage_message(
         reachable=reachable_channels(tx, customer_id, channel),
         attachments=attachments,
     )
-    previous = tx.conn.execute(_LATEST, {"cid": conversation_id}).first()
+    previous = run(tx, _AGENTS_CATEGORY, {"cid": conversation_id}).fetchone()
     category, by_agent, reasons = decision.category.value, False, list(decision.reasons)
-    if previous is not None and previous.category_by_agent:
-        category, by_agent = previous.category, True
+    if previous is not None and previous[1]:
+        category, by_agent = previous[0], True
         if category != decision.category.value:
             reasons.append(f"category stays {category}: set by an agent")
-    _insert(
+    run(
         tx,
-        conversation_id=conversation_id,
-        message_id=message_id,
-        category=category,
-        urgent=decision.urgent,
-        sensitive=decision.sensitive,
-        recommended_channel=decision.channel.value if decision.channel else None,
-        reasons=reasons,
-        category_by_agent=by_agent,
+        _INSERT,
+        {
+            "cid": conversation_id,
+            "mid": message_id,
+            "category": category,
+            "urgent": db_bool(tx, decision.urgent),
+            "sensitive": db_bool(tx, decision.sensitive),
+            "channel": decision.channel.value if decision.channel else None,
+            "reasons": db_json(tx, reasons),
+            "by_agent": db_bool(tx, by_agent),
+            "now": db_time(tx, tx.now),
+        },
     )
     if not by_agent:
-        tx.conn.execute(_SET_CATEGORY, {"cid": conversation_id, "cat": category})
+        run(tx, _SET_CATEGORY, {"cid": conversation_id, "cat": category})
     return decision
 
 
@@ -151,7 +159,7 @@ def correct_triage(
         changes=changes,
     )
     if "category" in changes:
-        tx.conn.execute(_SET_CATEGORY, {"cid": conversation_id, "cat": new["category"]})
+        run(tx, _SET_CATEGORY, {"cid": conversation_id, "cat": new["category"]})
     add_entry(
         tx,
         customer_id=conv.customer_id,
