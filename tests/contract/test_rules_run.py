@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.support.assignment import agent, assignee, configure_inbox
 from tests.support.factories import make_agent, make_api_inbox, make_email_inbox, make_team
 from tests.support.inbox import write
 
@@ -88,7 +89,8 @@ async def _priority(c: Container, cid: int, ids: dict[str, int]) -> bool:
 
 
 async def _escalation(c: Container, cid: int, ids: dict[str, int]) -> bool:
-    return (await conversation(c, cid)).escalation_level == 2
+    row = await conversation(c, cid)
+    return (row.escalation_level, row.team_id) == (2, ids["team"])  # the level-2 team's
 
 
 async def _status(c: Container, cid: int, ids: dict[str, int]) -> bool:
@@ -149,6 +151,7 @@ async def test_each_action_is_applied_and_on_the_timeline(
     sam, _ = await make_agent(c, "sam@acme.test", role="agent")
     lead, _ = await make_agent(c, "lead@acme.test", role="agent")
     team = await make_team(c, "Billing", members=[lead], inboxes=[inbox])
+    await configure_inbox(c, inbox, "manual", level2_team_id=team)
     ids = {"sam": sam, "team": team}
     rule_id = await add_rule(c, [action(ids)], conditions=[{"text": ["refund"]}])
     out = await write(c, inbox, "ana", "Hello, I want a REFUND.")
@@ -161,6 +164,52 @@ async def test_each_action_is_applied_and_on_the_timeline(
     assert entry["did"].startswith(did)
     assert entry["reason"] == "matched text contains 'refund'"
     assert "error" not in entry
+
+
+async def test_a_rule_escalating_to_level_2_hands_the_conversation_to_the_level_2_team(
+    container: Container,
+) -> None:
+    c = container
+    inbox = await make_api_inbox(c)
+    ana, ben = await agent(c, "Ana"), await agent(c, "Ben")
+    experts = await make_team(c, "Experts", members=[ben], inboxes=[inbox])
+    await configure_inbox(c, inbox, "round_robin", level2_team_id=experts)
+    await add_rule(c, [{"set_escalation": 2}], name="Manager", conditions=[{"text": ["manager"]}])
+    await add_rule(c, [{"set_escalation": 1}], name="Calm", conditions=[{"text": ["thanks"]}])
+    cid = (await write(c, inbox, "ana", "my parcel is late")).conversation_id
+    assert cid is not None
+    await c.runner.run_due()
+    assert await assignee(c, cid) == ana
+    await write(c, inbox, "ana", "I want to speak to a manager")
+    await c.runner.run_due()
+    # as the Escalate button does: off Ana, to the level-2 team, and one of its members
+    row = await conversation(c, cid)
+    assert (row.escalation_level, row.team_id, row.assignee_id) == (2, experts, ben)
+    await write(c, inbox, "ana", "manager, thanks")
+    await c.runner.run_due()
+    # Level 1 is a plain level change: Ben keeps it, the team stays. Escalating what
+    # is already at level 2 is refused, on the timeline, as the button refuses it.
+    row = await conversation(c, cid)
+    assert (row.escalation_level, row.team_id, row.assignee_id) == (1, experts, ben)
+    ran = [(e["rule"], e.get("error")) for e in await applied(c, cid)]
+    assert ran == [
+        ("Manager", None),
+        ("Manager", "the conversation is already at level 2"),
+        ("Calm", None),
+    ]
+
+
+async def test_a_rule_cannot_escalate_to_level_2_in_an_inbox_without_a_level_2_team(
+    container: Container,
+) -> None:
+    c = container
+    await add_rule(c, [{"set_escalation": 2}])
+    cid = (await write(c, await make_api_inbox(c), "ana", "hi")).conversation_id
+    assert cid is not None
+    await c.runner.run_due()
+    assert (await conversation(c, cid)).escalation_level == 1
+    [entry] = await applied(c, cid)
+    assert entry["error"] == "this inbox has no level-2 team (Settings → Assignment)"
 
 
 async def test_a_rule_that_does_not_hold_does_nothing(container: Container) -> None:

@@ -2,7 +2,8 @@
 
 ``apply_outcomes`` goes through the ordinary actions, in the job's one unit of
 work, and writes a timeline entry per outcome: "rule X (vN) did Y". A rule's
-status change passes the run's depth on (actions/rule_queue.py bounds it).
+status change passes the run's depth on (actions/rule_queue.py bounds it); its
+escalation to level 2 is the Escalate button's (actions/assignment.escalate).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from threadline.actions.assignment import escalate
 from threadline.actions.chat_mail import followup_inbox
 from threadline.actions.chat_missed import NOTIFY_JOB
 from threadline.actions.config import ActionConfig
@@ -88,6 +90,10 @@ def _apply(tx: Tx, cfg: ActionConfig, conversation_id: int, outcome: Outcome, de
             update_conversation(tx, conversation_id, actor_id=None, priority=str(value))
         case "add_tag":
             update_conversation(tx, conversation_id, actor_id=None, add_tags=[str(value)])
+        case "set_escalation" if int(str(value)) == 2:
+            # As the Escalate button: the level-2 team takes it, off its agent, queued
+            # for one of the team (an inbox without a level-2 team refuses, and says so).
+            escalate(tx, conversation_id, actor_id=None)
         case "set_escalation":
             update_conversation(
                 tx, conversation_id, actor_id=None, escalation_level=int(str(value))

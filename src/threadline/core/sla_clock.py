@@ -11,7 +11,9 @@ The warning comes at the later of two moments: when ``fraction`` (75 %) of
 the span has passed, or ``lead`` (15 minutes) before the due time. So a short
 target warns near its end (a chat due in 60 s warns after 45 s), and a long one
 warns a fixed lead before it is due (an email due in 4 hours warns 15 minutes
-before), rather than an hour early. A due time that is moved or cleared stops
+before), rather than an hour early. Those are the defaults; the timers
+(actions/sla_clock.py) take ``fraction`` from the policy's warn_percent, 80 % in
+the seeds, so a seeded chat warns after 48 s. A due time that is moved or cleared stops
 the clock: the timers scheduled for the old due time must then do nothing,
 which ``may_fire`` decides.
 """
