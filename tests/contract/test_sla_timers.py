@@ -252,3 +252,23 @@ async def test_merging_moves_the_clock_to_the_earlier_due_time_and_silences_the_
         ("sla_warning", early_due.isoformat()),
         ("sla_breached", early_due.isoformat()),
     ]
+
+
+async def test_pending_on_the_customer_silences_the_timers_and_reopening_moves_them_on(
+    container: Container, clock: FakeClock
+) -> None:
+    c = container
+    cid, due = await _waiting(c)
+    sam, _ = await make_agent(c)
+    clock.advance(hours=1)
+    await change(c, cid, sam, status=ConversationStatus.PENDING)
+    assert await _queued_timers(c) == 0  # every clock paused: no timer may fire
+    clock.advance(hours=5)  # past the first response's due time, while pending
+    assert await c.runner.run_due() == 0
+    assert await _sla_entries(c, cid) == []
+    await change(c, cid, sam, status=ConversationStatus.OPEN)
+    # The 5 hours pending do not count: the target is due 5 hours later than it was.
+    assert await _badge(c, cid) == ("running", due + timedelta(hours=5))
+    clock.set(due + timedelta(hours=5))
+    await c.runner.run_due()
+    assert [k for k, _ in await _sla_entries(c, cid)] == ["sla_breached"]
