@@ -93,6 +93,37 @@ def _config(tx: Tx, inbox_id: int | None) -> Mapping[str, Any]:
     return config if isinstance(config, dict) else {}
 
 
+# Parsed calendars by inbox and the stored config's text: every customer message
+# needs its inbox's calendar, and the config changes only when an admin edits it,
+# which changes the key. Hours is frozen, so threads may share one. Bounded: it is
+# cleared when it fills (old configs of edited inboxes are never looked up again).
+_CALENDARS: dict[tuple[int, str | bytes], Hours | None] = {}
+_MAX_CALENDARS = 256
+
+
+def _calendar(tx: Tx, inbox_id: int | None) -> Hours | None:
+    """The inbox's calendar for this message, parsed once per config."""
+    if inbox_id is None:
+        return None
+    row = run(tx, _INBOX_CONFIG, {"id": inbox_id}).fetchone()
+    raw = row[0] if row is not None else None
+    if raw is None:
+        return None
+    # SQLite hands JSON back as text; PostgreSQL's driver as a dict.
+    text = raw if isinstance(raw, str | bytes) else orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    key = (inbox_id, text)
+    try:
+        return _CALENDARS[key]
+    except KeyError:
+        pass
+    config = orjson.loads(text)
+    calendar = calendar_of(config if isinstance(config, dict) else {}, inbox_id)
+    if len(_CALENDARS) >= _MAX_CALENDARS:
+        _CALENDARS.clear()
+    _CALENDARS[key] = calendar
+    return calendar
+
+
 def calendar_of(config: Mapping[str, Any], inbox_id: int | None = None) -> Hours | None:
     """An inbox's calendar; None (always open) when it has none or it cannot be
     read: a typo in an inbox's hours must never stop a message from being stored."""
@@ -152,7 +183,7 @@ def start_clocks(
     conversation (``conversation_id`` None: the three due times) or one it continues
     (the due times and the pause bookkeeping). Reads the policy, the inbox's
     calendar and the conversation's clocks."""
-    calendar = calendar_of(_config(tx, inbox_id), inbox_id)
+    calendar = _calendar(tx, inbox_id)
     if conversation_id is None:
         targets = targets_for(tx, channel, "normal")
         return {
@@ -214,7 +245,7 @@ def resume_clocks(tx: Tx, conversation_id: int) -> None:
     row = _load(tx, conversation_id)
     if row.paused_at is None:
         return
-    calendar = calendar_of(_config(tx, row.inbox_id), row.inbox_id)
+    calendar = _calendar(tx, row.inbox_id)
     targets = targets_for(tx, row.channel or "", row.priority)
     _write(tx, conversation_id, _resumed(tx, row, calendar, targets))
 
@@ -225,7 +256,7 @@ def retarget_clocks(tx: Tx, conversation_id: int, priority: str) -> dict[str, An
     row = _load(tx, conversation_id)
     channel = row.channel or ""
     old, new = targets_for(tx, channel, row.priority), targets_for(tx, channel, priority)
-    calendar = calendar_of(_config(tx, row.inbox_id), row.inbox_id)
+    calendar = _calendar(tx, row.inbox_id)
     values: dict[str, Any] = {}
     for kind, column in CLOCK_COLUMNS.items():
         due = row.dues[kind]

@@ -39,7 +39,7 @@ from threadline.storage.db import Tx
 from threadline.storage.sql import Statement, run
 from threadline.storage.tables import as_utc, conversations, jobs, sla_clocks
 
-__all__ = ["SLA_JOB", "clear_clock", "fire_timer", "set_clock", "sync_clocks"]
+__all__ = ["SLA_JOB", "fire_timer", "set_clock", "sync_clocks"]
 
 SLA_JOB = "sla_timer"  # jobs/sla.py runs it
 # A timer is a small write; if the database is down for longer than the retries
@@ -127,11 +127,6 @@ def set_clock(
             max_attempts=_ATTEMPTS,
         )
     return True
-
-
-def clear_clock(tx: Tx, conversation_id: int, kind: ClockKind) -> bool:
-    """The target was met or no longer applies (answered, resolved, merged away)."""
-    return set_clock(tx, conversation_id, kind, started_at=None, due_at=None)
 
 
 # On the driver's cursor: they run for every inbound message (storage/sql.py).
