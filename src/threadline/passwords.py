@@ -1,9 +1,14 @@
 """argon2id for agents' passwords, with a bound on what it may cost at once.
 
-Each hash or check holds ``memory_kib`` of RAM for its whole run (64 MiB by
-default), so 40 parallel sign-ins once took a server to 3 GB. At most
-``concurrency`` run at once, in threads; at most ``queue`` more wait, and
-anyone beyond is told to come back (``Busy``) at once, without costing memory.
+Each hash or check holds ``memory_kib`` of RAM for its whole run, so 40
+parallel sign-ins once took a server to 3 GB. At most ``concurrency`` run at
+once, in threads; at most ``queue`` more wait, and anyone beyond is told to
+come back (``Busy``) at once, without costing memory.
+
+The default cost is OWASP's argon2id profile (19 MiB, 2 passes, 1 lane):
+docs/decisions/0005-password-hashing.md says why, and what it traded. A hash
+made with other parameters still checks, and is made again with these at the
+next good sign-in (``needs_rehash``).
 
 The checks run on threads of their own at a low CPU priority: argon2 keeps every
 core busy for its whole run (and releases the GIL while it does), so a flood of
@@ -39,9 +44,9 @@ class Passwords:
     def __init__(
         self,
         *,
-        time_cost: int = 3,
-        memory_kib: int = 65536,
-        parallelism: int = 4,
+        time_cost: int = 2,
+        memory_kib: int = 19456,
+        parallelism: int = 1,
         concurrency: int = 2,
         queue: int = 16,
     ) -> None:
@@ -84,6 +89,14 @@ class Passwords:
             await self._run(self._check, self._dummy, password)
             return False
         return await self._run(self._check, stored_hash, password)
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        """Was ``stored_hash`` made with other parameters than ours (an older default,
+        or settings since changed)?"""
+        try:
+            return self.hasher.check_needs_rehash(stored_hash)
+        except InvalidHashError:
+            return False
 
     def saturated(self) -> bool:
         """Would a check asked for now be refused (``Busy``)? Lets a caller refuse

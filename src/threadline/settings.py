@@ -49,11 +49,12 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For we believe (IP addresses); otherwise the
     # client address is the socket peer, as the login throttle must see it.
     trusted_proxies: list[str] = []
-    # argon2id for agents' passwords. Each hash or check holds memory_kib of RAM,
-    # so at most hash_concurrency run at once and hash_queue more may wait.
-    password_time_cost: int = 3
-    password_memory_kib: int = 65536
-    password_parallelism: int = 4
+    # argon2id for agents' passwords: OWASP's 19 MiB, 2 passes, 1 lane
+    # (docs/decisions/0005). Each hash or check holds memory_kib of RAM, so at
+    # most hash_concurrency run at once and hash_queue more may wait.
+    password_time_cost: int = 2
+    password_memory_kib: int = 19456
+    password_parallelism: int = 1
     password_hash_concurrency: int = 2
     password_hash_queue: int = 16
     session_hours: float = 12.0

@@ -9,6 +9,7 @@ import anyio
 import httpx
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from tests.support.factories import api_client
 from tests.support.servers import free_port, serving
 from tests.support.ui import PASSWORD, CountingHasher, csrf_token, make_user, sign_in
@@ -17,7 +18,7 @@ from threadline.actions.users import deactivate_user
 from threadline.bootstrap import Container, bootstrap
 from threadline.clock import FakeClock
 from threadline.settings import Settings
-from threadline.storage.tables import login_failures
+from threadline.storage.tables import login_failures, users
 from threadline.web.app import create_app
 
 pytestmark = pytest.mark.anyio
@@ -184,3 +185,35 @@ async def test_a_flood_of_sign_in_requests_from_one_address_is_refused_before_an
             assert (await web.get("/login")).status_code == 200
     finally:
         await c.aclose()
+
+
+async def test_a_hash_made_with_older_parameters_is_made_again_at_the_next_good_sign_in(
+    container: Container,
+) -> None:
+    """The argon2 profile changed (docs/decisions/0005): a hash from the old one still
+    signs in, and is replaced by one with today's parameters; a failed try keeps it."""
+    c = container
+    user_id = await make_user(c, "ana@acme.test")
+    old = PasswordHasher(time_cost=2, memory_cost=8192, parallelism=2).hash(PASSWORD)
+
+    async def stored() -> str:
+        return await c.db.read(
+            lambda conn: conn.execute(
+                sa.select(users.c.password_hash).where(users.c.id == user_id)
+            ).scalar_one()
+        )
+
+    await c.bus.execute(
+        lambda tx: tx.conn.execute(
+            users.update().where(users.c.id == user_id).values(password_hash=old)
+        )
+    )
+    assert c.passwords.needs_rehash(old)
+    async with api_client(c) as web:
+        assert (await sign_in(web, "ana@acme.test", "wrong password")).status_code == 200
+        assert await stored() == old
+        assert (await sign_in(web, "ana@acme.test")).status_code == 302
+    new = await stored()
+    assert new != old
+    assert not c.passwords.needs_rehash(new)
+    assert await c.passwords.verify(new, PASSWORD)

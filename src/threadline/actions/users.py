@@ -27,6 +27,7 @@ __all__ = [
     "hash_token",
     "issue_token",
     "reactivate_user",
+    "rehash_password",
     "revoke_token",
     "set_role",
     "user_email",
@@ -199,3 +200,15 @@ def revoke_token(tx: Tx, *, token_id: int, actor: str) -> int:
     )
     _audit(tx, actor, "token.revoke", int(row.user_id), {"token_id": token_id, "name": row.name})
     return int(row.user_id)
+
+
+def rehash_password(tx: Tx, *, user_id: int, old: str, new: str) -> bool:
+    """Store a password's new hash (same password, today's argon2 parameters), only
+    if the stored hash is still the one that was checked: a password changed in
+    the meantime wins. Returns whether it was stored."""
+    result = tx.conn.execute(
+        users.update()
+        .where(users.c.id == user_id, users.c.password_hash == old)
+        .values(password_hash=new)
+    )
+    return bool(result.rowcount)

@@ -17,6 +17,7 @@ from litestar.middleware.csrf import generate_csrf_token
 
 from threadline.actions.logins import clear_failures, recent_failures, record_failure
 from threadline.actions.sessions import end_session, open_session
+from threadline.actions.users import rehash_password
 from threadline.bootstrap import Container
 from threadline.core.throttle import ThrottlePolicy, wait_before_next_try
 from threadline.passwords import Busy
@@ -103,12 +104,27 @@ async def sign_in(
     csrf = generate_csrf_token(c.bus.cfg.secret_key)
     lifetime = timedelta(hours=c.settings.session_hours)
     user_id = int(row.id)
+    upgraded = await _rehashed(c, stored, password)
 
     def start(tx: Any) -> str:
         clear_failures(tx, email=email)
+        if upgraded is not None and stored is not None:
+            rehash_password(tx, user_id=user_id, old=stored, new=upgraded)
         if previous:  # a fresh id at every sign-in; the browser's old one ends
             end_session(tx, token=previous)
         return open_session(tx, user_id=user_id, csrf_token=csrf, lifetime=lifetime)
 
     token = await c.bus.execute(start)
     return SignedIn(token, csrf)
+
+
+async def _rehashed(c: Container, stored: str | None, password: str) -> str | None:
+    """The password hashed again with today's parameters, when its stored hash was
+    made with others (an older default): the only moment we hold the password.
+    Skipped when hashing is saturated; the next sign-in tries again."""
+    if stored is None or not c.passwords.needs_rehash(stored):
+        return None
+    try:
+        return await c.passwords.hash(password)
+    except Busy:
+        return None
