@@ -131,6 +131,29 @@ async def test_healthz_is_503_when_a_trivial_write_cannot_commit(container, serv
                 await asyncio.sleep(0.05)
 
 
+async def test_twenty_health_checks_at_once_cost_the_writer_one_trivial_commit(container) -> None:  # type: ignore[no-untyped-def]
+    """A load balancer's probes share one write probe, and a good one answers for a
+    second: they neither fill the writer's queue nor wait behind it."""
+    db: Database = container.db
+    begins = 0
+
+    def count(_conn: Any) -> None:
+        nonlocal begins
+        begins += 1
+
+    sa.event.listen(db.write_engine, "begin", count)
+    try:
+        async with asyncio.timeout(HANG):
+            first = await asyncio.gather(*(db.check_writers(timeout=HANG) for _ in range(20)))
+            assert first == [None] * 20
+            assert begins == len(db._queues)  # one trivial commit per writer
+            again = await asyncio.gather(*(db.check_writers(timeout=HANG) for _ in range(20)))
+    finally:
+        sa.event.remove(db.write_engine, "begin", count)
+    assert again == [None] * 20
+    assert begins == len(db._queues)  # answered by the probe a moment ago
+
+
 async def test_driver_integrity_error_requeues_the_action(container) -> None:  # type: ignore[no-untyped-def]
     """A real driver-level IntegrityError (sqlite3 / psycopg, not SQLAlchemy's)
     re-queues the action, which then sees the row that caused it."""

@@ -57,6 +57,7 @@ def sync_url(url: str) -> str:
 _STOP = object()
 
 
+PROBE_REUSE = 1.0  # seconds a good /healthz write probe answers for (check_writers)
 _READERS = 40  # anyio's default worker-thread limit: one connection per reading thread
 
 
@@ -130,10 +131,12 @@ class Database:
             )
             for i, q in enumerate(self._queues)
         ]
-        self._stopped = [False] * threads
-        self._busy_since: list[float | None] = [
-            None
-        ] * threads  # monotonic start of its batch  # a writer's loop ended (set before it drains)
+        self._stopped = [False] * threads  # a writer's loop ended (set before it drains)
+        self._busy_since: list[float | None] = [None] * threads  # monotonic start of its batch
+        # /healthz's trivial write, shared: callers within PROBE_REUSE seconds of a
+        # good one are told its answer, and callers during one wait for it.
+        self._probe: tuple[asyncio.AbstractEventLoop, asyncio.Future[str | None]] | None = None
+        self._probed_ok_at: float | None = None
         self._next = itertools.count()
         self._started = False
         self._loop_reader: Connection | None = None  # read_small on SQLite
@@ -208,23 +211,37 @@ class Database:
 
     async def check_writers(self, timeout: float) -> str | None:
         """Why the write path is unusable, or None: every writer must be running and
-        commit a trivial transaction within ``timeout`` seconds."""
+        commit a trivial transaction within ``timeout`` seconds.
+
+        A dead thread or a batch older than ``timeout`` is reported at once. The
+        trivial write runs at most once per ``PROBE_REUSE`` seconds while it
+        succeeds, shared by every caller: a load balancer probing 20 times a second
+        must not put 20 commits a second in the writer's queue, nor wait behind one.
+        """
         self.start()
         dead = self.dead_writers()
         if dead:
             return f"writer thread stopped: {', '.join(dead)}"
+        now = time.monotonic()
+        for index, since in enumerate(self._busy_since):
+            if since is not None and now - since > timeout:
+                return f"{self._threads[index].name} has been on one batch for {now - since:.0f} s"
+        if self._probed_ok_at is not None and now - self._probed_ok_at < PROBE_REUSE:
+            return None
+        loop = asyncio.get_running_loop()
+        if self._probe is None or self._probe[0] is not loop or self._probe[1].done():
+            self._probe = (loop, asyncio.ensure_future(self._probe_writers(timeout)))
+        # shield: a caller that gives up must not cancel the probe the others await
+        return await asyncio.shield(self._probe[1])
+
+    async def _probe_writers(self, timeout: float) -> str | None:
         loop = asyncio.get_running_loop()
         probes: list[asyncio.Future[Any]] = []
         now = time.monotonic()
         for index in range(len(self._queues)):
-            since = self._busy_since[index]
-            if since is not None:
-                # Busy is alive as long as its batch is young: no probe to queue
-                # behind it (so /healthz stays fast while ingest is heavy).
-                if now - since > timeout:
-                    return (
-                        f"{self._threads[index].name} has been on one batch for {now - since:.0f} s"
-                    )
+            if self._busy_since[index] is not None:
+                # Busy is alive as long as its batch is young (checked by the
+                # caller): no probe to queue behind it.
                 continue
             fut: asyncio.Future[Any] = loop.create_future()
             probes.append(fut)
@@ -236,6 +253,7 @@ class Database:
             return f"a trivial write did not commit within {timeout:g} s"
         except Exception as exc:
             return f"a trivial write failed: {type(exc).__name__}: {exc}"
+        self._probed_ok_at = now
         return None
 
     def write_sync(self, fn: Callable[[Tx], T]) -> T:

@@ -77,7 +77,9 @@ def _error(status: int) -> Any:
 async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     container: Container = request.app.state.container
     try:
-        await container.db.read(lambda c: c.exec_driver_sql("SELECT 1").scalar())
+        # read_small: on SQLite a read this size runs on the loop, with no thread hop
+        # to wait for while ingest keeps every thread busy.
+        await container.db.read_small(lambda c: c.exec_driver_sql("SELECT 1").scalar())
     except Exception as exc:
         return Response({"status": "unavailable", "reason": f"read failed: {exc}"}, status_code=503)
     # Reads alone stayed green while every write hung behind a dead writer.
