@@ -60,7 +60,7 @@ __all__ = [
     "REDIRECT_JOB",
     "Expired",
     "Proof",
-    "bind_visitor",
+    "continue_redirect",
     "code_digest",
     "confirm_email",
     "queue_redirect",
@@ -305,17 +305,19 @@ def confirm_email(tx: Tx, cfg: ActionConfig, *, code: str) -> Proof:
     return proof
 
 
-def bind_visitor(
-    tx: Tx, *, redirect_id: int | None, visitor_id: int
-) -> Proof | None:
+def continue_redirect(tx: Tx, *, redirect_id: int | None, visitor_id: int) -> Proof | None:
     """A widget session opened with a redirect link (``redirect_id``), or a visitor
     bound to one before who may have signed in since (None: look it up).
 
     The visitor is bound to the redirect; once the business's signed identity
     verifies them, that proves who they are: the social identity is linked to
-    them and their chat joins the redirected conversation."""
+    them and their chat joins the redirected conversation. A spent link binds
+    nothing (the chat goes on as any chat)."""
     if redirect_id is not None:
-        row = open_redirect(tx, redirect_id, lock=True)
+        try:
+            row = open_redirect(tx, redirect_id, lock=True)
+        except ActionError:
+            return None
         tx.conn.execute(
             redirects.update().where(redirects.c.id == redirect_id).values(visitor_id=visitor_id)
         )

@@ -717,7 +717,11 @@ redirects = sa.Table(
     sa.Column("emails_sent", sa.Integer(), nullable=False, default=0),
     # continuing in the chat: the widget visitor bound to it
     sa.Column(
-        "visitor_id", ID, sa.ForeignKey("chat_visitors.id", ondelete="SET NULL"), nullable=True
+        "visitor_id",
+        ID,
+        sa.ForeignKey("chat_visitors.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
     ),
     sa.Column("proved_at", UTCDateTime(), nullable=True),
     sa.Column("proved_by", sa.String(16), nullable=True),  # email | chat

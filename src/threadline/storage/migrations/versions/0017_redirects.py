@@ -84,8 +84,12 @@ def upgrade() -> None:
         ["conversation_id", "created_at"],
         unique=False,
     )
+    op.create_index(
+        op.f("ix_redirects_visitor_id"), "redirects", ["visitor_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_redirects_visitor_id"), table_name="redirects")
     op.drop_index(op.f("ix_redirects_conversation_id_created_at"), table_name="redirects")
     op.drop_table("redirects")
