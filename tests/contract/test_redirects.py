@@ -22,6 +22,7 @@ from tests.support.factories import (
     timeline,
 )
 from tests.support.servers import Relay
+from tests.support.ui import make_user, sign_in
 from tests.support.widget import ORIGIN, SECRET, relay_senders, signed
 
 from threadline.actions.redirects import REDIRECT_JOB
@@ -333,3 +334,29 @@ async def test_an_unverified_chat_with_the_link_links_nothing(
         assert again.json()["error"]["code"] == "identity"
     assert await owner(c, "whatsapp", WA_ID) == social
     assert await owner(c, "external", "u-7") is None
+
+
+async def test_an_admin_words_the_redirect_and_the_next_one_says_it(
+    container: Container, served: str
+) -> None:
+    c = container
+    inbox = await make_meta_inbox(c, "whatsapp")
+    await make_user(c, "ada@acme.test", role="admin")
+    page = f"/settings/inboxes/{inbox}/redirect"
+    async with httpx.AsyncClient(base_url=served) as client:
+        await sign_in(client, "ada@acme.test")
+        shown = await client.get(page)
+        assert shown.status_code == 200 and "{link}" in shown.text
+        token = await form_token(client, page)
+        form = {"_csrf_token": token, "enabled": "1", "offer_email": "1"}
+        refused = await client.post(page, data={**form, "template": "Call us instead"})
+        assert refused.status_code == 422
+        assert "it must contain {link}" in refused.text
+        saved = await client.post(
+            page, data={**form, "template": "Hello{name}! Continue here: {link}"}
+        )
+        assert saved.status_code == 303
+    cid = await dm(c, served, ASK)
+    await c.runner.run_due()
+    [reply] = await outbound(c, cid)
+    assert reply.text.startswith("Hello Sheena! Continue here: http")

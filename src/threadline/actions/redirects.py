@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,9 @@ from threadline.core.redirect import (
     MAX_EMAIL_SENDS,
     SOCIAL,
     RedirectConfig,
+    RedirectConfigError,
     link_token,
+    parse_redirect_config,
     render_redirect,
     should_redirect,
 )
@@ -48,9 +50,11 @@ from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
 from threadline.storage.tables import (
     as_utc,
+    audit_log,
     chat_visitors,
     customers,
     identities,
+    inboxes,
     messages,
     redirects,
     triage_decisions,
@@ -66,6 +70,7 @@ __all__ = [
     "queue_redirect",
     "request_email_proof",
     "send_redirect",
+    "set_redirect_settings",
 ]
 
 REDIRECT_JOB = "redirect"  # jobs/redirect.py runs it
@@ -418,3 +423,34 @@ def prove(tx: Tx, row: Any, refs: Sequence[IdentityRef], *, by: str) -> Proof:
     )
     tx.emit(ConversationChanged(row.conversation_id, ("customer",)))
     return Proof(target, target != social)
+
+
+def set_redirect_settings(
+    tx: Tx, inbox_id: int, raw: Mapping[str, Any], *, actor: str
+) -> RedirectConfig:
+    """Replace a social inbox's ``redirect`` settings (checked by core/redirect.py;
+    RedirectConfigError becomes ActionError). Audited with the settings, which
+    hold no secret."""
+    row = tx.conn.execute(
+        sa.select(inboxes.c.channel, inboxes.c.config).where(inboxes.c.id == inbox_id)
+    ).first()
+    if row is None or Channel(row.channel) not in SOCIAL:
+        raise NotFound(f"no social inbox {inbox_id}")
+    try:
+        parsed = parse_redirect_config(raw)
+    except RedirectConfigError as exc:
+        raise ActionError(str(exc)) from exc
+    # Only ``redirect`` changes: the sealed secrets beside it stay as they are.
+    merged = {**(row.config or {}), "redirect": parsed.as_config()}
+    tx.conn.execute(inboxes.update().where(inboxes.c.id == inbox_id).values(config=merged))
+    tx.conn.execute(
+        audit_log.insert(),
+        {
+            "actor": actor,
+            "action": "inbox.redirect",
+            "subject": f"inbox:{inbox_id}",
+            "data": parsed.as_config(),
+            "created_at": tx.now,
+        },
+    )
+    return parsed

@@ -20,6 +20,7 @@ from threadline.web.ui import (
     settings_inboxes,
     settings_profile,
     settings_rules,
+    settings_redirect,
     settings_sla,
     settings_teams,
     settings_tokens,
@@ -58,6 +59,7 @@ ROUTES = [
     *settings_chat.ROUTES,
     *settings_rules.ROUTES,
     *settings_sla.ROUTES,
+    *settings_redirect.ROUTES,
     *settings_tokens.ROUTES,
     *settings_triage.ROUTES,
 ]
