@@ -52,7 +52,9 @@ async def dm(c: Container, served: str, text: str) -> int:
     async with httpx.AsyncClient(base_url=served) as client:
         answer = await post_meta(client, data)
     assert answer.status_code == 200, answer.text
-    query = sa.select(messages.c.conversation_id).where(messages.c.provider_message_id == message["id"])
+    query = sa.select(messages.c.conversation_id).where(
+        messages.c.provider_message_id == message["id"]
+    )
     cid: int = await c.db.read(lambda conn: conn.execute(query).scalar_one())
     return cid
 
@@ -112,7 +114,8 @@ async def test_an_account_question_on_whatsapp_gets_one_redirect_with_a_working_
     async with httpx.AsyncClient() as client:
         page = await client.get(link)
     assert page.status_code == 200
-    assert "Continue with" in page.text and 'name="email"' in page.text
+    assert "Continue with" in page.text
+    assert 'name="email"' in page.text
     # A second account question in the same conversation the same day: no second link.
     assert await dm(c, served, "and my password reset code never came") == cid
     await c.runner.run_due()
@@ -178,7 +181,8 @@ async def test_a_forged_or_expired_link_is_refused(
         for token in forged:
             answer = await client.get(f"/continue/{token}")
             assert answer.status_code == 404, token
-            assert "Sheena" not in answer.text and WA_ID not in answer.text
+            assert "Sheena" not in answer.text
+            assert WA_ID not in answer.text
         clock.advance(hours=24)
         expired = await client.get(link.removeprefix(served))
     assert expired.status_code == 410
@@ -284,7 +288,11 @@ async def test_a_verified_chat_with_the_link_links_the_whatsapp_identity(
         # The widget on the shop's page: the token from the fragment, the signed identity.
         session = await client.post(
             "/widget/session",
-            json={"inbox": chat_key, "continue": token, "identity": signed("u-7", "sheena@shop.example")},
+            json={
+                "inbox": chat_key,
+                "continue": token,
+                "identity": signed("u-7", "sheena@shop.example"),
+            },
         )
         assert session.status_code == 200, session.text
         visitor = session.json()["token"]
@@ -315,7 +323,11 @@ async def test_an_unverified_chat_with_the_link_links_nothing(
 ) -> None:
     c = container
     await make_inbox(
-        c, "chat", "Acme chat", "chat_acme", {"allowed_origins": [ORIGIN], "identity_secret": SECRET}
+        c,
+        "chat",
+        "Acme chat",
+        "chat_acme",
+        {"allowed_origins": [ORIGIN], "identity_secret": SECRET},
     )
     await make_meta_inbox(c, "whatsapp", redirect={"chat_url": "https://shop.example/help"})
     cid = await dm(c, served, ASK)
@@ -323,7 +335,9 @@ async def test_an_unverified_chat_with_the_link_links_nothing(
     social = await customer_of(c, cid)
     token = (await link_in(c, cid)).rsplit("/", 1)[1]
     async with httpx.AsyncClient(base_url=served, headers={"Origin": ORIGIN}) as client:
-        session = await client.post("/widget/session", json={"inbox": "chat_acme", "continue": token})
+        session = await client.post(
+            "/widget/session", json={"inbox": "chat_acme", "continue": token}
+        )
         assert session.status_code == 200
         # a forged identity proves nothing either
         forged = signed("u-7", "sheena@shop.example", secret="not-the-secret-" * 3)
@@ -346,7 +360,8 @@ async def test_an_admin_words_the_redirect_and_the_next_one_says_it(
     async with httpx.AsyncClient(base_url=served) as client:
         await sign_in(client, "ada@acme.test")
         shown = await client.get(page)
-        assert shown.status_code == 200 and "{link}" in shown.text
+        assert shown.status_code == 200
+        assert "{link}" in shown.text
         token = await form_token(client, page)
         form = {"_csrf_token": token, "enabled": "1", "offer_email": "1"}
         refused = await client.post(page, data={**form, "template": "Call us instead"})

@@ -26,7 +26,8 @@ NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 def test_no_settings_are_the_defaults_and_the_redirect_is_on() -> None:
     config = parse_redirect_config(None)
     assert config == RedirectConfig()
-    assert config.enabled and config.template == DEFAULT_TEMPLATE
+    assert config.enabled
+    assert config.template == DEFAULT_TEMPLATE
     assert parse_redirect_config(config.as_config()) == config
 
 
@@ -58,7 +59,9 @@ def test_an_empty_template_gets_the_default_and_control_characters_go() -> None:
 
 
 def test_the_reply_names_the_first_name_and_leaves_a_name_that_looks_like_a_placeholder() -> None:
-    text = render_redirect("Hi{name}: {link}", link="https://x.test/continue/1", name="Sheena Nelson")
+    text = render_redirect(
+        "Hi{name}: {link}", link="https://x.test/continue/1", name="Sheena Nelson"
+    )
     assert text == "Hi Sheena: https://x.test/continue/1"
     assert render_redirect("Hi{name}: {link}", link="L", name=None) == "Hi: L"
     assert render_redirect("Hi{name}: {link}", link="L", name="{link}") == "Hi {link}: L"

@@ -32,8 +32,8 @@ __all__ = [
     "RedirectConfig",
     "RedirectConfigError",
     "link_token",
-    "read_link",
     "parse_redirect_config",
+    "read_link",
     "redirect_reason",
     "render_redirect",
     "should_redirect",
@@ -183,7 +183,8 @@ def render_redirect(template: str, *, link: str, name: str | None) -> str:
 
 def redirect_reason(channel: Channel) -> str:
     """What the timeline says."""
-    return f"account question on {_LABEL.get(channel, channel.value)}: redirected to a verified channel"
+    label = _LABEL.get(channel, channel.value)
+    return f"account question on {label}: redirected to a verified channel"
 
 
 def should_redirect(

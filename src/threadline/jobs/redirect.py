@@ -31,9 +31,9 @@ class SendRedirect:
     async def config(self, message_id: int) -> RedirectConfig:
         inbox_id = await self.bus.db.read(
             lambda conn: conn.execute(
-                messages.select().with_only_columns(messages.c.inbox_id).where(
-                    messages.c.id == message_id
-                )
+                messages.select()
+                .with_only_columns(messages.c.inbox_id)
+                .where(messages.c.id == message_id)
             ).scalar()
         )
         try:

@@ -65,7 +65,9 @@ def _gone() -> Template:
 async def _link(request: Req, token: str) -> _Link | Template:
     """The redirect behind a link token; a 410 page when it is ours but spent."""
     c = container(request)
-    read = read_link(token, c.clock.now(), c.bus.cfg.secret_key) if len(token) <= MAX_TOKEN else None
+    read = (
+        read_link(token, c.clock.now(), c.bus.cfg.secret_key) if len(token) <= MAX_TOKEN else None
+    )
     if read is None:
         raise NotFoundException("no such link")
     redirect_id, expired = read

@@ -169,7 +169,8 @@ def describe(
             return f"Account question: the redirect could not be sent: {d['error']}"
         return f"Auto-reply: {d.get('reason', 'redirected to a verified channel')}"
     if kind == "redirect_email_sent":
-        return f"The customer asked to continue by email: a confirmation link went to {d.get('to', '')}"
+        to = d.get("to", "")
+        return f"The customer asked to continue by email: a confirmation link went to {to}"
     if kind == "redirect_proved":
         how = "confirmed their email" if d.get("by") == "email" else "signed in to the chat"
         identity = str(d.get("identity", "")).replace(":", " ", 1)

@@ -27,8 +27,8 @@ from threadline.actions.chat import (
 )
 from threadline.actions.chat_mail import TooSoon, request_transcript
 from threadline.actions.errors import ActionError
-from threadline.actions.redirects import continue_redirect
 from threadline.actions.receipts import Payload
+from threadline.actions.redirects import continue_redirect
 from threadline.bootstrap import Container
 from threadline.channels.chat.frames import IdentityClaim, Send
 from threadline.channels.chat.parse import encode_payload

@@ -84,9 +84,7 @@ def upgrade() -> None:
         ["conversation_id", "created_at"],
         unique=False,
     )
-    op.create_index(
-        op.f("ix_redirects_visitor_id"), "redirects", ["visitor_id"], unique=False
-    )
+    op.create_index(op.f("ix_redirects_visitor_id"), "redirects", ["visitor_id"], unique=False)
 
 
 def downgrade() -> None:
