@@ -348,6 +348,10 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"urgent.first_response.target": "1h", "urgent.first_response.warn": "80"},
         "",
     ),
+    # A social inbox's redirect of account questions (the walk names a WhatsApp inbox
+    # here, see _url): the page, and a save with every box unticked (the redirect off).
+    ("GET", "/settings/inboxes/{inbox_id}/redirect"): ({**admin(200), "anon": 302}, None, ""),
+    ("POST", "/settings/inboxes/{inbox_id}/redirect"): (settings_post(303), None, ""),
     ("GET", "/settings/inboxes/{inbox_id}/calendar"): ({**admin(200), "anon": 302}, None, ""),
     ("POST", "/settings/inboxes/{inbox_id}/calendar"): (
         settings_post(303),
@@ -375,6 +379,13 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         for name in ("messages", "read", "profile", "csat", "transcript", "attachments")
     },
     ("GET", "/widget/files/{token}"): (everyone(404), None, ""),
+    # Where a redirect link from a social DM leads: public by design, its signed token
+    # (or the mailed one-time code) the only credential (tests/contract/test_redirects.py
+    # walks real ones); one we did not sign is not found, whoever asks.
+    ("GET", "/continue/{token}"): (everyone(404), None, ""),
+    ("POST", "/continue/{token}/email"): (everyone(404), lambda s, d: {"email": "a@b.co"}, ""),
+    ("GET", "/continue/confirm/{token}"): (everyone(404), None, ""),
+    ("POST", "/continue/confirm/{token}"): (everyone(404), None, ""),
     ("POST", "/logout"): (everyone(302), None, ""),  # last: it ends the session
 }
 
@@ -434,6 +445,8 @@ def _url(path: str, params: dict[str, Any], side: Side) -> str:
         params = {**params, "suggestion_id": side.suggestions[1]}
     if path.startswith("/settings/inboxes/") and path.endswith(_CHAT_PAGES):
         params = {**params, "inbox_id": params["chat_inbox_id"]}
+    if path.startswith("/settings/inboxes/") and path.endswith("/redirect"):
+        params = {**params, "inbox_id": params["social_inbox_id"]}
     if path.startswith("/settings/rules/"):  # the API's walk deletes its own rule
         params = {**params, "rule_id": params["page_rule_id"]}
     return path.format(**params)
@@ -495,6 +508,7 @@ async def _objects(c: Container, side: Side, desk: Desk) -> dict[str, Any]:
 
     found: dict[str, Any] = await c.db.read(read)
     chat = await make_inbox(c, "chat", "Site chat", f"chat-{side.email_inbox}", {})
+    social = await make_inbox(c, "whatsapp", "WhatsApp", f"wa-{side.email_inbox}", {})
     rule_ids = [await c.bus.execute(lambda tx: create_rule(tx, RULE, actor_id=None)) for _ in "ab"]
     # No attachment anywhere: every role that may ask is told there is none.
     return {
@@ -502,6 +516,7 @@ async def _objects(c: Container, side: Side, desk: Desk) -> dict[str, Any]:
         "attachment_id": 999_999,
         "inbox_id": side.email_inbox,
         "chat_inbox_id": chat,
+        "social_inbox_id": social,
         "rule_id": rule_ids[0],
         "page_rule_id": rule_ids[1],
     }

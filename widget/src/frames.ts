@@ -81,7 +81,7 @@ export type ServerFrame =
   | { type: "pong" };
 
 export type ClientFrame =
-  | { type: "hello"; v: 1; token?: string; since: number; identity?: Identity }
+  | { type: "hello"; v: 1; token?: string; since: number; identity?: Identity; continue?: string }
   | { type: "send"; cid: string; text: string; attachments?: string[] }
   | { type: "typing"; on: boolean }
   | { type: "read"; seq: number }

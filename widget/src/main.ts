@@ -67,6 +67,21 @@ function storage(key: string): { get(): string | null; set(text: string): void }
   };
 }
 
+// A redirect link from a social DM lands here as #tl-continue=<token> (docs/redirects.md):
+// taken out of the address bar, so a bookmark or a shared link does not carry it.
+const CONTINUE = /(?:^#|&)tl-continue=([0-9]{1,18}\.[0-9]{1,18}\.[0-9a-f]{32})(?:&|$)/;
+
+function continueToken(): string | null {
+  const found = CONTINUE.exec(location.hash);
+  if (!found) return null;
+  try {
+    history.replaceState(history.state, "", location.pathname + location.search);
+  } catch {
+    // a sandboxed page may refuse; the token is spent once used anyway
+  }
+  return found[1] ?? null;
+}
+
 async function boot(win: Win): Promise<void> {
   const script = ownScript();
   const inbox = script && script.getAttribute("data-inbox");
@@ -175,12 +190,17 @@ async function boot(win: Win): Promise<void> {
 
   run({ t: "config", config });
   if (pendingIdentity) session.identity = pendingIdentity;
+  const resume = continueToken();
+  if (resume) {
+    session.resume = resume;
+    wantOpen = true; // they came to chat
+  }
   document.addEventListener("visibilitychange", visible);
   window.addEventListener("offline", () => transport.offline());
   window.addEventListener("online", () => {
     if (transport.started && !session.live) transport.reconnect();
   });
-  if (session.token || session.outbox.length) transport.start();
+  if (session.token || session.outbox.length || session.resume) transport.start();
   if (wantOpen) widget.setOpen(true);
 }
 

@@ -89,6 +89,7 @@ export class Session {
   expect = "";
   config: Config | null = null;
   identity: Identity | null = null;
+  resume: string | null = null; // a redirect link's token: this chat continues a DM
   agentTyping: { name: string; until: number } | null = null;
   private ahead = new Map<number, ChatEvent>();
   private catching = false;
@@ -203,6 +204,7 @@ export class Session {
     const h: ClientFrame = { type: "hello", v: 1, since: this.token ? this.seq : 0 };
     if (this.token) h.token = this.token;
     if (this.identity) h.identity = this.identity;
+    if (this.resume) h.continue = this.resume;
     return h;
   }
 

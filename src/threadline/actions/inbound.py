@@ -17,6 +17,7 @@ from threadline.actions.attachments import store_attachments
 from threadline.actions.chat_hooks import on_customer_message, on_visitor_message
 from threadline.actions.config import ActionConfig
 from threadline.actions.customers import merge_customers, suggest_merge
+from threadline.actions.redirects import queue_redirect
 from threadline.actions.rule_queue import enqueue_rules
 from threadline.actions.sla import start_clocks
 from threadline.actions.sla_clock import sync_clocks
@@ -74,7 +75,7 @@ def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessag
     )
     message_id = _append_message(tx, cfg, inbox_id, customer_id, placed.conversation_id, msg)
     subject = msg.hints.subject if msg.channel is Channel.EMAIL else None
-    triage_message(
+    decision = triage_message(
         tx,
         cfg,
         conversation_id=placed.conversation_id,
@@ -83,6 +84,14 @@ def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessag
         text=f"{subject}\n{msg.text}" if subject else msg.text,
         channel=msg.channel,
         attachments=sum(1 for a in msg.attachments if not a.inline),
+    )
+    # An account question in a DM: answered after commit with a way to a verified channel.
+    queue_redirect(
+        tx,
+        channel=msg.channel,
+        sensitive=decision.sensitive,
+        conversation_id=placed.conversation_id,
+        message_id=message_id,
     )
     add_entry(
         tx,

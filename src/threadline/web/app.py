@@ -32,6 +32,7 @@ from threadline.web.api.teams import ROUTES as TEAM_ROUTES
 from threadline.web.api.triage import TRIAGE_ROUTES
 from threadline.web.auth import BearerAuth
 from threadline.web.bodies import JSONCheckedRequest
+from threadline.web.continuation import ROUTES as CONTINUE_ROUTES
 from threadline.web.media import ROUTES as MEDIA_ROUTES
 from threadline.web.ratelimit import ClientRateLimit, PathLimit
 from threadline.web.request_id import (
@@ -140,6 +141,8 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             api,
             *WEBHOOKS,
             *MEDIA_ROUTES,
+            # Public by design: a redirect link's signed token is its only credential.
+            *CONTINUE_ROUTES,
             # Public by design: visitors' session tokens and inboxes' allowed origins.
             *WIDGET_ROUTES,
             # The provider stand-ins, and the simulator that plays customers through

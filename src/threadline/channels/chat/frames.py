@@ -67,6 +67,8 @@ class Hello(msgspec.Struct, tag="hello", tag_field="type"):
     since: Seq = 0
     token: _Token | None = None
     identity: IdentityClaim | None = None
+    # a redirect link's token (docs/redirects.md): the chat continues a social DM
+    resume: _Token | None = msgspec.field(default=None, name="continue")
 
 
 class Send(msgspec.Struct, tag="send", tag_field="type"):

@@ -164,6 +164,18 @@ def describe(
         if d.get("error"):
             return f"{rule} could not do this: {d.get('did', '')}: {d['error']}"
         return f"{rule} {d.get('did', '')}: {d.get('reason', '')}"
+    if kind == "redirected":
+        if d.get("error"):
+            return f"Account question: the redirect could not be sent: {d['error']}"
+        return f"Auto-reply: {d.get('reason', 'redirected to a verified channel')}"
+    if kind == "redirect_email_sent":
+        to = d.get("to", "")
+        return f"The customer asked to continue by email: a confirmation link went to {to}"
+    if kind == "redirect_proved":
+        how = "confirmed their email" if d.get("by") == "email" else "signed in to the chat"
+        identity = str(d.get("identity", "")).replace(":", " ", 1)
+        linked = "records merged" if d.get("merged") else "identity linked"
+        return f"The customer {how}: {identity} is theirs ({linked})"
     if kind == "csat":
         said = f": “{d['comment']}”" if d.get("comment") else ""
         return f"The customer rated the chat {d.get('score')} out of 5{said}"

@@ -19,6 +19,7 @@ from threadline.web.ui import (
     settings_chat,
     settings_inboxes,
     settings_profile,
+    settings_redirect,
     settings_rules,
     settings_sla,
     settings_teams,
@@ -58,6 +59,7 @@ ROUTES = [
     *settings_chat.ROUTES,
     *settings_rules.ROUTES,
     *settings_sla.ROUTES,
+    *settings_redirect.ROUTES,
     *settings_tokens.ROUTES,
     *settings_triage.ROUTES,
 ]

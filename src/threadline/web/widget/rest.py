@@ -49,6 +49,7 @@ class SessionBody(msgspec.Struct):
     inbox: str
     token: str | None = None
     identity: IdentityClaim | None = None
+    resume: str | None = msgspec.field(default=None, name="continue")  # a redirect link's
 
 
 def cors_headers(origin: str) -> dict[str, str]:
@@ -146,7 +147,12 @@ async def widget_session(request: Req) -> Response[Any]:
         call.allow(call.service.allowed(w, call.origin))
         client = client_address(request, call.service.c.settings.trusted_proxies)
         _, welcome = await call.service.hello(
-            w, token=body.token, claim=body.identity, client=client, origin=call.origin
+            w,
+            token=body.token,
+            claim=body.identity,
+            client=client,
+            origin=call.origin,
+            resume=body.resume,
         )
         return call.answer(welcome)
 

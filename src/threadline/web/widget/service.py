@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from threadline.actions.chat import (
+    Session,
     VerifiedIdentity,
     mark_delivered,
     open_session,
@@ -27,6 +28,7 @@ from threadline.actions.chat import (
 from threadline.actions.chat_mail import TooSoon, request_transcript
 from threadline.actions.errors import ActionError
 from threadline.actions.receipts import Payload
+from threadline.actions.redirects import continue_redirect
 from threadline.bootstrap import Container
 from threadline.channels.chat.frames import IdentityClaim, Send
 from threadline.channels.chat.parse import encode_payload
@@ -36,7 +38,9 @@ from threadline.core.capabilities import CHAT_FILE_BYTES, CHAT_FILES
 from threadline.core.chat_config import identity_matches
 from threadline.core.filetypes import safe_filename, sniff_type
 from threadline.core.identity import InvalidIdentity, normalize_email
+from threadline.core.redirect import read_link
 from threadline.queries import chat as q
+from threadline.storage.db import Tx
 from threadline.web.widget.config import WidgetInbox, widget_inbox
 from threadline.web.widget.frames import FileLinks, event_body
 from threadline.web.widget.limits import WidgetLimits
@@ -170,12 +174,16 @@ class WidgetService:
         claim: IdentityClaim | None,
         client: str,
         origin: str | None = None,
+        resume: str | None = None,
     ) -> tuple[Visitor, dict[str, Any]]:
         """Resume or start the visitor's session; returns it and the welcome body. A
         refused identity leaves the visitor as they were, and the welcome says why
         under ``error`` (the socket sends it as an ``error`` frame). ``origin`` is
         the page's, already allowed: a follow-up mail links back to it (not to our
-        own preview page, which is no place for a visitor)."""
+        own preview page, which is no place for a visitor). ``resume``: a redirect
+        link's token (docs/redirects.md); the visitor is bound to it, and a verified
+        one continues that conversation. A bad or spent one is ignored: the chat
+        works as ever."""
         identity = self._identity(w, claim) if claim is not None else None
         found = await self.visitor(token)
         if found is not None and found.widget.inbox.id != w.inbox.id:
@@ -189,15 +197,24 @@ class WidgetService:
                 self.limit("new_visitors", client)
         inbox_id = w.inbox.id
         page = origin if origin and origin != self.own_origin() else None
-        session = await self.c.bus.execute(
-            lambda tx: open_session(
+        redirect_id = None
+        if resume:
+            read = read_link(resume, self.c.clock.now(), self.c.bus.cfg.secret_key)
+            redirect_id = read[0] if read is not None and not read[1] else None
+
+        def work(tx: Tx) -> Session:
+            session = open_session(
                 tx,
                 inbox_id=inbox_id,
                 token=token if found else None,
                 identity=identity,
                 origin=page,
             )
-        )
+            if redirect_id is not None or identity is not None:
+                continue_redirect(tx, redirect_id=redirect_id, visitor_id=session.visitor_id)
+            return session
+
+        session = await self.c.bus.execute(work)
         visitor = Visitor(session.visitor_id, session.key, w)
         welcome = await self.welcome(visitor, session.token)
         if claim is not None and identity is None:

@@ -146,6 +146,7 @@ class _Session:
                 claim=hello.identity,
                 client=self.client,
                 origin=self.ws.headers.get("origin"),
+                resume=hello.resume,
             )
         except WidgetError as exc:
             await self._refuse(exc, None)
