@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from litestar.plugins.jinja import JinjaTemplateEngine
 from tests.support.factories import api_client
 from tests.support.ui import csrf_token, make_user, sign_in
 
 from threadline.bootstrap import Container
+from threadline.web.app import create_app
 from threadline.web.ui.errors import CSP
+from threadline.web.ui.render import TEMPLATES, warm_templates
 
 pytestmark = pytest.mark.anyio
 
@@ -83,3 +87,17 @@ async def test_static_files_are_served_by_their_fingerprinted_url(container: Con
         }
         for url in urls:
             assert (await web.get(url)).status_code == 200, url
+
+
+async def test_the_server_compiles_every_template_before_its_first_request(
+    container: Container,
+) -> None:
+    """`threadline serve` warms the templates (web/ui/render.py), so a template that
+    does not compile fails at start rather than for the first person who opens it."""
+    app = create_app(container, manage_lifecycle=False)
+    on_disk = {p.relative_to(TEMPLATES).as_posix() for p in Path(TEMPLATES).rglob("*.html")}
+    assert warm_templates(app) == len(on_disk) > 40
+    engine = app.template_engine
+    assert isinstance(engine, JinjaTemplateEngine)
+    cached = {t.name for t in engine.engine.cache.values()}  # type: ignore[union-attr]
+    assert on_disk <= cached

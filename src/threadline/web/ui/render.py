@@ -8,6 +8,7 @@ agent sees after a reload is exactly what was pushed.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from markupsafe import Markup
 
 from threadline.core.channels import OPAQUE_ADDRESS
 
-__all__ = ["STATIC", "TEMPLATES", "describe", "fragment", "ui_template_config"]
+__all__ = ["STATIC", "TEMPLATES", "describe", "fragment", "ui_template_config", "warm_templates"]
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 STATIC = Path(__file__).parent.parent / "static"
@@ -211,6 +212,21 @@ def ui_template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(
         directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_configure
     )
+
+
+def warm_templates(app: Litestar) -> int:
+    """Compile every template now, and load the MIME table the template responses
+    consult, rather than on the first request that needs each: compiling a page took
+    60–90 ms of the event loop, and the first sign-ins after a start stalled every
+    other request (bench/hostile.py) behind it. Returns how many were compiled."""
+    mimetypes.init()
+    engine = app.template_engine
+    assert isinstance(engine, JinjaTemplateEngine)
+    env: Environment = engine.engine
+    names = env.list_templates(extensions=("html", "txt"))
+    for name in names:
+        env.get_template(name)
+    return len(names)
 
 
 def fragment(app: Litestar, macro: str, *args: Any, **kwargs: Any) -> str:
