@@ -36,7 +36,7 @@ from threadline.core.sla_clock import (
 )
 from threadline.jobs.queue import enqueue
 from threadline.storage.db import Tx
-from threadline.storage.sql import Statement, run
+from threadline.storage.sql import Statement, db_time, run
 from threadline.storage.tables import as_utc, conversations, jobs, sla_clocks
 
 __all__ = ["SLA_JOB", "fire_timer", "set_clock", "sync_clocks"]
@@ -85,6 +85,28 @@ def set_clock(
     params = {"cid": conversation_id, "clock_kind": kind.value}
     old = tx.conn.execute(sa.select(_s.due_at).where(_KEY_CLOCK), params).first()
     old_due = as_utc(old.due_at) if old is not None else None
+    return _set(tx, conversation_id, kind, old_due, started_at, due_at, rule)
+
+
+# On the driver's cursor: a new conversation starts two clocks (storage/sql.py).
+_INSERT_CLOCK = Statement(
+    "INSERT INTO sla_clocks (conversation_id, kind, started_at, due_at, warn_at, state, "
+    "warned_at, breached_at, updated_at) "
+    "VALUES (:cid, :clock_kind, :started_at, :due_at, :warn_at, :state, NULL, NULL, :now)"
+)
+
+
+def _set(
+    tx: Tx,
+    conversation_id: int,
+    kind: ClockKind,
+    old_due: datetime | None,
+    started_at: datetime | None,
+    due_at: datetime | None,
+    rule: WarningRule,
+) -> bool:
+    """``set_clock`` once the clock's current due time (``old_due``) is known."""
+    params = {"cid": conversation_id, "clock_kind": kind.value}
     if due_at is None or started_at is None:
         if old_due is None:
             return False
@@ -104,8 +126,17 @@ def set_clock(
         "updated_at": tx.now,
     }
     if old_due is None:
-        tx.conn.execute(
-            sla_clocks.insert().values(conversation_id=conversation_id, kind=kind.value, **values)
+        run(
+            tx,
+            _INSERT_CLOCK,
+            {
+                **params,
+                "started_at": db_time(tx, plan.started_at),
+                "due_at": db_time(tx, plan.due_at),
+                "warn_at": db_time(tx, plan.warn_at),
+                "state": ClockState.RUNNING.value,
+                "now": db_time(tx, tx.now),
+            },
         )
     else:
         tx.conn.execute(sla_clocks.update().where(_KEY_CLOCK).values(**values), params)
@@ -172,13 +203,8 @@ def sync_clocks(tx: Tx, conversation_id: int) -> bool:
         target = targets.get(Kind(kind.value))
         # The policy's warning point, or the default's lead before due if that is later.
         rule = WarningRule(fraction=target.warn_percent / 100) if target else DEFAULT_WARNING
-        changed |= set_clock(
-            tx,
-            conversation_id,
-            kind,
-            started_at=as_utc(started) or tx.now,
-            due_at=due,
-            rule=rule,
+        changed |= _set(
+            tx, conversation_id, kind, running.get(kind.value), as_utc(started) or tx.now, due, rule
         )
     return changed
 

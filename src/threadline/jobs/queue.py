@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from threadline.storage.db import Tx
+from threadline.storage.sql import Statement, db_json, db_time, run
 from threadline.storage.tables import as_utc, jobs
 
 __all__ = [
@@ -51,21 +51,28 @@ def enqueue(
     max_attempts: int = 6,
 ) -> None:
     """Add a job; a second job with the same ``key`` is silently the same job."""
-    values = {
-        "kind": kind,
-        "payload": payload,
-        "status": "queued",
-        "run_at": run_at or tx.now,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "idempotency_key": key,
-        "created_at": tx.now,
-    }
-    if tx.conn.dialect.name == "postgresql":
-        stmt: Any = postgresql.insert(jobs).values(values).on_conflict_do_nothing()
-    else:
-        stmt = sqlite.insert(jobs).values(values).on_conflict_do_nothing()
-    tx.conn.execute(stmt)
+    run(
+        tx,
+        _ENQUEUE,
+        {
+            "kind": kind,
+            "payload": db_json(tx, payload),
+            "run_at": db_time(tx, run_at or tx.now),
+            "max_attempts": max_attempts,
+            "key": key,
+            "now": db_time(tx, tx.now),
+        },
+    )
+
+
+# On the driver's cursor (storage/sql.py): a customer's message enqueues its SLA
+# timers, its rules run and its assignment in the writer's transaction.
+_ENQUEUE = Statement(
+    "INSERT INTO jobs (kind, payload, status, run_at, attempts, max_attempts, "
+    "idempotency_key, created_at) "
+    "VALUES (:kind, :payload, 'queued', :run_at, 0, :max_attempts, :key, :now) "
+    "ON CONFLICT DO NOTHING"
+)
 
 
 def claim(tx: Tx, *, limit: int = 20, lease: timedelta = timedelta(minutes=5)) -> list[Job]:
