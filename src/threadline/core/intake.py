@@ -6,7 +6,7 @@ admin may edit, so ``parse_checklist`` treats a checklist as hostile: every coun
 length is bounded, a pattern that does not compile is refused, and so is one with a
 repeat inside an unbounded repeat (``(a+)+``), the shape that backtracks without end.
 Python's ``re`` has no timeout, so the other half of the bound is the text: ``extract``
-reads at most the last ``MAX_TEXT`` characters of what the customer wrote.
+reads at most ``MAX_TEXT`` characters of what the customer wrote, newest first.
 
 Patterns are compiled without flags: write ``(?i:order number)`` for a label in any
 case and keep a name's capital letters (``[A-Z][a-z]+``) meaningful. A pattern with a
@@ -23,6 +23,7 @@ from typing import Any
 from threadline.core.lexicon import CATEGORIES
 
 __all__ = [
+    "DEFAULT_CHECKLIST",
     "LANGUAGES",
     "MAX_FACTS",
     "MAX_PATTERNS",
@@ -38,8 +39,8 @@ __all__ = [
     "parse_checklist",
 ]
 
-# The customer's latest words say what they have told us so far; an older part of a
-# long thread costs time and rarely holds a fact the newer part does not repeat.
+# The customer's latest messages say what they have told us so far; an older part of
+# a long thread costs time and rarely holds a fact the newer part does not repeat.
 MAX_TEXT = 8192  # characters
 MAX_VALUE = 80  # characters of a found value, as shown
 MAX_FACTS = 10  # per category
@@ -144,14 +145,14 @@ def _join(phrases: list[str], word: str) -> str:
 
 
 def _last_chars(texts: Sequence[str], limit: int) -> list[str]:
-    """The newest texts first, cut so that together they hold at most ``limit``
-    characters (the newest text's end is kept when it alone is longer)."""
+    """The newest texts first, each cut to its beginning (the customer writes on top;
+    a quoted thread and a signature come below), at most ``limit`` characters in all."""
     out: list[str] = []
     left = limit
     for text in reversed(texts):
         if left <= 0:
             break
-        out.append(text[-left:])
+        out.append(text[:left])
         left -= len(out[-1])
     return out
 
@@ -223,7 +224,9 @@ def _facts(category: str, raw: object) -> tuple[Fact, ...]:
         where = f"{category}, fact {i + 1}"
         if not isinstance(item, Mapping):
             raise ChecklistError(f"{where}: an object with key, label, ask and patterns")
-        extra = sorted(str(k) for k in item if k not in ("key", "label", "ask", "patterns", "optional"))
+        extra = sorted(
+            str(k) for k in item if k not in ("key", "label", "ask", "patterns", "optional")
+        )
         if extra:
             raise ChecklistError(f"{where}: unknown field {extra[0][:40]!r}")
         key = item.get("key")
@@ -326,15 +329,25 @@ def _nested_repeat(source: str) -> bool:
                     return True
                 if walk(body, inside or high == unbounded):
                     return True
-            elif op == _constants.SUBPATTERN:
-                if walk(arg[-1], inside):
-                    return True
+                continue
+            children: list[Any] = []
+            if op == _constants.SUBPATTERN:
+                children = [arg[-1]]
             elif op == _constants.BRANCH:
-                if any(walk(b, inside) for b in arg[1]):
-                    return True
+                children = list(arg[1])
             elif op in (_constants.ASSERT, _constants.ASSERT_NOT):
-                if walk(arg[1], inside):
-                    return True
+                children = [arg[1]]
+            if any(walk(child, inside) for child in children):
+                return True
         return False
 
     return bool(walk(_parser.parse(source), False))
+
+
+def _default() -> Checklist:
+    from threadline.core.intake_default import DEFAULT_CHECKLIST_DATA
+
+    return parse_checklist(DEFAULT_CHECKLIST_DATA)
+
+
+DEFAULT_CHECKLIST = _default()

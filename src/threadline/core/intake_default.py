@@ -71,20 +71,23 @@ _TRACKING = [
 ]
 _ADDRESS = [
     r"(?i:(?:delivery |shipping )?address|lieferadresse|adresse|anschrift|"
-    r"direcci[óo]n(?: de (?:entrega|env[íi]o))?|adresse de livraison)[ \t]*(?:is|ist|es|est)?[ \t]*:[ \t]*"
-    + _REST,
+    r"direcci[óo]n(?: de (?:entrega|env[íi]o))?|adresse de livraison)"
+    r"[ \t]*(?:is|ist|es|est)?[ \t]*:[ \t]*" + _REST,
     r"(?i:post ?code|zip(?: code)?|postal code|plz|postleitzahl|c[óo]digo postal|\bcp|code postal)"
     r"[ \t:]*(?:is|ist|es|est)?[ \t:]*([A-Z0-9]{2,5}[ -]?[A-Z0-9]{2,4})\b",
     # a UK postcode, written as people write it
     r"\b([A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2})\b",
     # "12 Main Street", "Hauptstraße 5", "Calle Mayor 3", "12 rue de la Paix"
-    r"\b(\d{1,4}[ \t]+[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?[ \t]+(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Drive|Way))",
+    r"\b(\d{1,4}[ \t]+[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?[ \t]+"
+    r"(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Drive|Way))",
     r"\b([A-ZÄÖÜ][a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|allee|gasse)[ \t]+\d{1,4}[a-z]?)\b",
     r"\b((?:Calle|Avenida|Avda\.|Plaza|Paseo)[ \t]+[^\n,]{2,40}?[ \t]\d{1,4})\b",
-    r"\b(\d{1,4}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?:rue|avenue|boulevard|bd|place|chemin|all[ée]e)[ \t][^\n,]{2,40})",
+    r"\b(\d{1,4}(?:[ \t]?(?:bis|ter))?,?[ \t]+"
+    r"(?:rue|avenue|boulevard|bd|place|chemin|all[ée]e)[ \t][^\n,]{2,40})",
 ]
 _DEVICE = [
-    r"\b((?:(?:Samsung|Google|Apple|Microsoft)[ \t]+)?(?:iPhone|iPad|iPod|MacBook(?: Air| Pro)?|iMac|Pixel|Galaxy|Chromebook|Kindle|"
+    r"\b((?:(?:Samsung|Google|Apple|Microsoft)[ \t]+)?"
+    r"(?:iPhone|iPad|iPod|MacBook(?: Air| Pro)?|iMac|Pixel|Galaxy|Chromebook|Kindle|"
     r"Surface|ThinkPad|Xbox|PlayStation|Android|Windows|macOS|iOS|Linux|Ubuntu)"
     r"(?:[ \t]+(?:[A-Z0-9][\w.+-]{0,12}|Pro|Max|Plus|Mini|Ultra|Air)){0,3})",
     r"(?i:\b(?:device|model|product|ger[äa]t|modell|produkt|dispositivo|modelo|producto|"
@@ -102,19 +105,25 @@ _ERROR = [
     r"(?i:(?:the )?(?:app|website|site|page|checkout|login) (?:crashes|keeps crashing|freezes|"
     r"won't load|doesn't load|does not load|is down|shows a blank)(?:[^\n.!?]|[.!?](?=\S)){0,80})",
     r"(?i:(?:st[üu]rzt ab|l[äa]dt nicht|h[äa]ngt sich auf|funktioniert nicht|se cierra|no carga|"
-    r"no funciona|plante|ne charge pas|ne fonctionne pas|ne marche pas)(?:[^\n.!?]|[.!?](?=\S)){0,80})",
+    r"no funciona|plante|ne charge pas|ne fonctionne pas|ne marche pas)"
+    r"(?:[^\n.!?]|[.!?](?=\S)){0,80})",
 ]
 _VERSION = [
-    r"(?i:\b(?:app[ \t]+)?(?:version|versi[óo]n|vers\.)|\bv)[ \t]*:?[ \t]*(\d{1,4}(?:\.\d{1,4}){1,3})\b",
+    r"(?i:\b(?:app[ \t]+)?(?:version|versi[óo]n|vers\.)|\bv)[ \t]*:?[ \t]*"
+    r"(\d{1,4}(?:\.\d{1,4}){1,3})\b",
 ]
 _PLAN = [
-    r"\b((?i:pro|business|enterprise|premium|basic|starter|team|plus)[ -](?i:plan|tarif|paket|package|abo))\b",
+    r"\b((?i:pro|business|enterprise|premium|basic|starter|team|plus)[ -]"
+    r"(?i:plan|tarif|paket|package|abo))\b",
     r"\b((?i:plan|tarifa|forfait|offre|formule|abonnement)[ \t](?i:pro|business|enterprise|premium|"
     r"basic|básico|starter|team|plus|entreprise|empresa))\b",
     r"(?i:interested in|looking for|interessiert an|interesse an|interesad[oa]s? en|"
     r"int[ée]ress[ée]e?s? par)[ \t]+"
-    r"(?:(?i:the|your|a|an|dem|der|den|die|ihr(?:em|en)?|el|la|los|las|su|sus|le|les|un|une|votre|vos)[ \t]+)?"
-    r"([^\n.,;!?]{2,60})",
+    r"(?:(?i:the|your|a|an|dem|der|den|die|ihr(?:em|en)?|el|la|los|las|su|sus|le|les|"
+    r"un|une|votre|vos)[ \t]+)?"
+    # up to the end of the phrase: "the Business plan for a team of 25"
+    r"((?:(?!(?i:for|f[üu]r|para|pour|with|mit|con|avec|because|weil|porque|car)\b)"
+    r"[^\n.,;!?]){2,60})",
 ]
 _SIZE = [
     r"\b(\d{1,6}(?:[ \t]*\+)?)[ \t]*(?i:employees|people|staff|users|seats|agents|"
