@@ -240,7 +240,7 @@ def test_three_missing_facts_are_listed_with_commas() -> None:
         {
             "sales": {
                 "facts": [
-                    {"key": k, "label": k, "ask": f"your {k}", "patterns": [k + r"=(\d+)"]}
+                    {"key": k, "label": k, "ask": f"your {k}", "patterns": [k + r"=(\d{1,6})"]}
                     for k in ("a", "b", "c")
                 ],
                 "template": "Could you send {missing}?",
@@ -277,15 +277,27 @@ REFUSED: list[tuple[object, str]] = [
     ),
     (
         {"billing": {"facts": [_fact(patterns=["(a+)+$"])], "template": "{missing}"}},
-        "a repeat inside an unbounded repeat",
+        "every repeat needs a bound",
     ),
     (
         {"billing": {"facts": [_fact(patterns=[r"(\w+\s?)*x"])], "template": "{missing}"}},
-        "a repeat inside an unbounded repeat",
+        "every repeat needs a bound",
     ),
     (
         {"billing": {"facts": [_fact(patterns=["a*"])], "template": "{missing}"}},
         "matches an empty text",
+    ),
+    (
+        {"billing": {"facts": [_fact(patterns=[r"(a{1,2}){1,30}b"])], "template": "{missing}"}},
+        "a repeat inside a repeat",
+    ),
+    (
+        {"billing": {"facts": [_fact(patterns=[r"(?=\w+)x"])], "template": "{missing}"}},
+        "every repeat needs a bound",
+    ),
+    (
+        {"billing": {"facts": [_fact(patterns=[r"\w{1,200}\s{1,200}"])], "template": "{missing}"}},
+        "a match may be at most 300 characters",
     ),
     (
         {"billing": {"facts": [_fact(patterns=[])], "template": "{missing}"}},
@@ -357,6 +369,25 @@ def test_too_many_facts_in_all_are_refused() -> None:
     }
     with pytest.raises(ChecklistError, match="at most 30 facts"):
         parse_checklist(many)
+
+
+def test_bounded_repeats_inside_a_few_repeats_are_accepted() -> None:
+    # A name of up to four words, a version of up to four numbers: the shipped shapes.
+    patterns = [
+        r"([A-Z][a-z]{1,20}(?:[ \t]{1,3}[A-Z][a-z]{1,20}){0,3})",
+        r"(\d{1,4}(?:\.\d{1,4}){1,3})",
+    ]
+    parse_checklist(
+        {"sales": {"facts": [_fact(patterns=patterns)], "template": {"en": "Send {missing}"}}}
+    )
+
+
+def test_a_long_run_of_one_character_is_read_without_rescanning_it() -> None:
+    """The shape the bounds exist for: a run of the characters an unbounded repeat takes
+    ("xxxx…" before a card's digits). Bounded, the run is read once per pattern."""
+    for text in ("x" * MAX_TEXT, "*" * MAX_TEXT, "Address: " + "y" * MAX_TEXT, "1-" * MAX_TEXT):
+        for category in ("billing", "logistics", "technical", "sales"):
+            assert extract(DEFAULT_CHECKLIST, category, [text]).category == category
 
 
 def test_a_parsed_checklist_reads_back_as_what_it_was_given() -> None:

@@ -3,8 +3,9 @@
 Each triage category lists its facts (billing: the order or invoice number, the name
 on the account). A fact is found in the customer's own words by regular expressions an
 admin may edit, so ``parse_checklist`` treats a checklist as hostile: every count and
-length is bounded, a pattern that does not compile is refused, and so is one with a
-repeat inside an unbounded repeat (``(a+)+``), the shape that backtracks without end.
+length is bounded, a pattern that does not compile is refused, and so is one whose
+shape can backtrack for long: an unbounded repeat, a match longer than ``MAX_MATCH``,
+nested repeats that can split a text in too many ways (``_backtracking``).
 Python's ``re`` has no timeout, so the other half of the bound is the text: ``extract``
 reads at most ``MAX_TEXT`` characters of what the customer wrote, newest first.
 
@@ -15,6 +16,7 @@ group gives the group's text as the value; without one, the whole match.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,12 +43,14 @@ __all__ = [
 
 # The customer's latest messages say what they have told us so far; an older part of
 # a long thread costs time and rarely holds a fact the newer part does not repeat.
-MAX_TEXT = 8192  # characters
+MAX_TEXT = 4096  # characters, as triage scans (core/triage.py MAX_SCAN)
 MAX_VALUE = 80  # characters of a found value, as shown
 MAX_FACTS = 10  # per category
 MAX_TOTAL_FACTS = 30
 MAX_PATTERNS = 8  # per fact
 MAX_PATTERN_LENGTH = 400
+MAX_MATCH = 300  # characters one match may span
+_LOG_MAX_WAYS = math.log(10_000)  # ways a nested repeat may split a text, at most
 MAX_LABEL = 60
 MAX_ASK = 120
 MAX_TEMPLATE = 600
@@ -302,46 +306,63 @@ def _patterns(where: str, raw: object) -> tuple[re.Pattern[str], ...]:
             raise ChecklistError(f"{at}: not a regular expression: {exc}") from None
         if pattern.match(""):
             raise ChecklistError(f"{at}: it matches an empty text, so it finds nothing useful")
-        if _nested_repeat(source):
-            raise ChecklistError(
-                f"{at}: a repeat inside an unbounded repeat (like (a+)+) can take forever; "
-                "bound the outer one ({0,5})"
-            )
+        why = _backtracking(source)
+        if why:
+            raise ChecklistError(f"{at}: {why}")
         out.append(pattern)
     return tuple(out)
 
 
-def _nested_repeat(source: str) -> bool:
-    """Whether a repeat sits inside an unbounded repeat, read from re's own parse tree
-    (a private module, stable in practice; if it ever moves, the check errs on refusing)."""
+def _backtracking(source: str) -> str | None:
+    """Why the pattern could take long on some text, or None. Python's ``re`` has no
+    timeout, so the shape is bounded instead, read from re's own parse tree (a private
+    module, stable in practice; should it move, every pattern is refused, not run):
+
+    - every repeat is bounded (``{0,40}``, not ``*``): an unbounded one, tried at each
+      position of a long run of its characters, rescans the run (quadratic);
+    - a match is at most ``MAX_MATCH`` characters, so each try is short;
+    - a repeat inside a repeat can split a text in many ways (``(a{1,2}){1,30}``:
+      exponential); the ways, the inner bound to the power of the outer, are capped.
+    """
     try:
         from re import _constants, _parser  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - a future Python
-        return True
+        return "patterns cannot be checked on this Python"
     repeats = (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT)
-    unbounded = _constants.MAXREPEAT
 
-    def walk(items: Any, inside: bool) -> bool:
+    def walk(items: Any, outer: int) -> str | None:
         for op, arg in items:
+            children: list[tuple[Any, int]] = []
             if op in repeats:
                 _low, high, body = arg
-                if inside and (high == unbounded or high > 1):
-                    return True
-                if walk(body, inside or high == unbounded):
-                    return True
-                continue
-            children: list[Any] = []
-            if op == _constants.SUBPATTERN:
-                children = [arg[-1]]
+                if high == _constants.MAXREPEAT:
+                    return (
+                        "every repeat needs a bound: write {0,40} rather than *, "
+                        "{1,40} rather than +"
+                    )
+                if outer > 1 and high > 1 and outer * math.log(high) > _LOG_MAX_WAYS:
+                    return (
+                        "a repeat inside a repeat (like (a{1,2}){1,30}) can take very long; "
+                        "make the outer one smaller or the inner one a fixed text"
+                    )
+                children = [(body, outer * high if high > 1 else outer)]
+            elif op == _constants.SUBPATTERN:
+                children = [(arg[-1], outer)]
             elif op == _constants.BRANCH:
-                children = list(arg[1])
+                children = [(b, outer) for b in arg[1]]
             elif op in (_constants.ASSERT, _constants.ASSERT_NOT):
-                children = [arg[1]]
-            if any(walk(child, inside) for child in children):
-                return True
-        return False
+                children = [(arg[1], outer)]
+            for child, times in children:
+                why = walk(child, times)
+                if why:
+                    return why
+        return None
 
-    return bool(walk(_parser.parse(source), False))
+    parsed = _parser.parse(source)
+    why = walk(parsed, 1)
+    if why is None and parsed.getwidth()[1] > MAX_MATCH:
+        why = f"a match may be at most {MAX_MATCH} characters long: lower the repeats' bounds"
+    return why
 
 
 def _default() -> Checklist:

@@ -16,18 +16,19 @@ __all__ = ["DEFAULT_CHECKLIST_DATA"]
 
 # Between a label and its value: "number:", "no.", "n°", "#", "is", "ist", "es el"…
 _SEP = (
-    r"(?:[ \t]*(?i:number|num(?:ber)?\.?|no\.?|nr\.?|nummer|n[°ºo]\.?|n[úu]mero|num[ée]ro|"
-    r"id|ref(?:erence)?)\.?)?[ \t]*[:#=]?[ \t]*"
-    r"(?:(?i:is|was|ist|war|lautet|es|era|est|[ée]tait|es el|est le)[ \t]+)?[:#]?[ \t]*"
+    r"(?:[ \t]{0,3}(?i:number|num(?:ber)?\.?|no\.?|nr\.?|nummer|n[°ºo]\.?|n[úu]mero|num[ée]ro|"
+    r"id|ref(?:erence)?)\.?)?[ \t]{0,3}[:#=]?[ \t]{0,3}"
+    r"(?:(?i:is|was|ist|war|lautet|es|era|est|[ée]tait|es el|est le)[ \t]{1,3})?[:#]?[ \t]{0,3}"
 )
 # An order, invoice or tracking reference: 4 to 30 letters, digits and dashes, one digit at least.
-_REF = r"#?((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,28}[A-Za-z0-9])(?![\w-])"
+_REF = r"#?((?=[A-Za-z0-9-]{0,29}\d)[A-Za-z0-9][A-Za-z0-9-]{2,28}[A-Za-z0-9])(?![\w-])"
 # A person's name: one to four capitalised words, with a particle between them.
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _LOWER = "a-zß-öø-ÿ"
 _NAME = (
-    rf"([{_UPPER}][{_LOWER}'’-]+(?:[ \t]+(?:(?:de|del|la|van|von|der|da|di|du|le|y)[ \t]+)?"
-    rf"[{_UPPER}][{_LOWER}'’-]+){{0,3}})"
+    rf"([{_UPPER}][{_LOWER}'’-]{{1,20}}"
+    rf"(?:[ \t]{{1,3}}(?:(?:de|del|la|van|von|der|da|di|du|le|y)[ \t]{{1,3}})?"
+    rf"[{_UPPER}][{_LOWER}'’-]{{1,20}}){{0,3}})"
 )
 # The rest of a line or a sentence, as a value ("Lieferadresse: Hauptstr. 5, 10115 Berlin").
 _REST = r"([^\n]{4,120})"
@@ -36,11 +37,15 @@ _ORDER = [
     r"(?i:\b(?:order|bestell(?:ung|-?nummer|-?nr\.?)?|auftrags(?:-?nummer|-?nr\.?)?|pedido|commande))"
     + _SEP
     + _REF,
-    r"(?i:\b(?:n[úu]mero|num[ée]ro|n[º°o]\.?)[ \t]*de[ \t]+(?:pedido|commande))" + _SEP + _REF,
+    r"(?i:\b(?:n[úu]mero|num[ée]ro|n[º°o]\.?)[ \t]{0,3}de[ \t]{1,3}(?:pedido|commande))"
+    + _SEP
+    + _REF,
 ]
 _INVOICE = [
     r"(?i:\b(?:invoice|rechnung(?:s-?nummer|s-?nr\.?)?|factura|facture))" + _SEP + _REF,
-    r"(?i:\b(?:n[úu]mero|num[ée]ro|n[º°o]\.?)[ \t]*de[ \t]+(?:factura|facture))" + _SEP + _REF,
+    r"(?i:\b(?:n[úu]mero|num[ée]ro|n[º°o]\.?)[ \t]{0,3}de[ \t]{1,3}(?:factura|facture))"
+    + _SEP
+    + _REF,
 ]
 _HOLDER_LABELS = [
     r"(?i:name on the account|account (?:holder|name)|name of the account holder|"
@@ -51,7 +56,7 @@ _HOLDER_LABELS = [
     r"(?i:titulaire du compte|nom du titulaire|au nom de)",
 ]
 _HOLDER = [
-    label + r"[ \t]*(?:(?i:is|ist|es|est|lautet)[ \t]+)?[:\-]?[ \t]*" + _NAME
+    label + r"[ \t]{0,3}(?:(?i:is|ist|es|est|lautet)[ \t]{1,3})?[:\-]?[ \t]{0,3}" + _NAME
     for label in _HOLDER_LABELS
 ]
 _CARD = [
@@ -59,48 +64,50 @@ _CARD = [
     r"|endet (?:auf|mit)|letzten (?:4|vier) (?:ziffern|stellen)(?: sind| lauten)?"
     r"|terminada en|termina en|[úu]ltimos (?:4|cuatro) d[íi]gitos(?: son)?"
     r"|se terminant par|termin[ée]e par|finissant par|(?:4|quatre) derniers chiffres(?: sont)?)"
-    r"[ \t:]*(\d{4})(?!\d)",
-    r"(?:\*{2,}|[xX]{3,}|•{2,})[ \t-]?(\d{4})(?!\d)",
+    r"[ \t:]{0,3}(\d{4})(?!\d)",
+    r"(?<![*xX•])(?:\*{2,8}|[xX]{3,8}|•{2,8})[ \t-]?(\d{4})(?!\d)",
 ]
 _TRACKING = [
     r"(?i:\btracking|sendungs(?:verfolgungs)?|paket|seguimiento|env[íi]o|suivi|colis)"
     + r"(?i:-?(?:nummer|nr\.?|code|id)?)"
     + _SEP
-    + r"#?((?=[A-Za-z0-9]*\d)[A-Za-z0-9]{8,34})(?![\w-])",
+    + r"#?((?=[A-Za-z0-9]{0,33}\d)[A-Za-z0-9]{8,34})(?![\w-])",
     r"\b(1Z[0-9A-Z]{16})\b",  # UPS
 ]
 _ADDRESS = [
     r"(?i:(?:delivery |shipping )?address|lieferadresse|adresse|anschrift|"
     r"direcci[óo]n(?: de (?:entrega|env[íi]o))?|adresse de livraison)"
-    r"[ \t]*(?:is|ist|es|est)?[ \t]*:[ \t]*" + _REST,
+    r"[ \t]{0,3}(?:is|ist|es|est)?[ \t]{0,3}:[ \t]{0,3}" + _REST,
     r"(?i:post ?code|zip(?: code)?|postal code|plz|postleitzahl|c[óo]digo postal|\bcp|code postal)"
-    r"[ \t:]*(?:is|ist|es|est)?[ \t:]*([A-Z0-9]{2,5}[ -]?[A-Z0-9]{2,4})\b",
+    r"[ \t:]{0,3}(?:is|ist|es|est)?[ \t:]{0,3}([A-Z0-9]{2,5}[ -]?[A-Z0-9]{2,4})\b",
     # a UK postcode, written as people write it
     r"\b([A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2})\b",
     # "12 Main Street", "Hauptstraße 5", "Calle Mayor 3", "12 rue de la Paix"
-    r"\b(\d{1,4}[ \t]+[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?[ \t]+"
+    r"\b(\d{1,4}[ \t]{1,3}[A-Z][a-z]{1,20}(?:[ \t][A-Z][a-z]{1,20})?[ \t]{1,3}"
     r"(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Drive|Way))",
-    r"\b([A-ZÄÖÜ][a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|allee|gasse)[ \t]+\d{1,4}[a-z]?)\b",
-    r"\b((?:Calle|Avenida|Avda\.|Plaza|Paseo)[ \t]+[^\n,]{2,40}?[ \t]\d{1,4})\b",
-    r"\b(\d{1,4}(?:[ \t]?(?:bis|ter))?,?[ \t]+"
+    r"\b([A-ZÄÖÜ][a-zäöüß]{1,30}(?:stra(?:ß|ss)e|str\.|weg|platz|allee|gasse)"
+    r"[ \t]{1,3}\d{1,4}[a-z]?)\b",
+    r"\b((?:Calle|Avenida|Avda\.|Plaza|Paseo)[ \t]{1,3}[^\n,]{2,40}?[ \t]\d{1,4})\b",
+    r"\b(\d{1,4}(?:[ \t]?(?:bis|ter))?,?[ \t]{1,3}"
     r"(?:rue|avenue|boulevard|bd|place|chemin|all[ée]e)[ \t][^\n,]{2,40})",
 ]
 _DEVICE = [
-    r"\b((?:(?:Samsung|Google|Apple|Microsoft)[ \t]+)?"
+    r"\b((?:(?:Samsung|Google|Apple|Microsoft)[ \t]{1,3})?"
     r"(?:iPhone|iPad|iPod|MacBook(?: Air| Pro)?|iMac|Pixel|Galaxy|Chromebook|Kindle|"
     r"Surface|ThinkPad|Xbox|PlayStation|Android|Windows|macOS|iOS|Linux|Ubuntu)"
-    r"(?:[ \t]+(?:[A-Z0-9][\w.+-]{0,12}|Pro|Max|Plus|Mini|Ultra|Air)){0,3})",
+    r"(?:[ \t]{1,3}(?:[A-Z0-9][\w.+-]{0,12}|Pro|Max|Plus|Mini|Ultra|Air)){0,3})",
     r"(?i:\b(?:device|model|product|ger[äa]t|modell|produkt|dispositivo|modelo|producto|"
-    r"appareil|mod[èe]le|produit))[ \t]*:[ \t]*([^\n,;]{2,60})",
+    r"appareil|mod[èe]le|produit))[ \t]{0,3}:[ \t]{0,3}([^\n,;]{2,60})",
 ]
 _ERROR = [
     r"(?i:error message|error|fehlermeldung|fehler|mensaje de error|message d'erreur|erreur)"
-    r"(?: (?:says|reads|dice|sagt|indique|lautet))?[ \t]*:[ \t]*"
+    r"(?: (?:says|reads|dice|sagt|indique|lautet))?[ \t]{0,3}:[ \t]{0,3}"
     # to the end of the sentence; a dot inside a word ("api.example.com") does not end it
     r"((?:[^\n.!?]|[.!?](?=\S)){3,160})",
-    r"(?i:\b(?:error|fehler|erreur)(?:-?code|[ \t]+code)?|c[óo]digo de error)[ \t]*:?[ \t]*"
+    r"(?i:\b(?:error|fehler|erreur)(?:-?code|[ \t]{1,3}code)?|c[óo]digo de error)"
+    r"[ \t]{0,3}:?[ \t]{0,3}"
     r"((?:0x[0-9A-Fa-f]{2,8}|[A-Z]{0,3}-?\d{2,6})(?![\w-]))",
-    r"(?i:it says|es steht|sagt|dice|il est (?:[ée]crit|indiqu[ée])|ça dit)[ \t]*:?[ \t]*"
+    r"(?i:it says|es steht|sagt|dice|il est (?:[ée]crit|indiqu[ée])|ça dit)[ \t]{0,3}:?[ \t]{0,3}"
     r"[\"“„«']([^\"”“»'\n]{3,160})",
     r"(?i:(?:the )?(?:app|website|site|page|checkout|login) (?:crashes|keeps crashing|freezes|"
     r"won't load|doesn't load|does not load|is down|shows a blank)(?:[^\n.!?]|[.!?](?=\S)){0,80})",
@@ -109,7 +116,7 @@ _ERROR = [
     r"(?:[^\n.!?]|[.!?](?=\S)){0,80})",
 ]
 _VERSION = [
-    r"(?i:\b(?:app[ \t]+)?(?:version|versi[óo]n|vers\.)|\bv)[ \t]*:?[ \t]*"
+    r"(?i:\b(?:app[ \t]{1,3})?(?:version|versi[óo]n|vers\.)|\bv)[ \t]{0,3}:?[ \t]{0,3}"
     r"(\d{1,4}(?:\.\d{1,4}){1,3})\b",
 ]
 _PLAN = [
@@ -118,19 +125,19 @@ _PLAN = [
     r"\b((?i:plan|tarifa|forfait|offre|formule|abonnement)[ \t](?i:pro|business|enterprise|premium|"
     r"basic|básico|starter|team|plus|entreprise|empresa))\b",
     r"(?i:interested in|looking for|interessiert an|interesse an|interesad[oa]s? en|"
-    r"int[ée]ress[ée]e?s? par)[ \t]+"
+    r"int[ée]ress[ée]e?s? par)[ \t]{1,3}"
     r"(?:(?i:the|your|a|an|dem|der|den|die|ihr(?:em|en)?|el|la|los|las|su|sus|le|les|"
-    r"un|une|votre|vos)[ \t]+)?"
+    r"un|une|votre|vos)[ \t]{1,3})?"
     # up to the end of the phrase: "the Business plan for a team of 25"
     r"((?:(?!(?i:for|f[üu]r|para|pour|with|mit|con|avec|because|weil|porque|car)\b)"
     r"[^\n.,;!?]){2,60})",
 ]
 _SIZE = [
-    r"\b(\d{1,6}(?:[ \t]*\+)?)[ \t]*(?i:employees|people|staff|users|seats|agents|"
+    r"\b(\d{1,6}(?:[ \t]{0,3}\+)?)[ \t]{0,3}(?i:employees|people|staff|users|seats|agents|"
     r"mitarbeiter(?:innen)?|mitarbeitende|besch[äa]ftigte|personen|leute|nutzer|"
     r"empleados|personas|trabajadores|usuarios|agentes|"
     r"salari[ée]s|employ[ée]s|personnes|utilisateurs)\b",
-    r"(?i:team of|company of|equipo de|empresa de|[ée]quipe de|team von|firma mit)[ \t]+"
+    r"(?i:team of|company of|equipo de|empresa de|[ée]quipe de|team von|firma mit)[ \t]{1,3}"
     r"(\d{1,6})\b",
 ]
 
