@@ -218,6 +218,8 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("PUT", f"{API}/rules/{{rule_id}}/enabled"): (admin(200), lambda s, d: {"enabled": False}, ""),
     ("DELETE", f"{API}/rules/{{rule_id}}"): (admin(200), None, ""),
     ("GET", f"{API}/sla-policies"): (read(), None, ""),
+    ("GET", f"{API}/intake"): (read(), None, ""),
+    ("PUT", f"{API}/intake"): (admin(200), lambda s, d: {"categories": {}}, ""),
     ("PUT", f"{API}/sla-policies/{{channel}}/{{priority}}/{{kind}}"): (
         admin(200),
         lambda s, d: {"seconds": 3600, "business": True, "warn_percent": 75},
@@ -260,6 +262,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         "",
     ),
     ("POST", "/ui/conversations/{conversation_id}/escalate"): (write(422), None, ""),
+    ("POST", "/ui/conversations/{conversation_id}/ask"): (write(302), lambda s, d: {}, ""),
     ("POST", "/ui/conversations/{conversation_id}/merge"): (
         # into itself: refused, but only once role and scope allowed the try
         write(422),
@@ -299,6 +302,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
             "/rules",
             "/sla",
             "/triage",
+            "/intake",
         )
     },
     ("POST", "/settings/agents"): (settings_post(422), lambda s, d: {"email": "x"}, ""),
@@ -360,6 +364,7 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ),
     ("POST", "/settings/tokens"): (settings_post(422), lambda s, d: {}, ""),
     ("POST", "/settings/triage"): (settings_post(422), lambda s, d: {"lexicon": "[]"}, ""),
+    ("POST", "/settings/intake"): (settings_post(422), lambda s, d: {"checklist": "[]"}, ""),
     ("POST", "/settings/tokens/{token_id}/revoke"): (settings_post(303), None, ""),
     ("POST", "/settings/profile"): (
         settings_post(303),

@@ -27,6 +27,7 @@ PAGES = (
     "/settings/rules",
     "/settings/sla",
     "/settings/triage",
+    "/settings/intake",
 )
 
 

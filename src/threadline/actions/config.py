@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from threadline.actions.intake import IntakeCache
 from threadline.actions.lexicon import LexiconCache
 from threadline.core.continuity import Policy
+from threadline.core.intake import DEFAULT_CHECKLIST, Checklist
 from threadline.core.lexicon import Lexicon
 from threadline.core.triage import DEFAULT_LEXICON
 
@@ -28,3 +30,7 @@ class ActionConfig:
     # saves others (then ``lexicons`` holds the stored one in force: actions/lexicon.py).
     lexicon: Lexicon = DEFAULT_LEXICON
     lexicons: LexiconCache = field(default_factory=LexiconCache, compare=False, hash=False)
+    # The facts each category needs before work starts (docs/intake.md), until an admin
+    # saves others (``intakes`` holds the stored one in force: actions/intake.py).
+    intake: Checklist = DEFAULT_CHECKLIST
+    intakes: IntakeCache = field(default_factory=IntakeCache, compare=False, hash=False)

@@ -1,6 +1,9 @@
 """The lexicon in force: the package's, until an admin saves an edited one.
 
-Each save is a new row in ``triage_lexicons``; the latest is in force. Every process
+Each save is a new row in ``triage_lexicons``; the latest is in force. The row is the
+document of the triage settings: it also holds the intake checklist (``intake``, see
+actions/intake.py), which a save of the lexicon carries over, and a row saved for the
+intake alone before any lexicon holds no ``categories``: the package's lexicon then. Every process
 keeps the compiled lexicon of the version it last saw and asks the database only for
 the newest id (one primary-key lookup) before each use, so a save holds on the next
 message in every process, and compiling (milliseconds) happens once per version.
@@ -16,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from threadline.actions.errors import ActionError
+from threadline.actions.intake import INTAKE_KEY, newest_settings
 from threadline.core.lexicon import Lexicon, LexiconError, parse_lexicon
 from threadline.storage.db import Tx
 from threadline.storage.tables import audit_log, triage_lexicons
@@ -42,8 +46,9 @@ class LexiconCache:
             if newest == self._version and self._lexicon is not None:
                 return self._lexicon
         data = conn.execute(_DATA, {"id": newest}).scalar()
+        part = _lexicon_part(data)
         try:
-            lexicon = parse_lexicon(data)
+            lexicon = default if part is None else parse_lexicon(part)
         except LexiconError:
             # Stored only after parse_lexicon accepted it; a later, stricter
             # version of the checks must not stop triage: the default holds.
@@ -53,12 +58,20 @@ class LexiconCache:
         return lexicon
 
 
+def _lexicon_part(data: object) -> dict[str, Any] | None:
+    """The lexicon in a stored settings document, or None when it holds none."""
+    if not isinstance(data, dict) or "categories" not in data:
+        return None
+    return {k: v for k, v in data.items() if k != INTAKE_KEY}
+
+
 def lexicon_version(conn: Connection) -> dict[str, Any] | None:
-    """The stored lexicon in force (its data, who saved it and when), or None."""
+    """The stored lexicon in force (its data, who saved the row and when), or None."""
     row = conn.execute(
         sa.select(triage_lexicons).order_by(triage_lexicons.c.id.desc()).limit(1)
     ).first()
-    return None if row is None else dict(row._mapping)
+    part = None if row is None else _lexicon_part(row.data)
+    return None if row is None or part is None else {**row._mapping, "data": part}
 
 
 def save_lexicon(tx: Tx, raw: object, *, actor_id: int) -> Lexicon:
@@ -68,6 +81,9 @@ def save_lexicon(tx: Tx, raw: object, *, actor_id: int) -> Lexicon:
     except LexiconError as exc:
         raise ActionError(str(exc)) from exc
     data = lexicon.as_mapping()
+    carried = newest_settings(tx.conn).get(INTAKE_KEY)
+    if carried is not None:
+        data[INTAKE_KEY] = carried
     tx.conn.execute(
         triage_lexicons.insert().values(data=data, created_by_id=actor_id, created_at=tx.now)
     )

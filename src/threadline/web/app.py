@@ -23,6 +23,7 @@ from threadline.web.api.calls import ROUTES as CALL_ROUTES
 from threadline.web.api.composer import ROUTES as COMPOSER_ROUTES
 from threadline.web.api.conversations import CONVERSATION_ROUTES
 from threadline.web.api.customers import ROUTES as CUSTOMER_ROUTES
+from threadline.web.api.intake import ROUTES as INTAKE_ROUTES
 from threadline.web.api.merges import ROUTES as MERGE_ROUTES
 from threadline.web.api.receipts import ROUTES as RECEIPT_ROUTES
 from threadline.web.api.rules import ROUTES as RULE_ROUTES
@@ -120,6 +121,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> Litest
             *RULE_ROUTES,
             *SLA_ROUTES,
             *TRIAGE_ROUTES,
+            *INTAKE_ROUTES,
             *ASSIGNMENT_ROUTES,
         ],
         middleware=[DefineMiddleware(BearerAuth)],

@@ -32,6 +32,13 @@ __all__ = [
     "Duty",
     "Identity",
     "IdentityIn",
+    "Intake",
+    "IntakeCategory",
+    "IntakeCategoryIn",
+    "IntakeChecklist",
+    "IntakeFact",
+    "IntakeFactIn",
+    "IntakeIn",
     "LastMessage",
     "MergeIn",
     "MergeResult",
@@ -297,6 +304,71 @@ class TriageCorrection(msgspec.Struct, forbid_unknown_fields=True):
     sensitive: bool | None = None
 
 
+# The intake checklist (core/intake.py, docs/intake.md). The bounds here are the
+# shapes; parse_checklist checks the rest (the patterns, the placeholder, the totals)
+# and answers 422 with what is wrong.
+Language = Literal["en", "de", "es", "fr"]
+_Phrase = Annotated[str, msgspec.Meta(max_length=600)]
+
+
+class IntakeFact(msgspec.Struct):
+    key: str
+    label: str  # "Order number"
+    ask: dict[str, str]  # language -> "your order number"
+    patterns: list[str]  # regular expressions; the first group is the value
+    optional: bool = False  # shown when found, never asked for
+
+
+class IntakeCategory(msgspec.Struct):
+    facts: list[IntakeFact]
+    template: dict[str, str]  # language -> "Could you send us {missing}?"
+
+
+class IntakeChecklist(msgspec.Struct):
+    """The checklist in force, per category."""
+
+    categories: dict[str, IntakeCategory]
+    stored: bool  # False: the checklist Threadline ships
+    saved_at: datetime | None
+    saved_by_id: int | None
+
+
+class IntakeFactIn(msgspec.Struct, forbid_unknown_fields=True):
+    key: Annotated[str, msgspec.Meta(max_length=40)]
+    label: Annotated[str, msgspec.Meta(max_length=60)]
+    ask: Annotated[dict[Language, _Phrase], msgspec.Meta(min_length=1)]
+    patterns: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=400)]], msgspec.Meta(min_length=1, max_length=8)
+    ]
+    optional: bool = False
+
+
+class IntakeCategoryIn(msgspec.Struct, forbid_unknown_fields=True):
+    facts: Annotated[list[IntakeFactIn], msgspec.Meta(max_length=10)] = msgspec.field(
+        default_factory=list
+    )
+    template: dict[Language, _Phrase] = msgspec.field(default_factory=dict)
+
+
+class IntakeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A whole checklist; a category left out asks for nothing."""
+
+    categories: Annotated[
+        dict[Annotated[str, msgspec.Meta(max_length=32)], IntakeCategoryIn],
+        msgspec.Meta(max_length=5),
+    ]
+
+
+class Intake(msgspec.Struct):
+    """What the customer has told of the facts the conversation's category needs."""
+
+    category: Category
+    found: dict[str, str]  # fact key -> the value as the customer wrote it
+    missing: list[str]  # keys of the facts still to ask for
+    language: Language | None  # the customer's, as guessed from their words
+    ask: str | None  # the message asking for the missing facts; None: nothing missing
+
+
 class Conversation(msgspec.Struct):
     """A conversation as an inbox row shows it, for the viewer who asked."""
 
@@ -338,9 +410,11 @@ class Conversation(msgspec.Struct):
 
 
 class ConversationDetail(Conversation):
-    """One conversation, with its triage decision (None before a customer message)."""
+    """One conversation, with its triage decision (None before a customer message)
+    and its intake (computed from the customer's newest messages)."""
 
     triage: TriageDecision | None
+    intake: Intake
 
 
 class ReadMarker(msgspec.Struct):

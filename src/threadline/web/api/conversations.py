@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from litestar import Response, get, patch, post
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery, JSONBody, Parameter
+from sqlalchemy.engine import Connection
 
 from threadline.actions.assignment import escalate
 from threadline.actions.conversation_merge import merge_conversations
@@ -22,6 +23,7 @@ from threadline.core.model import Attachment, Channel, ConversationStatus
 from threadline.core.tags import InvalidTag, normalize_tag
 from threadline.queries.conversations import conversation_messages
 from threadline.queries.inbox import InboxFilters, Sort, list_inbox, parse_view, row_by_id
+from threadline.queries.intake import conversation_intake
 from threadline.queries.scope import access_conversation
 from threadline.queries.triage import latest_triage
 from threadline.web.api.common import Req, container_of, found_or_404, scope_of
@@ -35,6 +37,7 @@ from threadline.web.schemas import (
     ConversationDetail,
     ConversationMergeIn,
     ConversationPatch,
+    Intake,
     Message,
     Priority,
     ReadMarker,
@@ -148,10 +151,17 @@ async def get_conversations(
 @get("/conversations/{conversation_id:int}", summary="One conversation, with its triage")
 async def get_conversation(request: Req, conversation_id: Id) -> ConversationDetail:
     row = await _row(request, conversation_id)
-    triage = await container_of(request).db.read(lambda conn: latest_triage(conn, row.id))
+    cfg = container_of(request).bus.cfg
+
+    def read(conn: Connection) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        checklist = cfg.intakes.current(conn, cfg.intake)
+        return latest_triage(conn, row.id), conversation_intake(conn, row.id, checklist)
+
+    triage, intake = await container_of(request).db.read(read)
     return ConversationDetail(
         **msgspec.structs.asdict(row),
         triage=None if triage is None else to_model(triage, TriageDecision),
+        intake=to_model(intake, Intake),
     )
 
 

@@ -17,12 +17,14 @@ from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
 from threadline.actions.assignment import escalate
+from threadline.actions.config import ActionConfig
 from threadline.actions.conversation_merge import merge_conversations
 from threadline.actions.conversations import update_conversation
 from threadline.actions.errors import ActionError, NotFound
 from threadline.core.model import ConversationStatus
 from threadline.queries.assignment import assignable_users
 from threadline.queries.inbox import row_by_id
+from threadline.queries.intake import conversation_intake
 from threadline.queries.scope import Scope, access_conversation
 from threadline.queries.triage import latest_triage
 from threadline.storage.db import Tx
@@ -70,7 +72,11 @@ def _siblings(conn: Connection, convo: dict[str, Any], scope: Scope) -> list[dic
     return [dict(r._mapping) for r in rows if scope.allows_inbox(r.inbox_id)]
 
 
-def head_context(conn: Connection, conversation_id: int, agent: Agent) -> dict[str, Any]:
+def head_context(
+    conn: Connection, conversation_id: int, agent: Agent, cfg: ActionConfig
+) -> dict[str, Any]:
+    """What the conversation's head shows. It is redrawn on every customer message
+    (hub.py pushes "refresh"), so the intake beside the triage decision stays current."""
     convo = row_by_id(conn, conversation_id, scope=agent.scope, viewer_id=agent.id)
     if convo is None:
         raise NotFoundException("conversation not found")
@@ -84,13 +90,13 @@ def head_context(conn: Connection, conversation_id: int, agent: Agent) -> dict[s
         "assignable": _assignable(conn, convo.get("inbox_id")),
         "siblings": _siblings(conn, convo, agent.scope),
         "triage": triage,
+        "intake": conversation_intake(conn, conversation_id, cfg.intakes.current(conn, cfg.intake)),
     }
 
 
 async def render_head(request: Req, agent: Agent, conversation_id: int, **extra: Any) -> Template:
-    context = await container(request).db.read(
-        lambda conn: head_context(conn, conversation_id, agent)
-    )
+    c = container(request)
+    context = await c.db.read(lambda conn: head_context(conn, conversation_id, agent, c.bus.cfg))
     status = 422 if extra.get("error") else 200
     return Template(
         "ui/_head.html", context={"agent": agent, **context, **extra}, status_code=status

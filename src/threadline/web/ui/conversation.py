@@ -6,15 +6,17 @@ agent's inboxes is a 404 here exactly as in the API.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
+from threadline.actions.config import ActionConfig
 from threadline.actions.delivery import retry_delivery
 from threadline.actions.errors import ActionError, NotFound
 from threadline.actions.reads import mark_read
@@ -24,6 +26,7 @@ from threadline.core.model import Attachment, Channel
 from threadline.queries.attachments import attachment_data
 from threadline.queries.composer import reply_options
 from threadline.queries.customers import customer_detail
+from threadline.queries.intake import conversation_intake
 from threadline.queries.scope import Scope, access_conversation
 from threadline.queries.timeline import conversation_timeline
 from threadline.storage.tables import attachments, messages
@@ -40,14 +43,17 @@ from threadline.web.ui.common import (
     signed_in,
     to_login,
 )
+from threadline.web.ui.settings_common import read_form
 
 __all__ = ["ROUTES"]
 
 MAX_REPLY = 20_000  # characters: longer than any channel takes; each channel's own cap is lower
 
 
-def _screen(conn: Connection, conversation_id: int, agent: Agent, now: Any) -> dict[str, Any]:
-    head = head_context(conn, conversation_id, agent)
+def _screen(
+    conn: Connection, conversation_id: int, agent: Agent, now: Any, cfg: ActionConfig
+) -> dict[str, Any]:
+    head = head_context(conn, conversation_id, agent, cfg)
     entries = conversation_timeline(conn, conversation_id)
     return {
         **head,
@@ -68,14 +74,22 @@ def _newest_seen(entries: list[dict[str, Any]]) -> int:
 
 
 @get("/conversations/{conversation_id:int}", include_in_schema=False)
-async def conversation_page(request: Req, conversation_id: Id) -> Template | Redirect:
+async def conversation_page(
+    request: Req,
+    conversation_id: Id,
+    ask: Annotated[str | None, Parameter(max_length=10)] = None,
+) -> Template | Redirect:
+    """``?ask=intake`` (the "Ask for the missing" link, without JavaScript): the
+    composer opens with the message asking for the facts the intake misses."""
     agent = await signed_in(request)
     if agent is None:
         return to_login(request)
     c = container(request)
     now = c.clock.now()
     since = await c.broker.last_seq()
-    screen = await c.db.read(lambda conn: _screen(conn, conversation_id, agent, now))
+    screen = await c.db.read(lambda conn: _screen(conn, conversation_id, agent, now, c.bus.cfg))
+    if ask == "intake" and agent.can_write and screen["intake"]["ask"]:
+        screen["text"] = screen["intake"]["ask"]
     # Opening it is reading it: the unread marker clears for this agent.
     await c.bus.execute(lambda tx: mark_read(tx, conversation_id, agent.id))
     return await page(
@@ -121,6 +135,37 @@ async def _composer(
         context={"agent": agent, "conversation_id": conversation_id, **data, **extra},
         status_code=status_code,
     )
+
+
+@post("/ui/conversations/{conversation_id:int}/ask", include_in_schema=False, status_code=200)
+async def post_ask(request: Req, conversation_id: Id) -> Template | Redirect:
+    """The "Ask for the missing" button (htmx): the composer again, on the channel the
+    agent had picked, with the intake's message after whatever draft was there.
+    Nothing is sent; the agent reads it and sends it as any reply."""
+    agent = await require_writer(request)
+    c = container(request)
+    form = await read_form(request)
+    draft = form.raw("text", MAX_REPLY).strip()
+    channel: str | None = form.raw("channel", 16)
+    if channel not in Channel._value2member_map_:
+        channel = None  # the composer's default: the current reply channel
+    seen_raw = form.raw("seen", 19)
+    intake = await c.db.read(
+        lambda conn: conversation_intake(
+            conn,
+            access_conversation(conn, agent.scope, conversation_id),
+            c.bus.cfg.intakes.current(conn, c.bus.cfg.intake),
+        )
+    )
+    if not is_htmx(request):
+        return Redirect(f"/conversations/{conversation_id}?ask=intake#reply-text")
+    ask = intake["ask"] or ""
+    text = f"{draft}\n\n{ask}" if draft and ask else (draft or ask)
+    extra: dict[str, Any] = {"text": text[:MAX_REPLY], "channel": channel, "mode": "reply"}
+    if seen_raw.isdigit():
+        # The draft was written against this timeline: keep the stale-reply check.
+        extra.update(stale=False, seen=int(seen_raw))
+    return await _composer(request, agent, conversation_id, **extra)
 
 
 def _template(form: dict[str, str]) -> TemplateRef | None:
@@ -316,4 +361,4 @@ async def attachment(request: Req, attachment_id: Id) -> Response[bytes]:
     )
 
 
-ROUTES = [conversation_page, post_read, post_reply, post_retry, original, attachment]
+ROUTES = [conversation_page, post_read, post_ask, post_reply, post_retry, original, attachment]

@@ -1,6 +1,6 @@
 """Settings, for admins: agents and roles, teams, inboxes, API tokens, the
-business profile and the triage lexicon. The CLI does most of the same through the
-same actions, for automation.
+business profile, the triage lexicon and the intake checklist. The CLI does most of
+the same through the same actions, for automation.
 
 The pages live in settings_*.py, one per section; this module holds the
 overview and gathers the routes.
@@ -18,6 +18,7 @@ from threadline.web.ui import (
     settings_assignment,
     settings_chat,
     settings_inboxes,
+    settings_intake,
     settings_profile,
     settings_redirect,
     settings_rules,
@@ -62,4 +63,5 @@ ROUTES = [
     *settings_redirect.ROUTES,
     *settings_tokens.ROUTES,
     *settings_triage.ROUTES,
+    *settings_intake.ROUTES,
 ]

@@ -36,6 +36,7 @@ MAX_ID_DIGITS = 18  # fits a BIGINT
 # ?done=<key> after a change (post, redirect, get): fixed words, nothing reflected.
 NOTICES = {
     "lexicon_saved": "Saved: triage uses these lists from the next message.",
+    "intake_saved": "Saved: conversations show this checklist from now on.",
     "agent_added": "The agent was added. They can sign in now.",
     "role_changed": "The role was changed; it holds from their next request.",
     "deactivated": "Deactivated: their sessions ended and their tokens stopped working.",
@@ -71,6 +72,7 @@ SECTIONS = (
     ("/settings/tokens", "API tokens"),
     ("/settings/profile", "Business profile"),
     ("/settings/triage", "Triage"),
+    ("/settings/intake", "Intake"),
 )
 
 
