@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 from tests.support.factories import make_agent, make_api_inbox, make_inbox
-from tests.support.inbox import change, write
+from tests.support.inbox import change, reply, write
 
 from threadline.actions.customers import set_attributes
 from threadline.bootstrap import Container
 from threadline.clock import FakeClock
+from threadline.core.model import ConversationStatus
 from threadline.queries.rules import load_facts
 
 pytestmark = pytest.mark.anyio
@@ -71,3 +72,24 @@ async def test_a_conversation_that_is_gone_has_no_facts(container: Container) ->
         lambda conn: load_facts(conn, 424242, None, container.clock.now())
     )
     assert facts is None
+
+
+async def test_hours_since_the_agent_and_in_the_status_are_counted_from_the_clock(
+    container: Container, clock: FakeClock
+) -> None:
+    c = container
+    sam, _ = await make_agent(c)
+    out = await write(c, await make_api_inbox(c), "ana", "hello")
+    cid = out.conversation_id
+    assert cid is not None
+    facts = await c.db.read(lambda conn: load_facts(conn, cid, None, clock.now()))
+    assert facts is not None
+    assert (facts.hours_since_agent, facts.hours_in_status) == (None, 0.0)  # open since created
+    await reply(c, cid, sam, "Which order?")
+    clock.advance(hours=2)
+    await change(c, cid, sam, status=ConversationStatus.PENDING)
+    clock.advance(hours=3)
+    facts = await c.db.read(lambda conn: load_facts(conn, cid, None, clock.now()))
+    assert facts is not None
+    assert facts.hours_since_agent == pytest.approx(5.0)
+    assert facts.hours_in_status == pytest.approx(3.0)
