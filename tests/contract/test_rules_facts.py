@@ -93,3 +93,26 @@ async def test_hours_since_the_agent_and_in_the_status_are_counted_from_the_cloc
     assert facts is not None
     assert facts.hours_since_agent == pytest.approx(5.0)
     assert facts.hours_in_status == pytest.approx(3.0)
+
+
+async def test_a_customer_reopening_a_pending_conversation_restarts_its_hours_in_status(
+    container: Container, clock: FakeClock
+) -> None:
+    c = container
+    sam, _ = await make_agent(c)
+    inbox = await make_api_inbox(c)
+    out = await write(c, inbox, "ana", "hello")
+    cid = out.conversation_id
+    assert cid is not None
+    await change(c, cid, sam, status=ConversationStatus.PENDING)
+    clock.advance(hours=5)
+    await write(c, inbox, "ana", "here is the order number")
+    clock.advance(hours=1)
+    facts = await c.db.read(lambda conn: load_facts(conn, cid, None, clock.now()))
+    assert facts is not None
+    assert (facts.status, facts.hours_in_status) == ("open", pytest.approx(1.0))
+    await write(c, inbox, "ana", "and a photo")  # open already: the status did not change
+    clock.advance(hours=1)
+    facts = await c.db.read(lambda conn: load_facts(conn, cid, None, clock.now()))
+    assert facts is not None
+    assert facts.hours_in_status == pytest.approx(2.0)
