@@ -18,6 +18,8 @@ from threadline.actions.conversations import WAKE_JOB
 from threadline.actions.inboxes import seal_inbox_secrets
 from threadline.actions.redirects import REDIRECT_JOB
 from threadline.actions.rule_queue import RULES_JOB
+from threadline.actions.rule_sweep import SWEEP_JOB as TIME_PASSED_SWEEP
+from threadline.actions.rule_sweep import start_sweeps
 from threadline.actions.sla_clock import SLA_JOB
 from threadline.bus import Bus
 from threadline.channels import registry
@@ -31,7 +33,7 @@ from threadline.jobs.assignment import Assign, AssignSweep
 from threadline.jobs.chat_mail import ChatFollowup, ChatMissed, ChatTranscript, NotifyEmail
 from threadline.jobs.delivery import Delivery
 from threadline.jobs.redirect import SendRedirect
-from threadline.jobs.rules import RunRules
+from threadline.jobs.rules import RunRules, TimePassedSweep
 from threadline.jobs.runner import JobRunner
 from threadline.jobs.sla import SlaTimer
 from threadline.jobs.snooze import Wake
@@ -72,6 +74,10 @@ class Container:
         secret = self.bus.cfg.secret_key
         await self.bus.execute(lambda tx: seal_inbox_secrets(tx, secret=secret))
         await self.bus.reload_inboxes()
+        # Sweeps of time_passed rules are a chain of jobs; one is queued in case the
+        # chain stopped (its key makes it the one already queued, if any).
+        every = timedelta(seconds=self.bus.cfg.time_passed_every)
+        await self.bus.execute(lambda tx: start_sweeps(tx, every))
         self._stop = asyncio.Event()
         if jobs:
             self._tasks.append(asyncio.create_task(self.runner.run(self._stop)))
@@ -140,6 +146,8 @@ def bootstrap(
         continuity=Policy(reopen_window=timedelta(days=settings.reopen_days)),
         attachment_dir=None if settings.attachments_in_db else settings.data_dir / "attachments",
         chat_followup_seconds=settings.chat_followup_seconds,
+        time_passed_every=settings.rules_sweep_seconds,
+        time_passed_batch=settings.rules_sweep_batch,
     )
     broker = broker or default_broker(settings)
     presence = presence or default_presence(settings, clock)
@@ -153,6 +161,7 @@ def bootstrap(
     all_senders = registry.senders(context, overrides)
     delivery = Delivery(bus, all_senders, public_base=settings.base_url())
     transcript = ChatTranscript(bus, all_senders, settings)
+    runs = RunRules(bus)
     runner = JobRunner(
         bus,
         {
@@ -163,7 +172,8 @@ def bootstrap(
             MISSED_JOB: ChatMissed(bus, settings),
             NOTIFY_JOB: NotifyEmail(bus, all_senders),
             SLA_JOB: SlaTimer(bus),
-            RULES_JOB: RunRules(bus),
+            RULES_JOB: runs,
+            TIME_PASSED_SWEEP: TimePassedSweep(bus, runs),
             ASSIGN_JOB: Assign(bus, presence),
             SWEEP_JOB: AssignSweep(bus, presence),
             REDIRECT_JOB: SendRedirect(bus, settings),

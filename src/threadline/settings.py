@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # them (docs/widget.md). At least a minute: a widget that is open pings
     # every 25 s and is heard from at least every 50 s.
     chat_followup_seconds: float = Field(default=120.0, ge=60.0, le=7 * 86400.0)
+    # Rules listening to time_passed ("pending for 72 hours") are checked by a sweep
+    # this often, reading at most this many conversations per job (docs/rules.md).
+    rules_sweep_seconds: float = Field(default=60.0, ge=10.0, le=3600.0)
+    rules_sweep_batch: int = Field(default=500, ge=1, le=10_000)
 
     def base_url(self) -> str:
         """Our own address as providers and links see it."""

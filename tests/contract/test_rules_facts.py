@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 from tests.support.factories import make_agent, make_api_inbox, make_inbox
-from tests.support.inbox import change, write
+from tests.support.inbox import change, reply, write
 
 from threadline.actions.customers import set_attributes
 from threadline.bootstrap import Container
 from threadline.clock import FakeClock
+from threadline.core.model import ConversationStatus
 from threadline.queries.rules import load_facts
 
 pytestmark = pytest.mark.anyio
@@ -71,3 +72,47 @@ async def test_a_conversation_that_is_gone_has_no_facts(container: Container) ->
         lambda conn: load_facts(conn, 424242, None, container.clock.now())
     )
     assert facts is None
+
+
+async def test_hours_since_the_agent_and_in_the_status_are_counted_from_the_clock(
+    container: Container, clock: FakeClock
+) -> None:
+    c = container
+    sam, _ = await make_agent(c)
+    out = await write(c, await make_api_inbox(c), "ana", "hello")
+    cid = out.conversation_id
+    assert cid is not None
+    facts = await c.db.read(lambda conn: load_facts(conn, cid, None, clock.now()))
+    assert facts is not None
+    assert (facts.hours_since_agent, facts.hours_in_status) == (None, 0.0)  # open since created
+    await reply(c, cid, sam, "Which order?")
+    clock.advance(hours=2)
+    await change(c, cid, sam, status=ConversationStatus.PENDING)
+    clock.advance(hours=3)
+    facts = await c.db.read(lambda conn: load_facts(conn, cid, None, clock.now()))
+    assert facts is not None
+    assert facts.hours_since_agent == pytest.approx(5.0)
+    assert facts.hours_in_status == pytest.approx(3.0)
+
+
+async def test_a_customer_reopening_a_pending_conversation_restarts_its_hours_in_status(
+    container: Container, clock: FakeClock
+) -> None:
+    c = container
+    sam, _ = await make_agent(c)
+    inbox = await make_api_inbox(c)
+    out = await write(c, inbox, "ana", "hello")
+    cid = out.conversation_id
+    assert cid is not None
+    await change(c, cid, sam, status=ConversationStatus.PENDING)
+    clock.advance(hours=5)
+    await write(c, inbox, "ana", "here is the order number")
+    clock.advance(hours=1)
+    facts = await c.db.read(lambda conn: load_facts(conn, cid, None, clock.now()))
+    assert facts is not None
+    assert (facts.status, facts.hours_in_status) == ("open", pytest.approx(1.0))
+    await write(c, inbox, "ana", "and a photo")  # open already: the status did not change
+    clock.advance(hours=1)
+    facts = await c.db.read(lambda conn: load_facts(conn, cid, None, clock.now()))
+    assert facts is not None
+    assert facts.hours_in_status == pytest.approx(2.0)

@@ -71,3 +71,18 @@ def test_the_workspace_fits_a_phone_without_sideways_scrolling(
         page.screenshot(path=ARTIFACTS / "inbox-phone.png", full_page=True)
     finally:
         context.close()
+
+
+def test_the_timeline_follows_the_action_bar_with_no_empty_band(page: Page, live: Live) -> None:
+    # The presence and visitor-typing live regions are empty nearly always; they had a
+    # min-height that held an empty band of about 3rem between the two.
+    sign_in(page, live, live.desk.admin, "/inbox?view=all")
+    page.goto(f"{live.url}{_conversation_url(page, live)}")
+    expect(page.locator("#timeline .entry").first).to_be_visible()
+    actions = page.locator("#convo-head .actions").bounding_box()
+    timeline = page.locator("#timeline").bounding_box()
+    assert actions is not None
+    assert timeline is not None
+    gap = timeline["y"] - (actions["y"] + actions["height"])
+    assert 0 <= gap <= 16, gap  # the action bar's own margin, and no more
+    page.screenshot(path=ARTIFACTS / "conversation-head.png")

@@ -20,6 +20,7 @@ from tests.support.factories import deliver_email, make_email
 from tests.support.ui import sign_in
 
 from threadline.actions.conversations import update_conversation
+from threadline.actions.triage import correct_triage
 from threadline.bootstrap import Container
 
 pytestmark = pytest.mark.anyio
@@ -231,3 +232,22 @@ async def test_a_customer_message_redraws_the_open_conversations_head_with_its_t
         head = await client.get(f"/ui/conversations/{out.conversation_id}/head")
     assert '<span class="chip cat">Billing</span>' in head.text
     assert '<span class="chip urgent">Urgent</span>' in head.text
+
+
+async def test_an_agents_triage_correction_redraws_the_row_with_its_chips(
+    container: Container, served: str, desk: Desk
+) -> None:
+    cid = desk.billing.conversation_id
+    async with (
+        _agent(served, desk.users["admin"].email) as client,
+        _stream(client, "inbox=1&view=all&status=all") as tab,
+    ):
+        await asyncio.sleep(0.2)
+        await container.bus.execute(
+            lambda tx: correct_triage(
+                tx, cid, actor_id=desk.users["agent"].id, category="sales", urgent=True
+            )
+        )
+        row = await tab.until("row", f'id="c-{cid}"')
+    assert '<span class="chip cat" data-triage="category">Sales</span>' in row.data
+    assert 'data-triage="urgent"' in row.data

@@ -61,3 +61,13 @@ def test_views_and_filters_decide_where_a_pushed_row_belongs() -> None:
     team = InboxFilter.parse({"view": "team:3", "status": "all", "tag": "VIP"})
     assert team.matches(row(team_id=3, status="resolved", tags=["vip"]), 5, NOW)
     assert not team.matches(row(team_id=3, tags=[]), 5, NOW)
+
+
+def test_the_category_filter_takes_only_a_known_category_and_keeps_its_rows() -> None:
+    assert InboxFilter.parse({"category": "<script>"}).category is None
+    f = InboxFilter.parse({"category": "billing"})
+    assert f.query()["category"] == "billing"
+    assert f.as_query(NOW)[1].category == "billing"
+    assert f.matches(row(category="billing"), 1, NOW)
+    assert not f.matches(row(category="sales"), 1, NOW)
+    assert not f.matches(row(category=None), 1, NOW)

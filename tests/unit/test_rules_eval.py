@@ -26,6 +26,8 @@ BASE = Facts(
     escalation_level=1,
     assigned=False,
     hours_since_customer=5.0,
+    hours_since_agent=30.0,
+    hours_in_status=80.0,
 )
 
 
@@ -115,6 +117,11 @@ CONDITIONS: list[tuple[dict[str, Any], Facts, Facts]] = [
     ({"hours_since_customer": {"at_least": 4}}, BASE, with_(hours_since_customer=3.5)),
     ({"hours_since_customer": {"at_least": 4}}, BASE, with_(hours_since_customer=None)),
     ({"hours_since_customer": {"at_most": 5}}, BASE, with_(hours_since_customer=5.5)),
+    ({"hours_since_agent": {"at_least": 24}}, BASE, with_(hours_since_agent=23.9)),
+    ({"hours_since_agent": {"at_least": 24}}, BASE, with_(hours_since_agent=None)),
+    ({"hours_since_agent": {"at_most": 48}}, BASE, with_(hours_since_agent=48.5)),
+    ({"hours_in_status": {"at_least": 72}}, BASE, with_(hours_in_status=71.99)),
+    ({"hours_in_status": {"at_most": 100}}, BASE, with_(hours_in_status=100.5)),
     ({"any": [{"urgent": True}, {"priority": ["normal"]}]}, BASE, with_(priority="low")),
     ({"any": [{"text": ["parcel"]}, {"tags": {"any": ["vip"]}}]}, BASE, with_(tags=frozenset())),
 ]
@@ -254,3 +261,23 @@ def test_many_rules_each_see_only_what_concerns_them() -> None:
     rules = [rule(i, i, conditions=[{"inbox": [i]}]) for i in range(1, 101)]
     rules += [rule(200 + i, 200 + i, conditions=[{"text": [f"word{i}"]}]) for i in range(100)]
     assert ran(rules, facts=with_(inbox_id=42, text="say word7 and word70")) == [42, 207, 270]
+
+
+def test_a_time_passed_rule_waits_on_hours_in_status_and_says_so() -> None:
+    rule = parse_rule(
+        {
+            "id": 7,
+            "name": "Close the silent",
+            "events": ["time_passed"],
+            "conditions": [{"status": ["pending"]}, {"hours_in_status": {"at_least": 72}}],
+            "actions": [{"set_status": "resolved"}],
+        }
+    )
+    compiled = compile_rules([rule])
+    pending = with_(status="pending")
+    assert evaluate(compiled, "time_passed", replace(pending, hours_in_status=71.5)) == []
+    [outcome] = evaluate(compiled, "time_passed", pending)
+    assert outcome.action == Action("set_status", "resolved")
+    assert "hours_in_status at least 72.0" in outcome.reason
+    # the same facts on another event: the rule listens only to time passing
+    assert evaluate(compiled, "status_changed", pending) == []

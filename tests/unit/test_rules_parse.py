@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,6 +136,21 @@ ERRORS = [
         "conditions[0].hours_since_customer.at_least",
         "a number",
     ),
+    (
+        body(conditions=[{"hours_since_agent": {"more_than": 5}}]),
+        "conditions[0].hours_since_agent",
+        "unknown comparison",
+    ),
+    (
+        body(conditions=[{"hours_in_status": {"at_least": 24 * 367}}]),
+        "conditions[0].hours_in_status.at_least",
+        "between",
+    ),
+    (
+        body(conditions=[{"hours_in_status": {"at_most": True}}]),
+        "conditions[0].hours_in_status.at_most",
+        "a number",
+    ),
     (body(conditions=[{"any": []}]), "conditions[0].any", "at least one condition"),
     (body(conditions=[{"any": [{"urgent": True}], "not": True}]), "conditions[0]", "no other keys"),
     (
@@ -197,7 +215,8 @@ JSON = st.recursive(
 KEYS = st.sampled_from(
     ["name", "events", "conditions", "actions", "enabled", "stop", "id", "version", "position",
      "channel", "text", "tags", "any", "not", "attribute", "key", "op", "value", "notify",
-     "users", "teams", "reply", "body", "add_tag", "hours_since_customer", "at_least"]
+     "users", "teams", "reply", "body", "add_tag", "hours_since_customer", "hours_since_agent",
+     "hours_in_status", "at_least", "at_most"]
 )  # fmt: skip
 NEAR = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from(["email", "open", "vip", "eq", "message_received", "", "\x00"]),
@@ -216,3 +235,11 @@ def test_hostile_input_raises_only_rule_error(data: Any) -> None:
     else:
         message = "parsed"
     assert message
+
+
+def test_every_rule_in_the_docs_is_a_valid_rule() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+    examples = re.findall(r"```json\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
+    assert len(examples) >= 3
+    for example in examples:
+        parse_rule(json.loads(example))

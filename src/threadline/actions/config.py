@@ -26,6 +26,10 @@ class ActionConfig:
     # How long an agent's chat reply may stay unread before it is mailed
     # (Settings.chat_followup_seconds; jobs/chat_mail.py).
     chat_followup_seconds: float = 120.0
+    # The time_passed sweep (actions/rule_sweep.py): how often, in seconds, and how
+    # many conversations one sweep job reads (Settings.rules_sweep_*).
+    time_passed_every: float = 60.0
+    time_passed_batch: int = 500
     # The keyword lists triage classifies every inbound message with, until an admin
     # saves others (then ``lexicons`` holds the stored one in force: actions/lexicon.py).
     lexicon: Lexicon = DEFAULT_LEXICON

@@ -117,6 +117,7 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
             # The customer has waited since the older of the two unanswered messages.
             waiting_since=min(waits) if waits else None,
             first_response_at=answered,
+            last_agent_at=_later(source.last_agent_at, target.last_agent_at),
             first_response_due_at=response_due if answered is None else None,
             next_response_due_at=response_due if answered is not None else None,
             resolution_due_at=_earliest(source.resolution_due_at, target.resolution_due_at),
@@ -128,6 +129,7 @@ def merge_conversations(tx: Tx, *, source_id: int, target_id: int, actor_id: int
         .where(conversations.c.id == source_id)
         .values(
             status=ConversationStatus.RESOLVED.value,
+            status_changed_at=tx.now,
             resolved_at=tx.now,
             snoozed_until=None,
             waiting_since=None,

@@ -84,6 +84,8 @@ def change_status(
         "resolved_at": tx.now if status is ConversationStatus.RESOLVED else None,
         "updated_at": tx.now,
     }
+    if current is not status:
+        values["status_changed_at"] = tx.now  # time_passed rules count hours in status
     if status is ConversationStatus.RESOLVED:
         values["waiting_since"] = None
         values.update(stop_clocks(tx, conversation_id))

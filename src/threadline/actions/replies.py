@@ -306,6 +306,8 @@ def send_reply(
         touched["first_response_due_at"] = None
         touched["next_response_due_at"] = None
         changed.append("waiting_since")
+    if not note and author_id is not None:
+        touched["last_agent_at"] = tx.now  # time_passed rules: hours since the agent
     if not note and author_id is not None and conv.first_response_at is None:
         touched["first_response_at"] = tx.now  # later waits are owed a next response
     tx.conn.execute(

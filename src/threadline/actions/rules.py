@@ -14,9 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.rule_sweep import sweep_now, timed_rules
 from threadline.core.rules import RuleError
 from threadline.core.rules_eval import MAX_RULES
 from threadline.core.rules_parse import parse_rule
+from threadline.core.rules_sweep import MAX_TIMED_RULES, TIME_PASSED
 from threadline.storage.db import Tx
 from threadline.storage.tables import audit_log, rule_versions, rules
 
@@ -40,6 +42,15 @@ def _check(data: Mapping[str, Any]) -> dict[str, Any]:
     except RuleError as exc:
         raise ActionError(f"invalid rule: {exc}") from exc
     return {k: data[k] for k in DEFINITION_KEYS if k in data}
+
+
+def _timed(tx: Tx, definition: Mapping[str, Any], enabled: bool) -> None:
+    """A time_passed rule switched on: within the bound, and swept at once."""
+    if not enabled or TIME_PASSED not in definition.get("events", ()):
+        return
+    if timed_rules(tx) > MAX_TIMED_RULES:
+        raise ActionError(f"at most {MAX_TIMED_RULES} rules can listen to time_passed at once")
+    sweep_now(tx)
 
 
 def _audit(tx: Tx, actor_id: int | None, action: str, rule_id: int, data: dict[str, Any]) -> None:
@@ -116,6 +127,7 @@ def create_rule(tx: Tx, data: Mapping[str, Any], *, actor_id: int | None) -> int
         ).scalar_one()
     )
     _add_version(tx, rule_id, 1, name, enabled, definition, actor_id)
+    _timed(tx, definition, enabled)
     _audit(tx, actor_id, "rule.create", rule_id, {"name": name})
     return rule_id
 
@@ -135,6 +147,7 @@ def update_rule(tx: Tx, rule_id: int, data: Mapping[str, Any], *, actor_id: int 
         .values(**values, version=version, updated_at=tx.now)
     )
     _add_version(tx, rule_id, version, name, enabled, definition, actor_id)
+    _timed(tx, definition, enabled)
     _audit(tx, actor_id, "rule.update", rule_id, {"version": version})
     return version
 
@@ -151,6 +164,7 @@ def set_rule_enabled(tx: Tx, rule_id: int, enabled: bool, *, actor_id: int | Non
         .values(enabled=enabled, version=version, updated_at=tx.now)
     )
     _add_version(tx, rule_id, version, row.name, enabled, dict(row.definition), actor_id)
+    _timed(tx, row.definition, enabled)
     _audit(
         tx, actor_id, "rule.enable" if enabled else "rule.disable", rule_id, {"version": version}
     )

@@ -35,7 +35,12 @@ def wake_conversation(tx: Tx, conversation_id: int) -> bool:
     tx.conn.execute(
         conversations.update()
         .where(conversations.c.id == conversation_id)
-        .values(status=ConversationStatus.OPEN.value, snoozed_until=None, updated_at=tx.now)
+        .values(
+            status=ConversationStatus.OPEN.value,
+            snoozed_until=None,
+            status_changed_at=tx.now,
+            updated_at=tx.now,
+        )
     )
     add_entry(
         tx,

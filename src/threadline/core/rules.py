@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 __all__ = [
     "ACTION_KINDS",
     "EVENTS",
+    "HOURS_FACTS",
     "PRIORITIES",
     "RULE_STATUSES",
     "Action",
@@ -35,6 +36,8 @@ EVENTS = (
     "time_passed",
 )
 PRIORITIES = ("low", "normal", "high", "urgent")
+# The facts counted in hours since something happened: what time_passed rules wait on.
+HOURS_FACTS = ("hours_since_customer", "hours_since_agent", "hours_in_status")
 # Snoozed needs a wake-up time, which a rule has no way to give.
 RULE_STATUSES = ("open", "pending", "resolved")
 ACTION_KINDS = (
@@ -78,6 +81,8 @@ class Facts:
     escalation_level: int = 1
     assigned: bool = False
     hours_since_customer: float | None = None  # since the customer's last message
+    hours_since_agent: float | None = None  # since an agent's last reply; None: none yet
+    hours_in_status: float | None = None  # since the status last changed (or creation)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from threadline.core.rules import EVENTS, Condition, Facts, Outcome, Rule, RuleError
+from threadline.core.rules import (
+    EVENTS,
+    HOURS_FACTS,
+    Condition,
+    Facts,
+    Outcome,
+    Rule,
+    RuleError,
+)
 from threadline.core.rules_text import padded, words
 
 __all__ = ["MAX_RULES", "CompiledRules", "compile_rules", "evaluate"]
@@ -203,7 +211,7 @@ def evaluate(compiled: CompiledRules, event: str, facts: Facts) -> list[Outcome]
 _FLAGS = ("urgent", "sensitive", "assigned", "business_hours")
 _INDEXED = ("channel", "inbox_id", "category", "priority", "status", "escalation_level", *_FLAGS)
 
-_COST = {"text": 3, "attribute": 2, "tags": 1, "hours_since_customer": 1}
+_COST = {"text": 3, "attribute": 2, "tags": 1, **dict.fromkeys(HOURS_FACTS, 1)}
 
 
 def _rank(c: Condition | tuple[Condition, ...]) -> int:
@@ -239,13 +247,11 @@ def _plain(c: Condition) -> Check:
         if c.op == "all_of":
             return lambda f, s: tags <= f.tags
         return lambda f, s: tags.isdisjoint(f.tags)
-    if c.field == "hours_since_customer":
-        if c.op == "at_least":
-            return lambda f, s: (
-                f.hours_since_customer is not None and f.hours_since_customer >= value
-            )
-        return lambda f, s: f.hours_since_customer is not None and f.hours_since_customer <= value
     get = attrgetter(c.field)
+    if c.field in HOURS_FACTS:  # None (nothing happened yet) meets neither bound
+        if c.op == "at_least":
+            return lambda f, s: (hours := get(f)) is not None and hours >= value
+        return lambda f, s: (hours := get(f)) is not None and hours <= value
     if c.op == "is":
         return lambda f, s: get(f) is value
     allowed = frozenset(value)

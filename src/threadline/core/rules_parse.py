@@ -26,6 +26,7 @@ from threadline.core.model import Channel, ConversationStatus
 from threadline.core.rules import (
     ACTION_KINDS,
     EVENTS,
+    HOURS_FACTS,
     PRIORITIES,
     RULE_STATUSES,
     Action,
@@ -215,7 +216,11 @@ def _business_hours(raw: Any, path: str) -> Condition:
     return Condition("business_hours", "is", _choice(raw, path, ("open", "closed")))
 
 
-def _hours_since(raw: Any, path: str) -> Condition:
+def _hours(field: str) -> Callable[[Any, str], Condition]:
+    return lambda raw, path: _hours_since(field, raw, path)
+
+
+def _hours_since(field: str, raw: Any, path: str) -> Condition:
     if not isinstance(raw, Mapping) or len(raw) != 1:
         raise RuleError(path, 'hours since take {"at_least": n} or {"at_most": n}')
     op, value = next(iter(raw.items()))
@@ -225,7 +230,7 @@ def _hours_since(raw: Any, path: str) -> Condition:
         raise RuleError(f"{path}.{op}", "a number of hours")
     if not 0 <= value <= MAX_HOURS:
         raise RuleError(f"{path}.{op}", f"between 0 and {MAX_HOURS} hours")
-    return Condition("hours_since_customer", op, float(value))
+    return Condition(field, op, float(value))
 
 
 _CONDITIONS: dict[str, Callable[[Any, str], Condition]] = {
@@ -242,7 +247,7 @@ _CONDITIONS: dict[str, Callable[[Any, str], Condition]] = {
     "status": _members("status", lambda v, p: _choice(v, p, _STATUSES)),
     "escalation_level": _members("escalation_level", _level),
     "assigned": _flag("assigned"),
-    "hours_since_customer": _hours_since,
+    **{name: _hours(name) for name in HOURS_FACTS},
 }
 
 

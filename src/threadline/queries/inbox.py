@@ -80,6 +80,7 @@ class InboxFilters:
     statuses: tuple[str, ...] | None = ("open",)
     channel: str | None = None  # the channel of the customer's last message
     priority: str | None = None
+    category: str | None = None  # the triage category the conversation has
     tag: str | None = None  # normalized, as core/tags.py stores it
     assignee_id: int | None = None
     unassigned: bool = False
@@ -178,6 +179,8 @@ def _where(
         where.append(_c.last_inbound_channel == f.channel)
     if f.priority is not None:
         where.append(_c.priority == f.priority)
+    if f.category is not None:
+        where.append(_c.category == f.category)
     if f.assignee_id is not None:
         where.append(_c.assignee_id == f.assignee_id)
     if f.unassigned:

@@ -1,8 +1,8 @@
 """Inbox rows for a handful of conversation ids: the one shape the inbox page, the
 API and the realtime push all render.
 
-Four reads whatever the number of ids (details, last messages, tags, SLA
-clocks), each by primary key or index: no query per row.
+Four reads whatever the number of ids (details with the triage flags, last
+messages, tags, SLA clocks), each by primary key or index: no query per row.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from threadline.storage.tables import (
     messages,
     sla_clocks,
     teams,
+    triage_decisions,
     users,
 )
 
@@ -42,6 +43,20 @@ def _one(column: sa.ColumnElement[Any], key: sa.ColumnElement[Any], ref: Any) ->
     return sa.select(column).where(key == ref).correlate(conversations).scalar_subquery()
 
 
+def _latest_triage(column: sa.ColumnElement[Any]) -> Any:
+    """A flag of the conversation's latest triage decision (None: never triaged), one
+    step back along (conversation_id, id) per row."""
+    t = triage_decisions.c
+    return (
+        sa.select(column)
+        .where(t.conversation_id == _c.id)
+        .order_by(t.id.desc())
+        .limit(1)
+        .correlate(conversations)
+        .scalar_subquery()
+    )
+
+
 def _details() -> tuple[Any, ...]:
     viewer_id: sa.BindParameter[int] = sa.bindparam("viewer_id")
     return (
@@ -53,6 +68,8 @@ def _details() -> tuple[Any, ...]:
         _c.status,
         _c.priority,
         _c.category,
+        _latest_triage(triage_decisions.c.urgent).label("urgent"),
+        _latest_triage(triage_decisions.c.sensitive).label("sensitive"),
         _c.escalation_level,
         _c.assignee_id,
         _one(users.c.name, users.c.id, _c.assignee_id).label("assignee_name"),
@@ -94,7 +111,8 @@ def inbox_rows(conn: Connection, ids: Sequence[int], viewer_id: int) -> list[dic
     ``unread``: the customer wrote after the viewer last read the conversation,
     or the viewer never read it and the customer wrote at all. ``sla_state``,
     ``sla_clock`` and ``sla_due_at``: the most urgent running SLA clock (None
-    when none runs), for the row's badge.
+    when none runs), for the row's badge. ``urgent`` and ``sensitive``: the latest
+    triage decision's (None before the first), for the row's triage chips.
     """
     if not ids:
         return []

@@ -135,6 +135,9 @@ def load_facts(
             conversations.c.assignee_id,
             conversations.c.last_inbound_channel,
             conversations.c.last_inbound_at,
+            conversations.c.last_agent_at,
+            conversations.c.status_changed_at,
+            conversations.c.created_at,
         ).where(conversations.c.id == conversation_id)
     ).first()
     if conv is None:
@@ -181,8 +184,14 @@ def load_facts(
         status=conv.status,
         escalation_level=conv.escalation_level,
         assigned=conv.assignee_id is not None,
-        hours_since_customer=None if waited is None else (now - waited).total_seconds() / 3600,
+        hours_since_customer=_hours(now, waited),
+        hours_since_agent=_hours(now, conv.last_agent_at),
+        hours_in_status=_hours(now, conv.status_changed_at or conv.created_at),
     )
+
+
+def _hours(now: datetime, then: datetime | None) -> float | None:
+    return None if then is None else (now - then).total_seconds() / 3600
 
 
 def _open(hours: Any, now: datetime) -> bool:

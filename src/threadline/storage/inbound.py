@@ -210,12 +210,15 @@ def conversations_by_id(tx: Tx, ids: Iterable[int]) -> list[ConversationRow]:
 _INSERT_CONVERSATION = Statement(
     "INSERT INTO conversations (customer_id, inbox_id, status, priority, escalation_level, "
     "subject, subject_key, last_inbound_channel, last_inbound_at, last_activity_at, "
-    "created_at, updated_at, waiting_since, first_response_due_at, resolution_due_at) VALUES "
-    "(:customer_id, :inbox_id, 'open', 'normal', 1, :subject, :subject_key, :channel, :now, "
-    ":now, :now, :now, :now, :first_response_due_at, :resolution_due_at) RETURNING id"
+    "created_at, updated_at, waiting_since, first_response_due_at, resolution_due_at, "
+    "status_changed_at) VALUES (:customer_id, :inbox_id, 'open', 'normal', 1, :subject, "
+    ":subject_key, :channel, :now, :now, :now, :now, :now, :first_response_due_at, "
+    ":resolution_due_at, :now) RETURNING id"
 )
 _TOUCH_CONVERSATION = Statement(
     "UPDATE conversations SET status = 'open', resolved_at = NULL, snoozed_until = NULL, "
+    # every right-hand side reads the row as it was: the status changes if it was not open
+    "status_changed_at = CASE WHEN status = 'open' THEN status_changed_at ELSE :now END, "
     "first_response_due_at = :first_response_due_at, "
     "next_response_due_at = :next_response_due_at, resolution_due_at = :resolution_due_at, "
     "paused_at = :paused_at, paused_seconds = :paused_seconds, "

@@ -197,6 +197,10 @@ conversations = sa.Table(
     # paused_at and move on by what was left when the conversation leaves pending.
     sa.Column("paused_at", UTCDateTime(), nullable=True),
     sa.Column("paused_seconds", sa.Integer(), nullable=False, server_default="0"),  # in all
+    # For time_passed rules (hours in status, hours since the agent): when the status
+    # last changed (None: not since it was created) and an agent's last public reply.
+    sa.Column("status_changed_at", UTCDateTime(), nullable=True),
+    sa.Column("last_agent_at", UTCDateTime(), nullable=True),
     sa.Index(None, "customer_id", "last_activity_at"),
     sa.Index(None, "status", "last_activity_at"),
     sa.Index(None, "status", "waiting_since"),
@@ -204,6 +208,9 @@ conversations = sa.Table(
     sa.Index(None, "status", "first_response_due_at"),
     sa.Index(None, "status", "next_response_due_at"),
     sa.Index(None, "status", "resolution_due_at"),
+    sa.Index(None, "status", "status_changed_at"),  # the time_passed sweep's candidates
+    sa.Index(None, "status", "last_agent_at"),
+    sa.Index(None, "status", "last_inbound_at"),
 )
 
 # A response target running on a conversation (core/sla_clock.py): one row per
@@ -607,6 +614,22 @@ rule_versions = sa.Table(
     sa.Column("definition", JSON, nullable=False),
     _created(),
     sa.Column("created_by", ID, sa.ForeignKey("users.id"), nullable=True),
+)
+
+# A time_passed rule's last firing on a conversation (actions/rule_firings.py): it
+# fires again only once the conversation changed after this (a message, a status).
+rule_firings = sa.Table(
+    "rule_firings",
+    metadata,
+    sa.Column("rule_id", ID, sa.ForeignKey("rules.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "conversation_id",
+        ID,
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("fired_at", UTCDateTime(), nullable=False),
 )
 
 # Triage (core/triage.py): one row per decision, made on an inbound message or by an

@@ -23,7 +23,7 @@ from threadline.web.ui.common import (
     signed_in,
     to_login,
 )
-from threadline.web.ui.inbox_filter import InboxFilter, sort_key
+from threadline.web.ui.inbox_filter import CATEGORIES, InboxFilter, sort_key
 
 __all__ = ["ROUTES"]
 
@@ -100,7 +100,14 @@ async def inbox(request: Req) -> Template | Redirect:
     now = c.clock.now()
     data = await c.db.read(lambda conn: _rows(conn, agent, f, cursor, now))
     query = urlencode(f.query())
-    context = {"filter": f, "query": None, "current_view": f.view, "filter_query": query, **data}
+    context = {
+        "filter": f,
+        "query": None,
+        "current_view": f.view,
+        "filter_query": query,
+        "categories": CATEGORIES,
+        **data,
+    }
     if is_htmx(request) and request.headers.get("hx-target") == "inbox-list":
         return Template("ui/_inbox_list.html", context={"agent": agent, **context, "people": {}})
     return await page(

@@ -10,13 +10,15 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from threadline.core.model import Channel
+from threadline.core.triage import Category
 from threadline.queries.inbox import InboxFilters, View, parse_view
 from threadline.queries.inbox_rows import inbox_rows
 
-__all__ = ["ASCENDING", "SORTS", "STATUSES", "InboxFilter", "load_row", "sort_key"]
+__all__ = ["ASCENDING", "CATEGORIES", "SORTS", "STATUSES", "InboxFilter", "load_row", "sort_key"]
 
 STATUSES = ("open", "pending", "snoozed", "resolved", "all")
 PRIORITIES = ("low", "normal", "high", "urgent")
+CATEGORIES = tuple(c.value for c in Category)
 SORTS = ("activity", "waiting", "due")
 ASCENDING = ("waiting", "due")  # the sorts whose list runs from the smallest key
 SLA_FILTERS = ("overdue", "soon")
@@ -30,6 +32,7 @@ class InboxFilter:
     status: str = "open"
     channel: str | None = None
     priority: str | None = None
+    category: str | None = None  # one of core.triage.Category
     tag: str | None = None
     assignee_id: int | None = None
     sort: str = "activity"
@@ -44,6 +47,7 @@ class InboxFilter:
         status = q.get("status", "open")
         channel = q.get("channel") or None
         priority = q.get("priority") or None
+        category = q.get("category") or None
         tag = (q.get("tag") or "").strip().lower()[:50] or None
         assignee = q.get("assignee") or ""
         sort = q.get("sort", "activity")
@@ -53,6 +57,7 @@ class InboxFilter:
             status=status if status in STATUSES else "open",
             channel=channel if channel in Channel._value2member_map_ else None,
             priority=priority if priority in PRIORITIES else None,
+            category=category if category in CATEGORIES else None,
             tag=tag,
             assignee_id=int(assignee) if assignee.isdigit() and len(assignee) < 19 else None,
             sort=sort if sort in SORTS else "activity",
@@ -75,6 +80,7 @@ class InboxFilter:
             statuses=None if self.status == "all" else (self.status,),
             channel=self.channel,
             priority=self.priority,
+            category=self.category,
             tag=self.tag,
             assignee_id=self.assignee_id,
         )
@@ -85,6 +91,7 @@ class InboxFilter:
         for key, value in (
             ("channel", self.channel),
             ("priority", self.priority),
+            ("category", self.category),
             ("tag", self.tag),
             ("assignee", self.assignee_id),
             ("sla", self.sla),
@@ -111,6 +118,8 @@ class InboxFilter:
         if self.channel is not None and row.get("last_inbound_channel") != self.channel:
             return False
         if self.priority is not None and row.get("priority") != self.priority:
+            return False
+        if self.category is not None and row.get("category") != self.category:
             return False
         if self.tag is not None and self.tag not in (row.get("tags") or ()):
             return False
