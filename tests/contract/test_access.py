@@ -232,6 +232,8 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     # the agent UI and ops
     ("GET", "/"): (everyone(302), None, ""),
     ("GET", "/login"): (everyone(200), None, ""),
+    # Public by design: how to reach the business, generated from the inboxes.
+    ("GET", "/contact"): (everyone(200), None, ""),
     ("POST", "/login"): (everyone(200), None, ""),  # a wrong password: the form again
     ("GET", "/inbox"): (page(), None, ""),
     ("GET", "/customers/{customer_id}"): (page(obj=True), None, ""),

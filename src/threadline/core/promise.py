@@ -182,5 +182,5 @@ def promise(calendar: Hours | None, target: Target, now: datetime) -> Promise:
 
 
 def sentence(what: str, said: Promise) -> str:
-    """'We answer chat within a minute, Mon–Fri 9:00–17:00 CET.'"""
-    return f"We answer {what} {said.target}, {said.hours}."
+    """'We answer chat within a minute, Mon–Fri 9:00–17:00 CET.' for ``what`` = 'answer chat'."""
+    return f"We {what} {said.target}, {said.hours}."
