@@ -356,6 +356,11 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"timezone": "Europe/Berlin", "mon": "09:00-17:00", "country": "DE"},
         "",
     ),
+    ("POST", "/settings/inboxes/{inbox_id}/off-hours"): (
+        settings_post(303),
+        lambda s, d: {"enabled": "1", "help_url": "https://help.acme.test/", "contact_page": "1"},
+        "",
+    ),
     ("POST", "/settings/tokens"): (settings_post(422), lambda s, d: {}, ""),
     ("POST", "/settings/triage"): (settings_post(422), lambda s, d: {"lexicon": "[]"}, ""),
     ("POST", "/settings/tokens/{token_id}/revoke"): (settings_post(303), None, ""),

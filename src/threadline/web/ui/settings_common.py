@@ -58,6 +58,7 @@ NOTICES = {
     "rule_deleted": "The rule was deleted; the timeline still names its versions.",
     "sla_saved": "The targets were saved; new waits and conversations are held to them.",
     "calendar_saved": "The calendar was saved.",
+    "off_hours_saved": "The off-hours reply was saved.",
     "assignment_saved": "Saved: conversations from now on are assigned this way.",
 }
 SECTIONS = (
