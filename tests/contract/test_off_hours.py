@@ -49,9 +49,7 @@ async def run_jobs(c: Container) -> None:
 async def acks(c: Container) -> list[Any]:
     return await c.db.read(
         lambda conn: conn.execute(
-            sa.select(messages)
-            .where(messages.c.direction == "outbound")
-            .order_by(messages.c.id)
+            sa.select(messages).where(messages.c.direction == "outbound").order_by(messages.c.id)
         ).all()
     )
 
@@ -108,9 +106,7 @@ async def test_an_off_hours_email_is_acknowledged_once_with_the_expected_time_an
     assert "we'll answer by tomorrow at 13:00" in later[1].text
 
 
-async def test_open_hours_queue_no_acknowledgement(
-    container: Container, clock: FakeClock
-) -> None:
+async def test_open_hours_queue_no_acknowledgement(container: Container, clock: FakeClock) -> None:
     c = container
     inbox_id = await desk(c)
     clock.set(berlin("2026-12-01 10:00"))  # Tuesday morning

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.anyio
 
 def text(page: str) -> str:
     """What a reader sees: the tags dropped, the spaces collapsed."""
-    body = page.split("<main id=\"main\">", 1)[1]
+    body = page.split('<main id="main">', 1)[1]
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 

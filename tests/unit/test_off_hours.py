@@ -72,7 +72,9 @@ def test_the_default_text_confirms_receipt_and_says_when_and_links_the_help() ->
         "You may find your answer sooner here: https://help.acme.test/"
     )
     assert "sooner" not in render(OffHoursReply(True), said)
-    custom = OffHoursReply(True, "https://h.test/", "Back {expected} ({hours}); see {help_url} {{x}}")
+    custom = OffHoursReply(
+        True, "https://h.test/", "Back {expected} ({hours}); see {help_url} {{x}}"
+    )
     assert render(custom, said) == (
         "Back by Monday 13:00 (Mon–Fri 9:00–17:00 CET); see https://h.test/ {x}"
     )

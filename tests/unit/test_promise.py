@@ -173,7 +173,9 @@ def test_what_a_customer_writing_now_can_expect(
 
 def test_the_sentence_joins_the_channel_the_target_and_the_hours() -> None:
     said = promise(parse_hours(HOURS), CHAT, WINTER)
-    assert sentence("answer chat", said) == "We answer chat within a minute, Mon–Fri 9:00–17:00 CET."
+    assert (
+        sentence("answer chat", said) == "We answer chat within a minute, Mon–Fri 9:00–17:00 CET."
+    )
     assert sentence("answer email", promise(None, EMAIL, WINTER)) == (
         "We answer email within 4 hours, 24/7."
     )

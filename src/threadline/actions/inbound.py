@@ -124,9 +124,7 @@ def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessag
     )
     # Closed now, with the reply on: one acknowledgement per closed period, sent after
     # commit by its job (actions/off_hours.py).
-    queue_off_hours_reply(
-        tx, inbox_id, placed.conversation_id, message_id, msg.channel.value
-    )
+    queue_off_hours_reply(tx, inbox_id, placed.conversation_id, message_id, msg.channel.value)
     tx.emit(
         MessageReceived(
             message_id, placed.conversation_id, placed.customer_id, msg.channel.value, placed.new

@@ -53,11 +53,15 @@ def listing(channel: str, address: str, config: Mapping[str, Any]) -> Listing | 
         return None
     match channel:
         case "email":
-            return Listing(channel, "Email", address, f"mailto:{quote(address, safe='@.+')}", "answer email")
+            return Listing(
+                channel, "Email", address, f"mailto:{quote(address, safe='@.+')}", "answer email"
+            )
         case "voice" if (number := _phone(address)) is not None:
             return Listing(channel, "Phone", number, f"tel:+{_digits(number)}", "call back")
         case "sms" if (number := _phone(address)) is not None:
-            return Listing(channel, "Text message", number, f"sms:+{_digits(number)}", "answer texts")
+            return Listing(
+                channel, "Text message", number, f"sms:+{_digits(number)}", "answer texts"
+            )
         case "chat":
             return Listing(channel, "Live chat", "Live chat on our website", None, "answer chat")
         case "whatsapp":
@@ -67,11 +71,18 @@ def listing(channel: str, address: str, config: Mapping[str, Any]) -> Listing | 
             if number is None:
                 return Listing(channel, "WhatsApp", "WhatsApp", None, "answer WhatsApp messages")
             return Listing(
-                channel, "WhatsApp", number, f"https://wa.me/{_digits(number)}", "answer WhatsApp messages"
+                channel,
+                "WhatsApp",
+                number,
+                f"https://wa.me/{_digits(number)}",
+                "answer WhatsApp messages",
             )
         case "messenger" if _NUMERIC.fullmatch(address):
             return Listing(
-                channel, "Messenger", "Message our Facebook Page", f"https://m.me/{address}",
+                channel,
+                "Messenger",
+                "Message our Facebook Page",
+                f"https://m.me/{address}",
                 "answer Messenger messages",
             )
         case "instagram":
@@ -81,6 +92,10 @@ def listing(channel: str, address: str, config: Mapping[str, Any]) -> Listing | 
             return Listing(channel, "Instagram", label, href, "answer Instagram messages")
         case "telegram" if (handle := _handle(address)) is not None:
             return Listing(
-                channel, "Telegram", f"@{handle}", f"https://t.me/{handle}", "answer Telegram messages"
+                channel,
+                "Telegram",
+                f"@{handle}",
+                f"https://t.me/{handle}",
+                "answer Telegram messages",
             )
     return None

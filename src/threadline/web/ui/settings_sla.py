@@ -199,7 +199,8 @@ async def _calendar(
             d: ", ".join(f"{a}-{b}" for a, b in days.get(d, [])) if days else "00:00-24:00"
             for d in DAYS
         },
-        reply=reply_typed or {
+        reply=reply_typed
+        or {
             **read_off_hours(inbox.config).as_config(),
             "contact_page": inbox.config.get("contact_page") is not False,
         },
