@@ -237,8 +237,8 @@ async def test_agents_and_viewers_are_refused_every_settings_page_and_form(
     await make_email_inbox(c)
     posts = _posts(c)
     assert (
-        len(posts) == 25
-    )  # each form of every settings page, chat setup, rules, SLA, triage, assignment
+        len(posts) == 26
+    )  # each form of every settings page, chat setup, rules, SLA, off hours, triage, assignment
     async with httpx.AsyncClient(base_url=served) as client:
         await sign_in(client, "sam@acme.test")
         for path in PAGES:
