@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from tests.support.factories import (
+    api_client,
     deliver_email,
     make_agent,
     make_email,
@@ -17,6 +18,7 @@ from tests.support.factories import (
 )
 from tests.support.hours import HOURS, berlin
 from tests.support.servers import Relay
+from tests.support.ui import make_user, sign_in
 
 from threadline.actions.off_hours import OFF_HOURS_JOB, send_off_hours_reply
 from threadline.actions.replies import send_reply
@@ -217,3 +219,19 @@ async def test_a_custom_text_carries_the_placeholders(
     await run_jobs(c)
     [ack] = await acks(c)
     assert ack.text == f"Got it! Expect us by Monday 13:00. Meanwhile: {HELP}"
+
+
+async def test_agents_see_the_acknowledgement_as_an_automatic_reply(
+    container: Container, clock: FakeClock
+) -> None:
+    c = container
+    inbox_id = await desk(c)
+    await make_user(c, "ada@acme.test", role="admin")
+    clock.set(berlin("2026-12-05 10:00"))
+    got = await deliver_email(c, inbox_id, make_email()[0])
+    await run_jobs(c)
+    async with api_client(c) as web:
+        await sign_in(web, "ada@acme.test")
+        page = await web.get(f"/conversations/{got.conversation_id}")
+    assert page.status_code == 200
+    assert "Automatic reply, off hours" in page.text
