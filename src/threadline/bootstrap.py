@@ -16,6 +16,7 @@ from threadline.actions.chat_missed import MISSED_JOB, NOTIFY_JOB
 from threadline.actions.config import ActionConfig
 from threadline.actions.conversations import WAKE_JOB
 from threadline.actions.inboxes import seal_inbox_secrets
+from threadline.actions.off_hours import OFF_HOURS_JOB
 from threadline.actions.redirects import REDIRECT_JOB
 from threadline.actions.rule_queue import RULES_JOB
 from threadline.actions.rule_sweep import SWEEP_JOB as TIME_PASSED_SWEEP
@@ -32,6 +33,7 @@ from threadline.handlers import HandlerDeps
 from threadline.jobs.assignment import Assign, AssignSweep
 from threadline.jobs.chat_mail import ChatFollowup, ChatMissed, ChatTranscript, NotifyEmail
 from threadline.jobs.delivery import Delivery
+from threadline.jobs.off_hours import OffHoursReply
 from threadline.jobs.redirect import SendRedirect
 from threadline.jobs.rules import RunRules, TimePassedSweep
 from threadline.jobs.runner import JobRunner
@@ -177,6 +179,7 @@ def bootstrap(
             ASSIGN_JOB: Assign(bus, presence),
             SWEEP_JOB: AssignSweep(bus, presence),
             REDIRECT_JOB: SendRedirect(bus, settings),
+            OFF_HOURS_JOB: OffHoursReply(bus, presence),
         },
         on_give_up={"deliver": delivery.give_up, TRANSCRIPT_JOB: transcript.give_up},
     )

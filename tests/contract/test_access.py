@@ -234,6 +234,8 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     # the agent UI and ops
     ("GET", "/"): (everyone(302), None, ""),
     ("GET", "/login"): (everyone(200), None, ""),
+    # Public by design: how to reach the business, generated from the inboxes.
+    ("GET", "/contact"): (everyone(200), None, ""),
     ("POST", "/login"): (everyone(200), None, ""),  # a wrong password: the form again
     ("GET", "/inbox"): (page(), None, ""),
     ("GET", "/customers/{customer_id}"): (page(obj=True), None, ""),
@@ -360,6 +362,11 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
     ("POST", "/settings/inboxes/{inbox_id}/calendar"): (
         settings_post(303),
         lambda s, d: {"timezone": "Europe/Berlin", "mon": "09:00-17:00", "country": "DE"},
+        "",
+    ),
+    ("POST", "/settings/inboxes/{inbox_id}/off-hours"): (
+        settings_post(303),
+        lambda s, d: {"enabled": "1", "help_url": "https://help.acme.test/", "contact_page": "1"},
         "",
     ),
     ("POST", "/settings/tokens"): (settings_post(422), lambda s, d: {}, ""),

@@ -236,9 +236,9 @@ async def test_agents_and_viewers_are_refused_every_settings_page_and_form(
     await make_user(c, "sam@acme.test", role=role)
     await make_email_inbox(c)
     posts = _posts(c)
-    # each form of every settings page: chat setup, the redirect, rules, SLA, triage,
-    # intake, assignment
-    assert len(posts) == 27
+    # each form of every settings page: chat setup, the redirect, rules, SLA, off
+    # hours, triage, intake, assignment
+    assert len(posts) == 28
     async with httpx.AsyncClient(base_url=served) as client:
         await sign_in(client, "sam@acme.test")
         for path in PAGES:

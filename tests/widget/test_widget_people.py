@@ -14,6 +14,7 @@ from tests.widget.test_widget_socket import conversation_of, visitor_key
 
 from threadline.actions.conversations import update_conversation
 from threadline.actions.replies import send_reply
+from threadline.actions.sla_policies import set_policy
 from threadline.bootstrap import Container
 from threadline.clock import FakeClock
 from threadline.core.model import Channel, ConversationStatus
@@ -224,6 +225,32 @@ async def test_an_agent_coming_online_is_announced_to_open_widgets(
         presence = await s.next("presence")
     assert presence["online"] is True
     assert presence["expect"] == "We usually reply within a minute"
+
+
+async def test_the_widget_line_follows_the_edited_chat_policy(
+    container: Container, widget: Widget
+) -> None:
+    """Settings → Response targets: chat within 5 minutes; the header says so."""
+    await container.bus.execute(
+        lambda tx: set_policy(
+            tx,
+            channel="chat",
+            priority="normal",
+            kind="first_response",
+            seconds=300,
+            business=True,
+            warn_percent=80,
+            actor_id=None,
+        )
+    )
+    async with visitor_socket(widget.url, widget.key) as s:
+        change = await container.presence.beat(widget.agent_id, "tab-1", active=True)
+        assert change is not None
+        await container.broker.publish(
+            "presence", {"type": "presence", "user_id": widget.agent_id, "state": change.state}
+        )
+        presence = await s.next("presence")
+    assert presence["expect"] == "We usually reply within 5 minutes"
 
 
 async def test_a_chat_reply_in_a_conversation_from_another_channel_reaches_the_visitor(

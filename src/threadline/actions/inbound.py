@@ -17,6 +17,7 @@ from threadline.actions.attachments import store_attachments
 from threadline.actions.chat_hooks import on_customer_message, on_visitor_message
 from threadline.actions.config import ActionConfig
 from threadline.actions.customers import merge_customers, suggest_merge
+from threadline.actions.off_hours import queue_off_hours_reply
 from threadline.actions.redirects import queue_redirect
 from threadline.actions.rule_queue import enqueue_rules
 from threadline.actions.sla import start_clocks
@@ -130,6 +131,9 @@ def receive_inbound(tx: Tx, cfg: ActionConfig, inbox_id: int, msg: InboundMessag
         message_id=message_id,
         key=f"rules:message:{message_id}",
     )
+    # Closed now, with the reply on: one acknowledgement per closed period, sent after
+    # commit by its job (actions/off_hours.py).
+    queue_off_hours_reply(tx, inbox_id, placed.conversation_id, message_id, msg.channel.value)
     tx.emit(
         MessageReceived(
             message_id, placed.conversation_id, placed.customer_id, msg.channel.value, placed.new

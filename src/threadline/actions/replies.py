@@ -6,7 +6,7 @@ transaction; the job runner sends it after commit and records what happened.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,6 +180,7 @@ def send_reply(
     template: TemplateRef | None = None,
     seen: int | None = None,
     attachments: Sequence[Attachment] = (),
+    meta: Mapping[str, Any] | None = None,
 ) -> ReplyResult:
     """Store a reply (or an internal note) and queue its delivery.
 
@@ -194,6 +195,9 @@ def send_reply(
     ``attachments`` are stored with the message in this transaction and sent
     with it; their types are sniffed from the bytes, and a channel that cannot
     take one refuses the whole reply (ActionError) before anything is stored.
+
+    ``meta`` is kept with the message: an automatic reply says which it is
+    (``{"auto_reply": "off_hours"}``).
     """
     text = text.strip()
     if not text:
@@ -274,7 +278,10 @@ def send_reply(
             "recipient": recipient,
             "status": status_now.value,
             "error": None,
-            "meta": {"template": template.as_dict()} if template is not None else {},
+            "meta": {
+                **(meta or {}),
+                **({"template": template.as_dict()} if template is not None else {}),
+            },
             "created_at": tx.now,
             "sent_at": None if push else tx.now,
         },

@@ -32,6 +32,7 @@ __all__ = [
     "CLOCK_COLUMNS",
     "calendar_of",
     "callback_due",
+    "inbox_setup",
     "pause_clocks",
     "resume_clocks",
     "retarget_clocks",
@@ -83,45 +84,32 @@ _KINDS = frozenset(Kind)
 _INBOX_CONFIG = Statement("SELECT config FROM inboxes WHERE id = :id")
 
 
-def _config(tx: Tx, inbox_id: int | None) -> Mapping[str, Any]:
+# Parsed configs and calendars by the stored config's own text: an edit is a new
+# key, so nothing is ever stale, and the hot path parses a calendar once per
+# edit rather than per message. Bounded: cleared when it fills.
+_SETUPS: dict[tuple[int, str | bytes], tuple[Mapping[str, Any], Hours | None]] = {}
+_MAX_SETUPS = 512
+
+
+def inbox_setup(tx: Tx, inbox_id: int | None) -> tuple[Mapping[str, Any], Hours | None]:
+    """An inbox's config (read-only) and its parsed calendar, one indexed read."""
     if inbox_id is None:
-        return {}
-    row = run(tx, _INBOX_CONFIG, {"id": inbox_id}).fetchone()
-    config = row[0] if row is not None else None
-    if isinstance(config, str | bytes):  # SQLite hands JSON back as text
-        config = orjson.loads(config)
-    return config if isinstance(config, dict) else {}
-
-
-# Parsed calendars by inbox and the stored config's text: every customer message
-# needs its inbox's calendar, and the config changes only when an admin edits it,
-# which changes the key. Hours is frozen, so threads may share one. Bounded: it is
-# cleared when it fills (old configs of edited inboxes are never looked up again).
-_CALENDARS: dict[tuple[int, str | bytes], Hours | None] = {}
-_MAX_CALENDARS = 256
-
-
-def _calendar(tx: Tx, inbox_id: int | None) -> Hours | None:
-    """The inbox's calendar for this message, parsed once per config."""
-    if inbox_id is None:
-        return None
+        return {}, None
     row = run(tx, _INBOX_CONFIG, {"id": inbox_id}).fetchone()
     raw = row[0] if row is not None else None
     if raw is None:
-        return None
-    # SQLite hands JSON back as text; PostgreSQL's driver as a dict.
-    text = raw if isinstance(raw, str | bytes) else orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
-    key = (inbox_id, text)
-    try:
-        return _CALENDARS[key]
-    except KeyError:
-        pass
-    config = orjson.loads(text)
-    calendar = calendar_of(config if isinstance(config, dict) else {}, inbox_id)
-    if len(_CALENDARS) >= _MAX_CALENDARS:
-        _CALENDARS.clear()
-    _CALENDARS[key] = calendar
-    return calendar
+        return {}, None
+    # SQLite hands JSON back as text, psycopg as a dict (which needs a stable key).
+    key = raw if isinstance(raw, str | bytes) else orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    found = _SETUPS.get((inbox_id, key))
+    if found is None:
+        config = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
+        config = config if isinstance(config, dict) else {}
+        found = (config, calendar_of(config, inbox_id))
+        if len(_SETUPS) >= _MAX_SETUPS:
+            _SETUPS.clear()
+        _SETUPS[inbox_id, key] = found
+    return found
 
 
 def calendar_of(config: Mapping[str, Any], inbox_id: int | None = None) -> Hours | None:
@@ -183,7 +171,7 @@ def start_clocks(
     conversation (``conversation_id`` None: the three due times) or one it continues
     (the due times and the pause bookkeeping). Reads the policy, the inbox's
     calendar and the conversation's clocks."""
-    calendar = _calendar(tx, inbox_id)
+    calendar = inbox_setup(tx, inbox_id)[1]
     if conversation_id is None:
         targets = targets_for(tx, channel, "normal")
         return {
@@ -245,7 +233,7 @@ def resume_clocks(tx: Tx, conversation_id: int) -> None:
     row = _load(tx, conversation_id)
     if row.paused_at is None:
         return
-    calendar = _calendar(tx, row.inbox_id)
+    calendar = inbox_setup(tx, row.inbox_id)[1]
     targets = targets_for(tx, row.channel or "", row.priority)
     _write(tx, conversation_id, _resumed(tx, row, calendar, targets))
 
@@ -256,7 +244,7 @@ def retarget_clocks(tx: Tx, conversation_id: int, priority: str) -> dict[str, An
     row = _load(tx, conversation_id)
     channel = row.channel or ""
     old, new = targets_for(tx, channel, row.priority), targets_for(tx, channel, priority)
-    calendar = _calendar(tx, row.inbox_id)
+    calendar = inbox_setup(tx, row.inbox_id)[1]
     values: dict[str, Any] = {}
     for kind, column in CLOCK_COLUMNS.items():
         due = row.dues[kind]
@@ -294,8 +282,7 @@ def callback_due(tx: Tx, inbox_id: int, priority: str) -> datetime:
     callback target for the priority, in the inbox's calendar. The inbox's own
     ``callback_target_minutes``, where set, replaces the policy's amount; with
     neither, two hours."""
-    config = _config(tx, inbox_id)
-    calendar = calendar_of(config, inbox_id)
+    config, calendar = inbox_setup(tx, inbox_id)
     target = targets_for(tx, "voice", priority).get(Kind.CALLBACK) or Target(timedelta(hours=2))
     minutes = config.get("callback_target_minutes")
     if isinstance(minutes, int | float) and not isinstance(minutes, bool) and 0 < minutes <= 43200:

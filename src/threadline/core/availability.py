@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from threadline.core.hours import is_open, next_open
+from threadline.core.hours import open_at, opening_after, parse_hours
 from threadline.core.model import Channel
-from threadline.core.sla import first_response_due
+from threadline.core.promise import describe_target, describe_when
+from threadline.core.sla import FIRST_RESPONSE, Target
 
 __all__ = ["Availability", "availability", "describe_wait", "describe_when"]
-
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,40 +42,33 @@ def describe_wait(wait: timedelta) -> str:
     return "1 day" if days == 1 else f"{days} days"
 
 
-def describe_when(when: datetime, now: datetime) -> str:
-    """'today at 13:00', 'tomorrow at 9:00', 'Monday 9:00', 'Monday 5 Jan 9:00'."""
-    today = now.astimezone(when.tzinfo).date()
-    at = f"{when.hour}:{when.minute:02d}"
-    days = (when.date() - today).days
-    if days <= 0:
-        return f"today at {at}"
-    if days == 1:
-        return f"tomorrow at {at}"
-    day = _DAYS[when.weekday()]
-    if days < 7:
-        return f"{day} {at}"
-    return f"{day} {when.day} {_MONTHS[when.month - 1]} {at}"
-
-
 def availability(
-    hours: Mapping[str, Any] | None, now: datetime, *, agents_online: bool
+    hours: Mapping[str, Any] | None,
+    now: datetime,
+    *,
+    agents_online: bool,
+    target: Target | None = None,
 ) -> Availability:
     """Whether the widget shows "online", and the line that says what to expect.
 
-    A calendar that cannot be read counts as always open, as everywhere else
-    (core/sla.py): a typo in the hours must not tell every visitor "closed".
+    ``target`` is the chat inbox's stored first-response policy (Settings →
+    Response targets); without one, the built-in chat norm. Its words are the
+    contact page's and the off-hours reply's (core/promise.py). A calendar that
+    cannot be read counts as always open, as everywhere else (core/sla.py): a
+    typo in the hours must not tell every visitor "closed".
     """
     try:
-        open_now = is_open(hours, now)
+        calendar = parse_hours(hours)
     except ValueError:
-        open_now, hours = True, None
+        calendar = None
+    open_now = open_at(calendar, now)
     if open_now and agents_online:
-        due = first_response_due(hours, Channel.CHAT, now)
-        return Availability(True, f"We usually reply within {describe_wait(due - now)}")
+        said = describe_target(target or FIRST_RESPONSE[Channel.CHAT], calendar)
+        return Availability(True, f"We usually reply {said}")
     if open_now:
         return Availability(False, "Nobody is free right now; we'll reply here or by email")
     try:
-        opening = describe_when(next_open(hours, now), now)
+        opening = describe_when(opening_after(calendar, now), now)
     except ValueError:
         return Availability(False, "We're away right now; we'll reply by email")
     return Availability(False, f"We're back {opening}; we'll reply by email")

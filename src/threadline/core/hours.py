@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from threadline.core.public_holidays import check_region, public_holidays
 
-__all__ = ["DAYS", "Hours", "is_open", "next_open", "parse_hours"]
+__all__ = ["DAYS", "Hours", "is_open", "next_open", "open_at", "opening_after", "parse_hours"]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WHOLE_DAY = ((timedelta(0), timedelta(days=1)),)
@@ -126,8 +126,8 @@ def _since_midnight(local: datetime) -> timedelta:
     )
 
 
-def is_open(hours_config: Mapping[str, Any] | None, now: datetime) -> bool:
-    hours = parse_hours(hours_config)
+def open_at(hours: Hours | None, now: datetime) -> bool:
+    """Whether a parsed calendar is open at ``now`` (None: always open)."""
     now = _aware(now)
     if hours is None:
         return True
@@ -136,17 +136,14 @@ def is_open(hours_config: Mapping[str, Any] | None, now: datetime) -> bool:
     return any(start <= at < end for start, end in hours.spans_on(local.date()))
 
 
-def next_open(hours_config: Mapping[str, Any] | None, now: datetime) -> datetime:
-    """``now`` when open, else the next opening, in the calendar's time zone.
-
-    Raises ValueError for a calendar with no opening in the coming year.
-    """
-    hours = parse_hours(hours_config)
+def opening_after(hours: Hours | None, now: datetime) -> datetime:
+    """``now`` when a parsed calendar is open, else its next opening, in the
+    calendar's time zone. Raises ValueError for no opening in the coming year."""
     now = _aware(now)
     if hours is None:
         return now
     local = now.astimezone(hours.tz)
-    if is_open(hours_config, now):
+    if open_at(hours, now):
         return local
     instant = now.astimezone(UTC)
     for offset in range(_SEARCH_DAYS):
@@ -159,3 +156,15 @@ def next_open(hours_config: Mapping[str, Any] | None, now: datetime) -> datetime
             if opening > instant:
                 return opening.astimezone(hours.tz)
     raise ValueError(f"the calendar has no opening hours in the next {_SEARCH_DAYS} days")
+
+
+def is_open(hours_config: Mapping[str, Any] | None, now: datetime) -> bool:
+    return open_at(parse_hours(hours_config), now)
+
+
+def next_open(hours_config: Mapping[str, Any] | None, now: datetime) -> datetime:
+    """``now`` when open, else the next opening, in the calendar's time zone.
+
+    Raises ValueError for a calendar with no opening in the coming year.
+    """
+    return opening_after(parse_hours(hours_config), now)

@@ -3,6 +3,7 @@ stored row where there is one, else the default (core/sla.py)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,10 +11,10 @@ from sqlalchemy.engine import Connection
 
 from threadline.core.hours import DAYS
 from threadline.core.model import Channel
-from threadline.core.sla import DEFAULT_POLICIES, PRIORITIES, Kind
+from threadline.core.sla import DEFAULT_POLICIES, PRIORITIES, Kind, Target
 from threadline.storage.tables import as_utc, inboxes, sla_policies
 
-__all__ = ["inbox_calendar", "list_policies"]
+__all__ = ["first_response_targets", "inbox_calendar", "list_policies"]
 
 
 def list_policies(conn: Connection) -> list[dict[str, Any]]:
@@ -43,6 +44,31 @@ def list_policies(conn: Connection) -> list[dict[str, Any]]:
                     }
                 )
     return out
+
+
+def first_response_targets(conn: Connection) -> dict[str, Target]:
+    """Each channel's first-response target for a new conversation (normal
+    priority), stored over the defaults: what a customer is promised before
+    anyone has looked at their message. One read of at most a row per channel."""
+    targets = {
+        channel: target
+        for (channel, priority, kind), target in DEFAULT_POLICIES.items()
+        if priority == "normal" and kind is Kind.FIRST_RESPONSE
+    }
+    rows = conn.execute(
+        sa.select(
+            sla_policies.c.channel,
+            sla_policies.c.seconds,
+            sla_policies.c.business,
+            sla_policies.c.warn_percent,
+        ).where(
+            sla_policies.c.priority == "normal",
+            sla_policies.c.kind == Kind.FIRST_RESPONSE.value,
+        )
+    )
+    for channel, seconds, business, warn in rows:
+        targets[channel] = Target(timedelta(seconds=seconds), bool(business), warn)
+    return targets
 
 
 def inbox_calendar(conn: Connection, inbox_id: int) -> dict[str, Any] | None:

@@ -52,6 +52,7 @@ def message_dict(row: Any) -> dict[str, Any]:
         "recipient": row.recipient,
         "sender": meta.get("sender"),
         "warnings": meta.get("warnings", []),
+        "auto_reply": meta.get("auto_reply"),  # "off_hours": the system's acknowledgement
         "created_at": row.created_at,
         "sent_at": row.sent_at,
     }

@@ -752,3 +752,21 @@ redirects = sa.Table(
     _created(),
     sa.Index(None, "conversation_id", "created_at"),
 )
+
+# Automatic replies sent (or decided against) per conversation: at most one off-hours
+# acknowledgement per conversation per closed period, the period named by the opening
+# that ends it (core/off_hours.py). The unique key makes a job that runs twice send once.
+auto_replies = sa.Table(
+    "auto_replies",
+    metadata,
+    _id(),
+    sa.Column("conversation_id", ID, sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("inbox_id", ID, sa.ForeignKey("inboxes.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # off_hours
+    sa.Column("period", UTCDateTime(), nullable=False),  # when the closed period ends
+    sa.Column("message_id", ID, sa.ForeignKey("messages.id"), nullable=True),  # None: not sent
+    sa.Column("reason", sa.String(200), nullable=True),  # why it was not sent
+    _created(),
+    sa.UniqueConstraint("conversation_id", "kind", "period"),
+    sa.Index(None, "kind", "period"),
+)

@@ -9,6 +9,7 @@ from litestar.types import ControllerRouterHandler
 from threadline.web.ui import (
     actions,
     auth,
+    contact,
     conversation,
     customer,
     inbox,
@@ -32,6 +33,7 @@ _STATIC = create_static_files_router(
 
 UI_ROUTES: list[ControllerRouterHandler] = [
     *auth.ROUTES,
+    *contact.ROUTES,
     *inbox.ROUTES,
     *conversation.ROUTES,
     *actions.ROUTES,

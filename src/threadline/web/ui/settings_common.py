@@ -60,6 +60,7 @@ NOTICES = {
     "sla_saved": "The targets were saved; new waits and conversations are held to them.",
     "calendar_saved": "The calendar was saved.",
     "redirect_saved": "Saved: account questions from now on are answered this way.",
+    "off_hours_saved": "The off-hours reply was saved.",
     "assignment_saved": "Saved: conversations from now on are assigned this way.",
 }
 SECTIONS = (

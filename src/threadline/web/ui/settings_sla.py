@@ -1,5 +1,6 @@
 """Settings: the response and resolution targets per channel and priority, and an
-inbox's business calendar (hours, split shifts, public and custom holidays)."""
+inbox's business calendar (hours, split shifts, public and custom holidays) with
+what it tells customers: the off-hours reply and its place on the contact page."""
 
 from __future__ import annotations
 
@@ -12,9 +13,17 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.off_hours import set_off_hours_reply
 from threadline.actions.sla_policies import check_policy_key, set_inbox_calendar, set_policy
 from threadline.core.hours import DAYS, MAX_HOLIDAYS
 from threadline.core.model import Channel
+from threadline.core.off_hours import (
+    DEFAULT_TEXT,
+    MAX_TEXT,
+    MAX_URL,
+    PLACEHOLDERS,
+    read_off_hours,
+)
 from threadline.core.sla import PRIORITIES, Kind
 from threadline.queries.sla_policies import inbox_calendar, list_policies
 from threadline.storage.db import Tx
@@ -168,6 +177,7 @@ async def _calendar(
     error: str | None = None,
     status_code: int = 200,
     typed: dict[str, Any] | None = None,
+    reply_typed: dict[str, Any] | None = None,
 ) -> Template:
     c = container(request)
     inbox = next((i for i in await c.bus.all_inboxes() if i.id == inbox_id), None)
@@ -189,6 +199,15 @@ async def _calendar(
             d: ", ".join(f"{a}-{b}" for a, b in days.get(d, [])) if days else "00:00-24:00"
             for d in DAYS
         },
+        reply=reply_typed
+        or {
+            **read_off_hours(inbox.config).as_config(),
+            "contact_page": inbox.config.get("contact_page") is not False,
+        },
+        placeholders=PLACEHOLDERS,
+        default_text=DEFAULT_TEXT,
+        max_text=MAX_TEXT,
+        max_url=MAX_URL,
     )
 
 
@@ -220,4 +239,41 @@ async def save_calendar(request: Req, inbox_id: Id) -> Template | Redirect:
     return done(f"/settings/inboxes/{inbox_id}/calendar", "calendar_saved")
 
 
-ROUTES = [sla_page, save_channel, calendar_page, save_calendar]
+# -- an inbox's off-hours reply and its place on the contact page ----------------------
+OFF_HOURS = "/settings/inboxes/{inbox_id:int}/off-hours"
+
+
+@post(OFF_HOURS, include_in_schema=False, status_code=200)
+async def save_off_hours(request: Req, inbox_id: Id) -> Template | Redirect:
+    """On or off, the self-help link, the text (empty: the default), and whether
+    the public contact page lists the inbox."""
+    agent = await require_admin(request)
+    form = await read_form(request)
+    c = container(request)
+    raw = {
+        "enabled": form.flag("enabled"),
+        "help_url": form.text("help_url", MAX_URL),
+        "text": form.raw("text", MAX_TEXT).strip(),
+    }
+    listed = form.flag("contact_page")
+    try:
+        who = actor(agent)
+        await c.bus.execute(
+            lambda tx: set_off_hours_reply(tx, inbox_id, raw, contact_page=listed, actor=who)
+        )
+    except NotFound as exc:
+        raise NotFoundException(str(exc)) from exc
+    except ActionError as exc:
+        return await _calendar(
+            request,
+            agent,
+            inbox_id,
+            error=str(exc),
+            status_code=error_status(exc),
+            reply_typed={**raw, "contact_page": listed},
+        )
+    await c.bus.reload_inboxes()  # the contact page reads the cached inboxes
+    return done(f"/settings/inboxes/{inbox_id}/calendar", "off_hours_saved", "#off-hours")
+
+
+ROUTES = [sla_page, save_channel, calendar_page, save_calendar, save_off_hours]

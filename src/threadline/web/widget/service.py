@@ -40,6 +40,7 @@ from threadline.core.filetypes import safe_filename, sniff_type
 from threadline.core.identity import InvalidIdentity, normalize_email
 from threadline.core.redirect import read_link
 from threadline.queries import chat as q
+from threadline.queries.sla_policies import first_response_targets
 from threadline.storage.db import Tx
 from threadline.web.widget.config import WidgetInbox, widget_inbox
 from threadline.web.widget.frames import FileLinks, event_body
@@ -254,11 +255,15 @@ class WidgetService:
         answerable = bool(online) and await self.c.db.read(
             lambda conn: q.can_answer(conn, online, inbox_id, now)
         )
+        # The chat policy as edited in Settings → Response targets, read with the
+        # rest every few seconds (AVAILABILITY_TTL), so an edit shows without a restart.
+        targets = await self.c.db.read(first_response_targets)
         hours = w.inbox.config.get("hours")
         found = availability(
             hours if isinstance(hours, Mapping) else None,
             now,
             agents_online=answerable,
+            target=targets.get("chat"),
         )
         self._available[w.inbox.id] = (loop_now, found)
         return found
