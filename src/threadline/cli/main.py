@@ -17,6 +17,7 @@ from threadline.actions.inboxes import add_inbox
 from threadline.actions.users import ROLES, add_user, deactivate_user, issue_token, set_role
 from threadline.bootstrap import Container, bootstrap
 from threadline.cli.chat import chat_options, print_chat_setup
+from threadline.cli.serve import run_server
 from threadline.cli.serve import serve as serve_async
 from threadline.logs import configure_logging
 from threadline.passwords import Passwords
@@ -98,7 +99,7 @@ def serve(
     ready = f"Threadline on http://{settings.host}:{settings.port}"
     if settings.smtp_port:
         ready += f" · SMTP on {settings.smtp_host}:{settings.smtp_port}"
-    asyncio.run(serve_async(container, on_ready=ready))
+    run_server(serve_async(container, on_ready=ready))
 
 
 @app.command()
@@ -159,7 +160,7 @@ def demo(
         f"  SMTP on {settings.smtp_host}:{settings.smtp_port} for support@acme.test; "
         "outbound mail is written to ./threadline-outbox/"
     )
-    asyncio.run(serve_async(container))
+    run_server(serve_async(container))
 
 
 @user_app.command("add")

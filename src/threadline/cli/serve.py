@@ -8,6 +8,8 @@ import ctypes
 import ctypes.util
 import gc
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 import structlog
 import uvicorn
@@ -18,9 +20,27 @@ from threadline.logs import configure_logging
 from threadline.web.app import create_app
 from threadline.web.ui.render import warm_templates
 
-__all__ = ["serve"]
+__all__ = ["run_server", "serve"]
 
 log = structlog.get_logger(__name__)
+
+
+def run_server(main: Coroutine[Any, Any, None]) -> None:
+    """Run the server's loop on uvloop where it is installed (uvicorn[standard]
+    brings it; it has no Windows build), else on asyncio's own.
+
+    uvicorn picks uvloop only for a loop it starts itself; `threadline serve`
+    starts its own, to share it with the SMTP server and the job runner, so the
+    choice is made here. The event loop's own work was most of the web thread's
+    time under the widget's 500 sockets (bench/widget.py).
+    """
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 # glibc's mallopt parameters (malloc.h).
