@@ -149,3 +149,20 @@ def test_demo_serves_login_and_a_cross_channel_timeline(demo) -> None:  # type: 
     assert shown
     api.close()
     web.close()
+
+
+def test_serve_runs_its_event_loop_on_uvloop_where_it_is_installed() -> None:
+    """uvicorn[standard] installs uvloop, but only picks it for a loop it starts;
+    `threadline serve` starts its own (cli/serve.py, run_server)."""
+    import asyncio
+
+    from threadline.cli.serve import run_server
+
+    uvloop = pytest.importorskip("uvloop")
+    seen: list[type] = []
+
+    async def main() -> None:
+        seen.append(type(asyncio.get_running_loop()))
+
+    run_server(main())
+    assert seen == [uvloop.Loop]
