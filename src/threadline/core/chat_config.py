@@ -48,6 +48,7 @@ __all__ = [
     "origin_allowed",
     "origin_of",
     "parse_chat_config",
+    "plain_text",
     "widget_snippet",
 ]
 
@@ -301,6 +302,18 @@ def _color(value: Any) -> str:
     return value.strip().lower()
 
 
+def plain_text(value: str) -> str:
+    """Text a visitor or customer will see, as an admin typed it: line breaks kept
+    (as ``\n``), control characters, lone surrogates and bidi overrides dropped
+    (they could reorder or hide what the reader sees), ends stripped."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(
+        ch
+        for ch in text
+        if ch == "\n" or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI)
+    ).strip()
+
+
 def _greeting(value: Any) -> str:
     if value is None:
         return DEFAULT_GREETING
@@ -308,12 +321,7 @@ def _greeting(value: Any) -> str:
         raise ChatConfigError("greeting: plain text")
     if len(value) > 4 * MAX_GREETING:  # bound the work before cleaning
         raise ChatConfigError(f"greeting: at most {MAX_GREETING} characters")
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(
-        ch
-        for ch in text
-        if ch == "\n" or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI)
-    ).strip()
+    text = plain_text(value)
     if len(text) > MAX_GREETING:
         raise ChatConfigError(f"greeting: at most {MAX_GREETING} characters, got {len(text)}")
     return text or DEFAULT_GREETING  # an empty greeting gets the default, never a blank bubble

@@ -11,12 +11,12 @@ settings, the reply's words and whether to send one.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from threadline.core.chat_config import plain_text
 from threadline.core.model import Channel
 from threadline.core.tokens import sign_until, verify_until
 
@@ -56,7 +56,6 @@ DEFAULT_TEMPLATE = (
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _KNOWN = frozenset({"link", "name"})
 _URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
-_BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 
 _LABEL = {
     Channel.WHATSAPP: "WhatsApp",
@@ -131,12 +130,7 @@ def _template(value: Any) -> str:
         raise RedirectConfigError("template: plain text")
     if len(value) > 4 * MAX_TEMPLATE:  # bound the work before cleaning
         raise RedirectConfigError(f"template: at most {MAX_TEMPLATE} characters")
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(
-        ch
-        for ch in text
-        if ch == "\n" or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI)
-    ).strip()
+    text = plain_text(value)
     if not text:
         return DEFAULT_TEMPLATE
     if len(text) > MAX_TEMPLATE:
