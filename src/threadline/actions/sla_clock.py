@@ -15,7 +15,6 @@ an SlaWarning or SlaBreached event (core/events.py), once per due time.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -116,15 +115,6 @@ def _set(
     if old_due == due_at:
         return False
     plan = schedule(started_at, due_at, rule)
-    values: dict[str, Any] = {
-        "started_at": plan.started_at,
-        "due_at": plan.due_at,
-        "warn_at": plan.warn_at,
-        "state": ClockState.RUNNING.value,
-        "warned_at": None,
-        "breached_at": None,
-        "updated_at": tx.now,
-    }
     if old_due is None:
         run(
             tx,
@@ -139,7 +129,16 @@ def _set(
             },
         )
     else:
-        tx.conn.execute(sla_clocks.update().where(_KEY_CLOCK).values(**values), params)
+        moved = {
+            "started_at": plan.started_at,
+            "due_at": plan.due_at,
+            "warn_at": plan.warn_at,
+            "state": ClockState.RUNNING.value,
+            "warned_at": None,
+            "breached_at": None,
+            "updated_at": tx.now,
+        }
+        tx.conn.execute(sla_clocks.update().where(_KEY_CLOCK).values(**moved), params)
         _cancel(tx, conversation_id, kind.value, old_due)
     for step, at in ((Step.WARN, plan.warn_at), (Step.BREACH, plan.due_at)):
         if at is None:
