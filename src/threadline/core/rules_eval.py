@@ -1,12 +1,15 @@
 """Evaluating rules fast: compile once, then check every message against them.
 
-``compile_rules`` indexes the enabled rules by event and by channel (most rules
-name their channels, so a chat message never looks at an email-only rule),
-turns each condition into a small check, and orders each rule's checks cheap
-first: flags and set lookups, then tags and attributes, then the message's
-text, whose words are read at most once per message and only when a rule gets
-that far. Text terms are matched as words (core/rules_text.py): a single-word
-term is one set lookup, a phrase a substring search over the spaced words.
+``compile_rules`` indexes the enabled rules by event and by each fact with few
+values (channel, inbox, category, flags…), so a message finds the rules that may
+concern it with a dict lookup and a bitwise AND per fact: a chat message never
+looks at an email-only rule. An ``any`` group made only of such facts, a
+rule's first "tags: any" test and its text terms are indexed the same way.
+What is left becomes small checks, ordered cheap first: flags and set lookups,
+then tags and attributes, then the message's text, whose words are read at most
+once per message and only when a rule gets that far. Text terms are matched as
+words (core/rules_text.py): a single-word term is one set lookup, a phrase a
+substring search over the spaced words.
 """
 
 from __future__ import annotations
@@ -67,6 +70,10 @@ class _Compiled:
     # condition's terms, of which the one found is named when the rule matches.
     reason: tuple[str | tuple[str, ...], ...]
     outcomes: tuple[Outcome, ...]  # made once when the reason names no term found
+    # With one text condition, the outcomes for each of its terms, made once too:
+    # the terms in order, and whether each is a phrase (found in the spaced words).
+    terms: tuple[tuple[str, bool], ...]
+    by_term: dict[str, tuple[Outcome, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +91,14 @@ class CompiledRules:
 
     rules: tuple[_Compiled, ...]
     events: dict[str, int]
-    tables: tuple[_Table, ...]
+    tables: tuple[_Table, ...]  # every rule must pass each (AND)
+    # Rules with an indexed ``any`` group pass when one of these lets them (OR).
+    grouped: int
+    groups: tuple[_Table, ...]
+    # Rules with an indexed "tags: any" test pass only when the conversation has
+    # one of their tags.
+    tagged: int
+    tags: dict[str, int]
     # Rules with a text condition pass only when a word of the message is a term
     # of theirs, or the first word of one of their phrases.
     texts: int
@@ -99,16 +113,31 @@ def compile_rules(rules: Iterable[Rule]) -> CompiledRules:
     compiled: list[_Compiled] = []
     events: dict[str, int] = {}
     indexed: list[dict[str, list[Condition]]] = []
-    texts = 0
+    grouped: list[dict[str, list[Condition]]] = []
+    tagged = texts = 0
+    tags: dict[str, int] = {}
     words: dict[str, int] = {}
     for bit, rule in enumerate(active):
         by_field: dict[str, list[Condition]] = {}
+        group: dict[str, list[Condition]] = {}
         rest: list[Condition | tuple[Condition, ...]] = []
         text: Condition | None = None
+        tag: Condition | None = None
         for c in rule.conditions:
-            if isinstance(c, Condition) and c.field in _INDEXED:
+            if isinstance(c, tuple):
+                if not group and all(x.field in _INDEXED for x in c):
+                    for x in c:
+                        group.setdefault(x.field, []).append(x)
+                else:
+                    rest.append(c)
+            elif c.field in _INDEXED:
                 by_field.setdefault(c.field, []).append(c)
-            elif text is None and isinstance(c, Condition) and c.field == "text" and not c.negate:
+            elif tag is None and c.field == "tags" and c.op == "any_of" and not c.negate:
+                tag = c
+                tagged |= 1 << bit
+                for name in c.value:
+                    tags[name] = tags.get(name, 0) | 1 << bit
+            elif text is None and c.field == "text" and not c.negate:
                 text = c
                 texts |= 1 << bit
                 for term in c.value:
@@ -119,20 +148,40 @@ def compile_rules(rules: Iterable[Rule]) -> CompiledRules:
             else:
                 rest.append(c)
         indexed.append(by_field)
+        grouped.append(group)
         checks = tuple(_check(c) for c in sorted(rest, key=_rank))
         reason = _reason_parts(rule)
         fixed = (
             _outcomes(rule, reason[0]) if isinstance(reason[0], str) and len(reason) == 1 else ()
         )
-        compiled.append(_Compiled(rule, checks, reason, fixed))
+        found = [p for p in reason if isinstance(p, tuple)]
+        terms = tuple((t, " " in t) for t in found[0]) if len(found) == 1 else ()
+        by_term = {t: _outcomes(rule, _worded(reason, t)) for t, _ in terms}
+        compiled.append(_Compiled(rule, checks, reason, fixed, terms, by_term))
         for event in rule.events:
             events[event] = events.get(event, 0) | 1 << bit
-    return CompiledRules(tuple(compiled), events, _tables(indexed), texts, words, len(active))
+    return CompiledRules(
+        rules=tuple(compiled),
+        events=events,
+        tables=_tables(indexed, every=True),
+        grouped=sum(1 << bit for bit, group in enumerate(grouped) if group),
+        groups=_tables(grouped, every=False),
+        tagged=tagged,
+        tags=tags,
+        texts=texts,
+        words=words,
+        count=len(active),
+    )
 
 
-def _tables(indexed: list[dict[str, list[Condition]]]) -> tuple[_Table, ...]:
-    """The cheap conditions (a fact in a set, a flag) as one bitmask per fact value:
-    a message then finds its candidates with a dict lookup and an AND per fact."""
+def _tables(indexed: list[dict[str, list[Condition]]], *, every: bool) -> tuple[_Table, ...]:
+    """Conditions on a fact with few values, as one bitmask per value of that fact.
+
+    With ``every``, a rule's conditions on the fact must all hold, and a rule with
+    none on it passes; the masks are then ANDed over the facts. Otherwise they are
+    one ``any`` group's members: one of them holding is enough, a rule with none on
+    this fact is not let through by it, and the masks are ORed over the facts.
+    """
     tables = []
     for name in _INDEXED:
         named = [(bit, by_field[name]) for bit, by_field in enumerate(indexed) if name in by_field]
@@ -143,17 +192,19 @@ def _tables(indexed: list[dict[str, list[Condition]]]) -> tuple[_Table, ...]:
             for c in conditions:
                 domain.update(_values(c))
         free = 0
-        for bit, by_field in enumerate(indexed):
-            if name not in by_field:
-                free |= 1 << bit
+        if every:
+            for bit, by_field in enumerate(indexed):
+                if name not in by_field:
+                    free |= 1 << bit
         masks = dict.fromkeys(domain, free)
         other = free
         unseen = object()
+        combine = all if every else any
         for bit, conditions in named:
             for value in domain:
-                if all(_holds(c, value) for c in conditions):
+                if combine(_holds(c, value) for c in conditions):
                     masks[value] |= 1 << bit
-            if all(_holds(c, unseen) for c in conditions):
+            if combine(_holds(c, unseen) for c in conditions):
                 other |= 1 << bit
         field = "open_now" if name == "business_hours" else name
         tables.append(_Table(attrgetter(field), masks, other))
@@ -180,6 +231,17 @@ def evaluate(compiled: CompiledRules, event: str, facts: Facts) -> list[Outcome]
         if not candidates:
             return []
         candidates &= table.masks.get(table.get(facts), table.other)
+    if candidates & compiled.grouped:
+        let = 0
+        for table in compiled.groups:
+            let |= table.masks.get(table.get(facts), table.other)
+        candidates &= let | ~compiled.grouped
+    if candidates & compiled.tagged:
+        let = 0
+        lookup = compiled.tags.get
+        for tag in facts.tags:
+            let |= lookup(tag, 0)
+        candidates &= let | ~compiled.tagged
     scan = _Scan(facts.text)
     if candidates & compiled.texts:
         heard = 0
@@ -200,6 +262,8 @@ def evaluate(compiled: CompiledRules, event: str, facts: Facts) -> list[Outcome]
             rule = item.rule
             if item.outcomes:
                 outcomes.extend(item.outcomes)
+            elif item.terms:
+                outcomes.extend(item.by_term[_first_found(item.terms, scan)])
             else:
                 outcomes.extend(_outcomes(rule, _reason(item.reason, scan)))
             if rule.stop:
@@ -315,7 +379,25 @@ def _reason(parts: tuple[str | tuple[str, ...], ...], scan: _Scan) -> str:
     return str(head) + "; ".join(p if isinstance(p, str) else _found(p, scan) for p in rest)
 
 
+def _worded(parts: tuple[str | tuple[str, ...], ...], term: str) -> str:
+    """The reason when ``term`` is the one found (a rule with one text condition)."""
+    head, *rest = parts
+    return str(head) + "; ".join(p if isinstance(p, str) else _contains(term) for p in rest)
+
+
 def _found(terms: tuple[str, ...], scan: _Scan) -> str:
+    return _contains(_first_found(tuple((t, " " in t) for t in terms), scan))
+
+
+def _first_found(terms: tuple[tuple[str, bool], ...], scan: _Scan) -> str:
+    """The first of the terms in the message (the first term if none is: a negated
+    or grouped text condition can let a rule match without one)."""
     found = scan.words()
-    term = next((t for t in terms if t in found or f" {t} " in scan.padded()), terms[0])
+    for term, phrase in terms:
+        if (f" {term} " in scan.padded()) if phrase else (term in found):
+            return term
+    return terms[0][0]
+
+
+def _contains(term: str) -> str:
     return f"text contains {term!r}"
