@@ -13,7 +13,6 @@ Triage alone gets half of that budget (≤ 25 µs a message, ≥ 40,000 messages
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform
@@ -61,20 +60,34 @@ def _run(messages: list[tuple[str, Channel]], rounds: int) -> tuple[float, list[
 def _pipeline(
     messages: list[tuple[str, Channel]], compiled: CompiledRules, desk: list[Facts], rounds: int
 ) -> tuple[float, float]:
-    """Messages/s for triage then rule evaluation on its decision; actions per message."""
+    """Messages/s for triage then rule evaluation on its decision; actions per message.
+
+    Facts are built with their constructor, field by field, as queries/rules.py builds
+    them from a conversation's rows (dataclasses.replace cost 6 µs of the 60 here).
+    """
     jobs = [(text, channel, desk[i % len(desk)]) for i, (text, channel) in enumerate(messages)]
     matched = 0
     start = time.perf_counter()
     for _ in range(rounds):
         for text, channel, seen in jobs:
             d = classify(text, channel, DEFAULT_LEXICON)
-            facts = dataclasses.replace(
-                seen,
+            facts = Facts(
                 channel=channel.value,
+                inbox_id=seen.inbox_id,
                 category=d.category,
                 urgent=d.urgent,
                 sensitive=d.sensitive,
+                priority=seen.priority,
+                tags=seen.tags,
+                attributes=seen.attributes,
                 text=text,
+                open_now=seen.open_now,
+                status=seen.status,
+                escalation_level=seen.escalation_level,
+                assigned=seen.assigned,
+                hours_since_customer=seen.hours_since_customer,
+                hours_since_agent=seen.hours_since_agent,
+                hours_in_status=seen.hours_in_status,
             )
             matched += len(evaluate(compiled, "message_received", facts))
     elapsed = time.perf_counter() - start
