@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from tests.support.assignment import agent, assignee, write
-from tests.support.factories import api_client, make_agent, make_api_inbox, make_team
+from tests.support.factories import api_client, make_agent, make_api_inbox, make_inbox, make_team
 
 from threadline.bootstrap import Container
 
@@ -48,7 +48,7 @@ async def test_an_inboxs_settings_are_stored_and_read_back(container: Container)
     c = container
     _, token = await make_agent(c)
     inbox = await make_api_inbox(c)
-    team = await make_team(c, "Experts")
+    team = await make_team(c, "Experts", inboxes=[inbox])
     async with api_client(c) as client:
         before = await client.get(f"{API}/inboxes/{inbox}/assignment", headers=auth(token))
         body = {"strategy": "load_balanced", "sticky": False, "level2_team_id": team}
@@ -115,6 +115,47 @@ async def test_an_unknown_level_2_team_is_refused(container: Container) -> None:
         r = await client.put(f"{API}/inboxes/{inbox}/assignment", json=body, headers=auth(token))
     assert r.status_code == 422
     assert "team 4242 does not exist" in r.text
+
+
+async def test_a_level_2_team_that_does_not_work_the_inbox_is_refused(
+    container: Container,
+) -> None:
+    """Scope is by the teams' inboxes: its agents could not see what is escalated."""
+    c = container
+    _, token = await make_agent(c)
+    inbox = await make_api_inbox(c)
+    other = await make_inbox(c, "api", "Other app", "other-app", {})
+    team = await make_team(c, "Experts", inboxes=[other])
+    body = {"strategy": "round_robin", "level2_team_id": team}
+    async with api_client(c) as client:
+        r = await client.put(f"{API}/inboxes/{inbox}/assignment", json=body, headers=auth(token))
+        got = await client.get(f"{API}/inboxes/{inbox}/assignment", headers=auth(token))
+    assert r.status_code == 422
+    assert "team 'Experts' does not work this inbox" in r.text
+    assert got.json()["level2_team_id"] is None
+
+
+async def test_a_level_2_team_keeps_its_inbox_until_another_team_takes_level_2(
+    container: Container,
+) -> None:
+    c = container
+    _, token = await make_agent(c, role="admin")
+    inbox = await make_api_inbox(c)
+    experts = await make_team(c, "Experts", inboxes=[inbox])
+    seniors = await make_team(c, "Seniors", inboxes=[inbox])
+    level2 = {"strategy": "round_robin", "level2_team_id": experts}
+    drop = {"inbox_ids": []}
+    async with api_client(c) as client:
+        await client.put(f"{API}/inboxes/{inbox}/assignment", json=level2, headers=auth(token))
+        refused = await client.put(f"{API}/teams/{experts}/inboxes", json=drop, headers=auth(token))
+        teams = (await client.get(f"{API}/teams", headers=auth(token))).json()
+        level2["level2_team_id"] = seniors
+        await client.put(f"{API}/inboxes/{inbox}/assignment", json=level2, headers=auth(token))
+        dropped = await client.put(f"{API}/teams/{experts}/inboxes", json=drop, headers=auth(token))
+    assert refused.status_code == 422
+    assert "the team is the level-2 team of" in refused.text
+    assert next(t for t in teams if t["id"] == experts)["inbox_ids"] == [inbox]
+    assert dropped.status_code == 200
 
 
 async def test_escalating_over_the_api_reassigns_within_the_level_2_team(

@@ -17,7 +17,14 @@ from threadline.actions.errors import ActionError, NotFound
 from threadline.core.assignment import DEFAULT_CAPACITY, MAX_CAPACITY, Strategy
 from threadline.core.shifts import ScheduleError, check_batch_times, check_schedule
 from threadline.storage.db import Tx
-from threadline.storage.tables import agent_assignment, inbox_assignment, inboxes, teams, users
+from threadline.storage.tables import (
+    agent_assignment,
+    inbox_assignment,
+    inboxes,
+    team_inboxes,
+    teams,
+    users,
+)
 
 __all__ = [
     "MAX_SKILLS",
@@ -106,6 +113,22 @@ def set_agent_assignment(
     )
 
 
+def _check_level2_team(tx: Tx, team_id: int, inbox_id: int) -> None:
+    """The level-2 team must exist and work the inbox: scope is by the teams'
+    inboxes, so a team without it could neither see nor take what is escalated."""
+    name = tx.conn.execute(sa.select(teams.c.name).where(teams.c.id == team_id)).scalar()
+    if name is None:
+        raise ActionError(f"team {team_id} does not exist")
+    works = sa.select(team_inboxes.c.team_id).where(
+        team_inboxes.c.team_id == team_id, team_inboxes.c.inbox_id == inbox_id
+    )
+    if tx.conn.execute(works).first() is None:
+        raise ActionError(
+            f"team {name!r} does not work this inbox, so its agents could not see what is "
+            "escalated to them: add the inbox to the team first (Settings → Teams)"
+        )
+
+
 def set_inbox_assignment(
     tx: Tx,
     inbox_id: int,
@@ -133,10 +156,8 @@ def set_inbox_assignment(
         raise ActionError(f"batch times: {exc}") from None
     if batch_times and channel != "email":
         raise ActionError("batch times are for email inboxes: real-time channels wait for nobody")
-    if level2_team_id is not None and (
-        tx.conn.execute(sa.select(teams.c.id).where(teams.c.id == level2_team_id)).first() is None
-    ):
-        raise ActionError(f"team {level2_team_id} does not exist")
+    if level2_team_id is not None:
+        _check_level2_team(tx, level2_team_id, inbox_id)
     values = {
         "strategy": chosen.value,
         "sticky": bool(sticky),

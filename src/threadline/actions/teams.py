@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from threadline.actions.audit import audit
 from threadline.actions.errors import ActionError, Conflict, NotFound
 from threadline.storage.db import Tx
-from threadline.storage.tables import inboxes, team_inboxes, team_members, teams, users
+from threadline.storage.tables import (
+    inbox_assignment,
+    inboxes,
+    team_inboxes,
+    team_members,
+    teams,
+    users,
+)
 
 __all__ = [
     "MAX_TEAM_ITEMS",
@@ -82,6 +89,22 @@ def set_team_inboxes(tx: Tx, team_id: int, inbox_ids: Iterable[int], *, actor: s
     """Replace the team's inboxes; returns them, sorted."""
     _team(tx, team_id)
     wanted = _existing(tx, inboxes, inbox_ids, "inbox")
+    escalated_to = (
+        tx.conn.execute(
+            sa.select(inboxes.c.name)
+            .join(inbox_assignment, inbox_assignment.c.inbox_id == inboxes.c.id)
+            .where(inbox_assignment.c.level2_team_id == team_id, inboxes.c.id.not_in(wanted))
+            .order_by(inboxes.c.name)
+        )
+        .scalars()
+        .all()
+    )
+    if escalated_to:
+        # Its agents would lose sight of the conversations escalated to them.
+        raise ActionError(
+            f"the team is the level-2 team of {', '.join(map(repr, escalated_to))}: "
+            "choose another level-2 team there first (Settings → Assignment)"
+        )
     tx.conn.execute(team_inboxes.delete().where(team_inboxes.c.team_id == team_id))
     if wanted:
         tx.conn.execute(
