@@ -120,7 +120,7 @@ def print_counts(label: str, counts: dict[str, int], acked: int, slack: int) -> 
 
 
 # -- the profile ---------------------------------------------------------------------
-def summarize_profile(raw: Path, top: int = 15) -> None:
+def summarize_profile(raw: Path, top: int = 15, *, sampled: str = "busy threads") -> None:
     """py-spy's raw format: 'thread;frame;frame;… count' per line, root first."""
     self_t: Counter[str] = Counter()
     incl: Counter[str] = Counter()
@@ -142,7 +142,7 @@ def summarize_profile(raw: Path, top: int = 15) -> None:
     if not total:
         print("profile: no samples")
         return
-    print(f"\n== profile ({total} samples of busy threads; {raw.parent / 'profile.svg'})")
+    print(f"\n== profile ({total} samples of {sampled}; {raw.parent / 'profile.svg'})")
     for thread, n in per_thread.most_common(6):
         print(f"  thread {thread[:70]}: {100 * n / total:.1f}%")
     print("  top self time:")

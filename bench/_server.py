@@ -66,7 +66,7 @@ def free_port() -> int:
 class Server:
     """`threadline serve` as a subprocess on free ports, with its DB in ``tmp``."""
 
-    def __init__(self, tmp: Path, *, profile: bool) -> None:
+    def __init__(self, tmp: Path, *, profile: bool | str) -> None:
         self.tmp = tmp
         self.db = tmp / "bench.db"
         self.port = free_port()
@@ -80,7 +80,10 @@ class Server:
                 p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p
             ),
         }
-        self.profile = profile
+        self.profile = bool(profile)
+        # "gil": sample only the thread holding the GIL, which is what the threads
+        # compete for; otherwise every busy thread, a thread waiting for it included.
+        self.gil = profile == "gil"
         self.python_args: list[str] = []  # before `-c`: `-m pyinstrument ...` wraps the server
         self.proc: subprocess.Popen[bytes] | None = None
         self.profilers: list[tuple[subprocess.Popen[bytes], Path]] = []
@@ -142,7 +145,7 @@ class Server:
         # Two non-blocking samplers: a flame graph to look at, raw stacks to summarise.
         for fmt, name, extra in (
             ("flamegraph", "profile.svg", []),
-            ("raw", "profile.txt", ["--threads"]),
+            ("raw", "profile.txt", ["--threads", *(["--gil"] if self.gil else [])]),
         ):
             path = self.tmp / name
             cmd = [pyspy, "record", "--pid", str(self.proc.pid), "--nonblocking"]
@@ -309,7 +312,14 @@ def add_common_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (DB, logs, profile)")
-    ap.add_argument("--profile", action="store_true", help="record the server with py-spy")
+    ap.add_argument(
+        "--profile",
+        nargs="?",
+        const="busy",
+        choices=["busy", "gil"],
+        help="record the server with py-spy: every busy thread, or (gil) only the one "
+        "holding the GIL, which is where CPU-bound threads queue",
+    )
     ap.add_argument("--verbose", action="store_true", help="print wrk's full output")
 
 
@@ -325,7 +335,7 @@ def run_benchmark(
     """Set up a temp database with CLI commands, serve it, run the phases, then report
     the profile, the server's logs and one RESULT line, and clean up."""
     tmp = Path(tempfile.mkdtemp(prefix="threadline-bench-"))
-    server = Server(tmp, profile=args.profile)
+    server = Server(tmp, profile=args.profile or False)
     ok = True
     try:
         prepared = setup(server)
@@ -338,7 +348,9 @@ def run_benchmark(
         profiles = server.stop_profilers() if args.profile else []
         raw = [p for p in profiles if p.suffix == ".txt"]
         if raw:
-            summarize_profile(raw[0])
+            summarize_profile(
+                raw[0], sampled="the thread holding the GIL" if server.gil else "busy threads"
+            )
     except Exception as exc:
         ok = False
         print(f"FAILED: {type(exc).__name__}: {exc}")
