@@ -60,7 +60,9 @@ async def test_open_hours_list_each_channel_with_its_promise(
         "within 4 business hours."
     ) in seen
     assert "Text message +14155550100 We answer texts within 15 minutes, 24/7. Open now" in seen
-    assert "WhatsApp WhatsApp We answer WhatsApp messages within 2 hours, 24/7." in seen
+    assert (
+        "WhatsApp Our WhatsApp business account We answer WhatsApp messages within 2 hours, 24/7."
+    ) in seen  # no display number is configured: the inbox's address is Meta's id
     assert "Telegram @acme_help_bot" in seen
     assert 'href="mailto:support@acme.test"' in page
     assert 'href="sms:+14155550100"' in page

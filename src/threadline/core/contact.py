@@ -69,7 +69,8 @@ def listing(channel: str, address: str, config: Mapping[str, Any]) -> Listing | 
             # dial: only the display number, where one is configured, is shown.
             number = _phone(config.get("display_phone_number"))
             if number is None:
-                return Listing(channel, "WhatsApp", "WhatsApp", None, "answer WhatsApp messages")
+                label = "Our WhatsApp business account"
+                return Listing(channel, "WhatsApp", label, None, "answer WhatsApp messages")
             return Listing(
                 channel,
                 "WhatsApp",
