@@ -23,7 +23,15 @@ import orjson
 import structlog
 
 from threadline.core.hours import Hours, parse_hours
-from threadline.core.sla import DEFAULT_POLICIES, Kind, Target, due_at, resume, retarget
+from threadline.core.sla import (
+    DEFAULT_POLICIES,
+    Kind,
+    Target,
+    callback_target,
+    due_at,
+    resume,
+    retarget,
+)
 from threadline.storage.db import Tx
 from threadline.storage.sql import Statement, run
 from threadline.storage.tables import as_utc, conversations
@@ -283,10 +291,7 @@ def callback_due(tx: Tx, inbox_id: int, priority: str) -> datetime:
     ``callback_target_minutes``, where set, replaces the policy's amount; with
     neither, two hours."""
     config, calendar = inbox_setup(tx, inbox_id)
-    target = targets_for(tx, "voice", priority).get(Kind.CALLBACK) or Target(timedelta(hours=2))
-    minutes = config.get("callback_target_minutes")
-    if isinstance(minutes, int | float) and not isinstance(minutes, bool) and 0 < minutes <= 43200:
-        target = Target(timedelta(minutes=minutes), target.business, target.warn_percent)
-    due = _due(calendar, target, tx.now)
+    policy = targets_for(tx, "voice", priority).get(Kind.CALLBACK) or Target(timedelta(hours=2))
+    due = _due(calendar, callback_target(policy, config), tx.now)
     assert due is not None
     return due

@@ -28,6 +28,7 @@ from threadline.core.model import Channel
 __all__ = [
     "DEFAULT_POLICIES",
     "FIRST_RESPONSE",
+    "MAX_CALLBACK_MINUTES",
     "MAX_TARGET",
     "PRIORITIES",
     "Clock",
@@ -36,6 +37,7 @@ __all__ = [
     "Target",
     "add_business_time",
     "business_between",
+    "callback_target",
     "check_target",
     "clocks",
     "due_at",
@@ -121,6 +123,22 @@ def _defaults() -> dict[tuple[str, str, Kind], Target]:
             out[channel, priority, Kind.RESOLUTION] = Target(24 * hour, business=False)
         out[Channel.VOICE, priority, Kind.CALLBACK] = Target(2 * hour)
     return out
+
+
+MAX_CALLBACK_MINUTES = 43200  # an inbox's own callback target: at most 30 days
+
+
+def callback_target(policy: Target, config: Mapping[str, Any]) -> Target:
+    """A voice inbox's callback target: its ``callback_target_minutes``, where set,
+    replaces the amount of the voice policy's (held to the policy's clock)."""
+    minutes = config.get("callback_target_minutes")
+    if (
+        isinstance(minutes, int | float)
+        and not isinstance(minutes, bool)
+        and 0 < minutes <= MAX_CALLBACK_MINUTES
+    ):
+        return Target(timedelta(minutes=minutes), policy.business, policy.warn_percent)
+    return policy
 
 
 # The policies migration 0014 seeds (sla_policies), and what holds for a channel,

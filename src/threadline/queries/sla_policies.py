@@ -14,7 +14,7 @@ from threadline.core.model import Channel
 from threadline.core.sla import DEFAULT_POLICIES, PRIORITIES, Kind, Target
 from threadline.storage.tables import as_utc, inboxes, sla_policies
 
-__all__ = ["first_response_targets", "inbox_calendar", "list_policies"]
+__all__ = ["callback_policy", "first_response_targets", "inbox_calendar", "list_policies"]
 
 
 def list_policies(conn: Connection) -> list[dict[str, Any]]:
@@ -69,6 +69,26 @@ def first_response_targets(conn: Connection) -> dict[str, Target]:
     for channel, seconds, business, warn in rows:
         targets[channel] = Target(timedelta(seconds=seconds), bool(business), warn)
     return targets
+
+
+_CALLBACK = sa.select(
+    sla_policies.c.seconds, sla_policies.c.business, sla_policies.c.warn_percent
+).where(
+    sla_policies.c.channel == Channel.VOICE.value,
+    sla_policies.c.priority == sa.bindparam("priority"),
+    sla_policies.c.kind == Kind.CALLBACK.value,
+)
+
+
+def callback_policy(conn: Connection, priority: str = "normal") -> Target:
+    """The voice policy's callback target for the priority: the stored row, else the
+    default (what a caller is promised before anyone has looked at the call)."""
+    row = conn.execute(_CALLBACK, {"priority": priority}).first()
+    if row is not None:
+        return Target(timedelta(seconds=row.seconds), bool(row.business), row.warn_percent)
+    return DEFAULT_POLICIES.get((Channel.VOICE, priority, Kind.CALLBACK)) or Target(
+        timedelta(hours=2)
+    )
 
 
 def inbox_calendar(conn: Connection, inbox_id: int) -> dict[str, Any] | None:

@@ -72,7 +72,8 @@ async def test_off_hours_call_goes_to_voicemail_saying_when_we_open(
         r = await post_twilio(client, VOICE_URL, form("incoming_call"))
     assert r.text == voicemail_twiml(
         "Thank you for calling Acme Support. We are closed right now and open again "
-        "on Monday at 9:00. Please leave a message after the beep, and we will call you back."
+        "on Monday at 9:00. Please leave a message after the beep, and we will call you back "
+        "by Monday 11:00."  # the voice policy's 2 business hours, from the opening
     )
     assert verbs(r) == ["Say", "Record", "Hangup"]
 
@@ -100,8 +101,41 @@ async def test_in_hours_with_nobody_on_duty_takes_a_voicemail(container: Contain
         r = await post_twilio(client, VOICE_URL, form("incoming_call"))
     assert r.text == voicemail_twiml(
         "Thank you for calling Acme Support. Nobody can take your call right now. "
-        "Please leave a message after the beep, and we will call you back as soon as we can."
+        "Please leave a message after the beep, and we will call you back within 2 hours."
     )
+
+
+async def test_the_greeting_promises_the_inboxs_own_callback_target_in_its_hours(
+    container: Container, clock: FakeClock
+) -> None:
+    c = container
+    await make_voice_inbox(c, hours=OFFICE_HOURS, callback_target_minutes=30)
+    clock.set(datetime(2026, 11, 2, 15, 50, tzinfo=UTC))  # Monday 16:50 in Berlin
+    async with client_for(c) as client:
+        r = await post_twilio(client, VOICE_URL, form("incoming_call"))
+    say = twiml(r).find("Say")
+    assert say is not None
+    # Ten minutes are left today: the other twenty come when it opens tomorrow.
+    assert say.text is not None
+    assert say.text.endswith("call you back by tomorrow at 9:20.")
+
+
+async def test_a_custom_greeting_names_the_callback_from_the_stored_voice_policy(
+    container: Container, clock: FakeClock
+) -> None:
+    c = container
+    await make_voice_inbox(c, greeting="Acme. We call back {callback}.")
+    _, admin = await make_agent(c, "ada@acme.test", role="admin")
+    policy = {"seconds": 45 * 60, "business": False, "warn_percent": 80}
+    async with client_for(c) as client:
+        put = await client.put(
+            "/api/v1/sla-policies/voice/normal/callback", json=policy, headers=auth(admin)
+        )
+        assert put.status_code == 200, put.text
+        r = await post_twilio(client, VOICE_URL, form("incoming_call"))
+    say = twiml(r).find("Say")
+    assert say is not None
+    assert say.text == "Acme. We call back within 45 minutes."
 
 
 async def test_a_call_to_an_unknown_number_is_404(container: Container) -> None:

@@ -26,9 +26,11 @@ import structlog
 from threadline.channels.checks import clean_text
 from threadline.channels.twilio import twiml
 from threadline.channels.twilio.sms import form_params
-from threadline.core.hours import is_open, next_open
+from threadline.core.hours import is_open, next_open, parse_hours
 from threadline.core.identity import InvalidIdentity, normalize
 from threadline.core.model import CallEvent, IdentityRef, Ignored, ParseResult, PayloadError
+from threadline.core.promise import promise
+from threadline.core.sla import Target
 from threadline.ports import Inbox
 
 __all__ = [
@@ -305,42 +307,76 @@ def _next_opening(inbox: Inbox, now: datetime) -> str | None:
         return None  # never open again: say nothing rather than something false
 
 
-def greeting(inbox: Inbox, now: datetime) -> str:
-    """The inbox's ``greeting`` (``{next_open}`` is filled in), or ours."""
+def _callback_when(inbox: Inbox, now: datetime, callback: Target | None) -> str | None:
+    """When a caller who leaves a message now can expect the call back, in the words
+    of core/promise.py: "within 2 hours", "by tomorrow at 11:00"."""
+    if callback is None:
+        return None
+    hours = inbox.config.get("hours")
+    try:
+        calendar = parse_hours(hours if isinstance(hours, dict) else None)
+        return promise(calendar, callback, now).expected
+    except ValueError:  # a broken calendar: promise nothing rather than something false
+        return None
+
+
+def greeting(inbox: Inbox, now: datetime, callback: Target | None = None) -> str:
+    """The inbox's ``greeting`` (``{next_open}`` and ``{callback}`` are filled in), or
+    ours. With the callback target, the caller hears when to expect the call back."""
     open_now = _open(inbox, now)
     opening = None if open_now else _next_opening(inbox, now)
+    back = _callback_when(inbox, now, callback)
     custom = inbox.config.get("greeting")
     if custom:
-        return str(custom).replace("{next_open}", opening or "soon")
+        return (
+            str(custom)
+            .replace("{next_open}", opening or "soon")
+            .replace("{callback}", back or "as soon as we can")
+        )
     hello = f"Thank you for calling {inbox.name}."
     ask = "Please leave a message after the beep, and we will call you back"
     if open_now:
-        return f"{hello} Nobody can take your call right now. {ask} as soon as we can."
+        return f"{hello} Nobody can take your call right now. {ask} {back or 'as soon as we can'}."
+    when = f" {back}" if back else ""
     if opening:
-        return f"{hello} We are closed right now and open again {opening}. {ask}."
-    return f"{hello} We are closed right now. {ask}."
+        return f"{hello} We are closed right now and open again {opening}. {ask}{when}."
+    return f"{hello} We are closed right now. {ask}{when}."
 
 
-def _take_voicemail(inbox: Inbox, now: datetime, urls: CallbackUrls) -> str:
+def _take_voicemail(
+    inbox: Inbox, now: datetime, urls: CallbackUrls, callback: Target | None
+) -> str:
     return twiml.voicemail(
-        greeting(inbox, now),
+        greeting(inbox, now, callback),
         action=urls.voicemail,
         transcribe_callback=urls.transcription,
         recording_callback=urls.recording,
     )
 
 
-def incoming(inbox: Inbox, now: datetime, phones: Sequence[str], urls: CallbackUrls) -> str:
+def incoming(
+    inbox: Inbox,
+    now: datetime,
+    phones: Sequence[str],
+    urls: CallbackUrls,
+    callback: Target | None = None,
+) -> str:
     """Ring the agents on duty during business hours; otherwise take a voicemail."""
     if phones and _open(inbox, now):
         return twiml.dial(phones, action=urls.dial_done)
-    return _take_voicemail(inbox, now, urls)
+    return _take_voicemail(inbox, now, urls, callback)
 
 
-def after_dial(inbox: Inbox, now: datetime, params: Mapping[str, str], urls: CallbackUrls) -> str:
+def after_dial(
+    inbox: Inbox,
+    now: datetime,
+    params: Mapping[str, str],
+    urls: CallbackUrls,
+    callback: Target | None = None,
+) -> str:
     """Nobody picked up: take a voicemail. Somebody did: the call is over."""
     if params.get("DialCallStatus") in _ANSWERED:
         return twiml.hangup()
     if params.get("CallStatus") in _FINAL:
         return twiml.hangup()  # the caller has already hung up
-    return _take_voicemail(inbox, now, urls)
+    return _take_voicemail(inbox, now, urls, callback)

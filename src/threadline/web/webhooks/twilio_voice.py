@@ -24,7 +24,9 @@ from threadline.channels.twilio import twiml, voice
 from threadline.channels.twilio.signature import is_valid_signature
 from threadline.channels.twilio.sms import form_params
 from threadline.core.identity import InvalidIdentity, normalize_phone
+from threadline.core.sla import Target, callback_target
 from threadline.ports import Inbox
+from threadline.queries.sla_policies import callback_policy
 from threadline.storage.tables import users
 from threadline.web.webhooks.common import container_of, inbox_by_address, signed_url
 
@@ -81,13 +83,20 @@ def _phones_on_duty(conn: Connection) -> list[str]:
     )
 
 
+async def _callback(call: _Call) -> Target:
+    """The callback target a caller is promised in the voicemail greeting: the voice
+    policy's (normal priority, as nobody has looked at the call yet), or the inbox's."""
+    policy = await call.container.db.read(callback_policy)
+    return callback_target(policy, call.inbox.config)
+
+
 @post(voice.VOICE_PATH, status_code=200, summary="Answer an incoming call (Twilio Voice URL)")
 async def voice_incoming(request: Req) -> Response[str]:
     call = await _accept(request, "incoming")
     phones = await call.container.db.read(_phones_on_duty)
     now = call.container.clock.now()
     urls = voice.callback_urls(call.url, call.params)
-    return _twiml(voice.incoming(call.inbox, now, phones, urls))
+    return _twiml(voice.incoming(call.inbox, now, phones, urls, await _callback(call)))
 
 
 @post(
@@ -99,7 +108,7 @@ async def voice_dial_done(request: Req) -> Response[str]:
     call = await _accept(request, "dial-done")
     now = call.container.clock.now()
     urls = voice.callback_urls(call.url, call.params)
-    return _twiml(voice.after_dial(call.inbox, now, call.params, urls))
+    return _twiml(voice.after_dial(call.inbox, now, call.params, urls, await _callback(call)))
 
 
 @post(
