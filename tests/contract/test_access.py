@@ -231,6 +231,12 @@ TABLE: dict[tuple[str, str], tuple[Row, Body | None, str]] = {
         lambda s, d: {"timezone": "Europe/Berlin", "days": {"mon": [["09:00", "17:00"]]}},
         "",
     ),
+    ("GET", f"{API}/inboxes/{{inbox_id}}/off-hours-reply"): (read(obj=True), None, ""),
+    ("PUT", f"{API}/inboxes/{{inbox_id}}/off-hours-reply"): (
+        admin(200),
+        lambda s, d: {"enabled": True, "help_url": "https://help.acme.test"},
+        "",
+    ),
     # the agent UI and ops
     ("GET", "/"): (everyone(302), None, ""),
     ("GET", "/login"): (everyone(200), None, ""),

@@ -120,6 +120,23 @@ async def test_batch_times_are_refused_on_an_inbox_that_is_not_email(
     assert "batch times are for email inboxes" in answer.text
 
 
+async def test_a_level_2_team_without_the_inbox_is_refused_on_the_page_with_the_way_out(
+    container: Container, admin: Browser
+) -> None:
+    c = container
+    inbox = await make_api_inbox(c)
+    experts = await make_team(c, "Experts")  # works no inbox yet
+    answer = await admin.post(
+        f"/settings/assignment/inboxes/{inbox}",
+        {"strategy": "round_robin", "level2_team_id": str(experts)},
+    )
+    assert answer.status_code == 422
+    assert "does not work this inbox" in answer.text
+    assert "add the inbox to the team first (Settings → Teams)" in answer.text
+    view = (await c.db.read(lambda conn: inbox_settings_view(conn, [inbox])))[inbox]
+    assert view["level2_team_id"] is None
+
+
 async def test_the_escalate_button_hands_the_conversation_to_the_level_2_team(
     container: Container, admin: Browser
 ) -> None:

@@ -11,10 +11,17 @@ from sqlalchemy.engine import Connection
 
 from threadline.core.hours import DAYS
 from threadline.core.model import Channel
+from threadline.core.off_hours import OffHoursReply, read_off_hours
 from threadline.core.sla import DEFAULT_POLICIES, PRIORITIES, Kind, Target
 from threadline.storage.tables import as_utc, inboxes, sla_policies
 
-__all__ = ["callback_policy", "first_response_targets", "inbox_calendar", "list_policies"]
+__all__ = [
+    "callback_policy",
+    "first_response_targets",
+    "inbox_calendar",
+    "inbox_off_hours",
+    "list_policies",
+]
 
 
 def list_policies(conn: Connection) -> list[dict[str, Any]]:
@@ -108,3 +115,14 @@ def inbox_calendar(conn: Connection, inbox_id: int) -> dict[str, Any] | None:
         "country": hours.get("country"),
         "subdivision": hours.get("subdivision"),
     }
+
+
+def inbox_off_hours(conn: Connection, inbox_id: int) -> tuple[OffHoursReply, bool] | None:
+    """The inbox's off-hours reply as it holds (a stored one that no longer passes the
+    checks is off) and whether the contact page lists the inbox; None for no inbox.
+    Never the rest of its config."""
+    row = conn.execute(sa.select(inboxes.c.config).where(inboxes.c.id == inbox_id)).first()
+    if row is None:
+        return None
+    config = row.config or {}
+    return read_off_hours(config), config.get("contact_page") is not False

@@ -1,4 +1,5 @@
-"""SLA policies and inbox calendars over the API: everyone reads, admins edit."""
+"""SLA policies, inbox calendars and off-hours replies over the API: everyone reads,
+admins edit."""
 
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ from litestar import get, put
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, PathParameter
 
+from threadline.actions.off_hours import set_off_hours_reply
 from threadline.actions.sla_policies import set_inbox_calendar, set_policy
 from threadline.core.hours import MAX_HOLIDAYS, MAX_SPANS
+from threadline.core.off_hours import MAX_TEXT, MAX_URL
 from threadline.core.sla import MAX_TARGET
-from threadline.queries.sla_policies import inbox_calendar, list_policies
+from threadline.queries.sla_policies import inbox_calendar, inbox_off_hours, list_policies
 from threadline.web.api.common import Req, container_of, scope_of
 from threadline.web.api.params import Id
 from threadline.web.auth import require_admin
 from threadline.web.schemas import to_model
 
-__all__ = ["ROUTES", "Calendar", "CalendarIn", "SlaPolicy", "SlaPolicyIn"]
+__all__ = ["ROUTES", "Calendar", "CalendarIn", "OffHoursReply", "SlaPolicy", "SlaPolicyIn"]
 
 Name = Annotated[str, msgspec.Meta(max_length=32)]
 PathName = Annotated[str, PathParameter(max_length=32)]
@@ -127,4 +130,57 @@ async def put_inbox_calendar(request: Req, inbox_id: Id, data: JSONBody[Calendar
     return to_model(await c.db.read(lambda conn: inbox_calendar(conn, inbox_id)), Calendar)
 
 
-ROUTES = [get_sla_policies, put_sla_policy, get_inbox_calendar, put_inbox_calendar]
+class OffHoursReply(msgspec.Struct, forbid_unknown_fields=True):
+    """What a customer who writes while the inbox is closed gets back (docs/off-hours.md),
+    and whether the public contact page lists the inbox."""
+
+    enabled: bool = False
+    help_url: Annotated[str, msgspec.Meta(max_length=MAX_URL)] | None = None  # self-help
+    text: Annotated[str, msgspec.Meta(max_length=MAX_TEXT)] | None = None  # None: the default
+    contact_page: bool = True
+
+
+async def _off_hours(request: Req, inbox_id: int) -> OffHoursReply:
+    found = None
+    if (await scope_of(request)).allows_inbox(inbox_id):
+        found = await container_of(request).db.read(lambda conn: inbox_off_hours(conn, inbox_id))
+    if found is None:
+        raise NotFoundException(f"inbox {inbox_id} not found")
+    reply, listed = found
+    return OffHoursReply(reply.enabled, reply.help_url, reply.text, listed)
+
+
+@get("/inboxes/{inbox_id:int}/off-hours-reply", summary="The inbox's off-hours reply")
+async def get_off_hours_reply(request: Req, inbox_id: Id) -> OffHoursReply:
+    return await _off_hours(request, inbox_id)
+
+
+@put(
+    "/inboxes/{inbox_id:int}/off-hours-reply",
+    guards=[require_admin],
+    summary="Set the inbox's off-hours reply (on or off, self-help link, text) and its "
+    "place on the contact page",
+)
+async def put_off_hours_reply(
+    request: Req, inbox_id: Id, data: JSONBody[OffHoursReply]
+) -> OffHoursReply:
+    c = container_of(request)
+    raw = {"enabled": data.enabled, "help_url": data.help_url, "text": data.text}
+    actor = f"user:{request.user.id}"
+    await c.bus.execute(
+        lambda tx: set_off_hours_reply(
+            tx, inbox_id, raw, contact_page=data.contact_page, actor=actor
+        )
+    )
+    await c.bus.reload_inboxes()  # the contact page and the ingest path read the cache
+    return await _off_hours(request, inbox_id)
+
+
+ROUTES = [
+    get_sla_policies,
+    put_sla_policy,
+    get_inbox_calendar,
+    put_inbox_calendar,
+    get_off_hours_reply,
+    put_off_hours_reply,
+]
