@@ -52,7 +52,7 @@ async def test_a_visitor_is_seen_from_the_page_they_last_came_from(
 
 
 async def test_a_token_of_another_inbox_or_someone_else_starts_a_new_visitor(
-    container: Container,
+    container: Container, clock: FakeClock
 ) -> None:
     c = container
     inbox = await make_inbox(c, "chat", "Acme chat", "chat_acme", {})
@@ -62,8 +62,9 @@ async def test_a_token_of_another_inbox_or_someone_else_starts_a_new_visitor(
         lambda tx: open_session(tx, inbox_id=inbox, token=None, identity=lena)
     )
     elsewhere = await c.bus.execute(lambda tx: open_session(tx, inbox_id=other, token=first.token))
+    clock.advance(minutes=5)
     same = await c.bus.execute(
-        lambda tx: open_session(tx, inbox_id=inbox, token=first.token, identity=lena)
+        lambda tx: open_session(tx, inbox_id=inbox, token=first.token, identity=lena, origin=SHOP)
     )
     mo = VerifiedIdentity("u-2", "mo@example.com")
     shared = await c.bus.execute(
@@ -76,6 +77,8 @@ async def test_a_token_of_another_inbox_or_someone_else_starts_a_new_visitor(
     assert len(rows) == 3
     assert (rows[first.visitor_id].external_id, rows[first.visitor_id].name) == ("u-1", "Lena Park")
     assert rows[first.visitor_id].verified is True
+    assert rows[first.visitor_id].last_seen_at == clock.now()
+    assert rows[first.visitor_id].origin == SHOP
     assert (rows[shared.visitor_id].external_id, rows[shared.visitor_id].email) == (
         "u-2",
         "mo@example.com",

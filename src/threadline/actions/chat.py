@@ -157,13 +157,17 @@ def open_session(
     else:
         assert token is not None
         session = Session(row[0], row[1], token, False)
-        run(tx, _SEEN, {"id": session.visitor_id, "now": db_time(tx, tx.now), "origin": page})
-    if identity is not None:
+        if identity is None:
+            run(tx, _SEEN, {"id": session.visitor_id, "now": db_time(tx, tx.now), "origin": page})
+    if identity is not None:  # a signed-in visitor: one update says who, seen now
         values: dict[str, Any] = {
             "external_id": identity.user_id,
             "email": identity.email,
             "verified": True,
+            "last_seen_at": tx.now,
         }
+        if page:
+            values["origin"] = page
         if identity.name:
             values["name"] = _name(identity.name)
         tx.conn.execute(
