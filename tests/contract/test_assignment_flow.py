@@ -298,6 +298,23 @@ async def test_without_sticky_a_returning_customer_takes_their_turn(
     assert await assignee(c, second) == ben
 
 
+async def test_an_inbox_that_needs_a_skill_goes_only_to_agents_who_have_it(
+    container: Container,
+) -> None:
+    c = container
+    inbox = await make_api_inbox(c)
+    await agent(c, "Ana", skills=["french"])
+    ben = await agent(c, "Ben", skills=["french", "german"])
+    await configure_inbox(c, inbox, "round_robin", skills=["german"])
+    first = (await write(c, inbox, "x")).conversation_id
+    await c.runner.run_due()
+    second = (await write(c, inbox, "y")).conversation_id
+    await c.runner.run_due()
+    assert first is not None
+    assert second is not None
+    assert [await assignee(c, first), await assignee(c, second)] == [ben, ben]
+
+
 async def test_a_waiting_conversation_taken_by_hand_or_resolved_leaves_the_queue(
     container: Container, clock: FakeClock
 ) -> None:

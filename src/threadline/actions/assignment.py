@@ -47,7 +47,7 @@ _QUEUED = sa.select(assignment_queue.c.due_at, assignment_queue.c.reason).where(
 def request_assignment(tx: Tx, conversation_id: int, *, inbox_id: int, channel: str) -> bool:
     """Queue the conversation for an agent if its inbox assigns automatically and
     nobody holds it; returns whether it was queued."""
-    settings = inbox_settings(tx.conn, inbox_id)
+    settings = inbox_settings(tx, inbox_id)
     if settings is None or settings.strategy is Strategy.MANUAL:
         return False
     assignee = tx.conn.execute(
@@ -101,9 +101,7 @@ def assign_queued(tx: Tx, conversation_id: int, *, online: Collection[int]) -> C
     row = tx.conn.execute(
         sa.select(conversations).where(conversations.c.id == conversation_id)
     ).first()
-    settings = (
-        None if row is None or row.inbox_id is None else inbox_settings(tx.conn, row.inbox_id)
-    )
+    settings = None if row is None or row.inbox_id is None else inbox_settings(tx, row.inbox_id)
     if (
         row is None
         or row.assignee_id is not None
@@ -205,7 +203,7 @@ def escalate(tx: Tx, conversation_id: int, *, actor_id: int | None) -> None:
     ).first()
     if row is None:
         raise NotFound(f"conversation {conversation_id} not found")
-    settings = None if row.inbox_id is None else inbox_settings(tx.conn, row.inbox_id)
+    settings = None if row.inbox_id is None else inbox_settings(tx, row.inbox_id)
     if settings is None or settings.level2_team_id is None:
         raise ActionError("this inbox has no level-2 team (Settings → Assignment)")
     if row.escalation_level == 2:

@@ -31,6 +31,7 @@ from threadline.core.model import DeliveryStatus, Direction, IdentityRef
 from threadline.storage import chat as chat_store
 from threadline.storage import inbound as store
 from threadline.storage.db import Tx
+from threadline.storage.sql import Statement, db_bool, db_time, run
 from threadline.storage.tables import (
     chat_events,
     chat_visitors,
@@ -96,22 +97,34 @@ def _visitor(tx: Tx, visitor_id: int) -> Any:
     return row
 
 
-def _new_visitor(tx: Tx, inbox_id: int) -> Session:
+# On the driver's cursor: every widget that connects runs these (storage/sql.py).
+_FIND_VISITOR = Statement(
+    "SELECT id, key, verified, external_id FROM chat_visitors "
+    "WHERE token_hash = :token_hash AND inbox_id = :inbox_id"
+)
+_INSERT_VISITOR = Statement(
+    "INSERT INTO chat_visitors (inbox_id, key, token_hash, last_seq, visitor_read_seq, "
+    "agent_read_seq, verified, created_at, last_seen_at, origin) VALUES (:inbox_id, :key, "
+    ":token_hash, 0, 0, 0, :verified, :now, :now, :origin) RETURNING id"
+)
+_SEEN = Statement(
+    "UPDATE chat_visitors SET last_seen_at = :now, origin = COALESCE(:origin, origin) "
+    "WHERE id = :id"
+)
+
+
+def _new_visitor(tx: Tx, inbox_id: int, origin: str | None) -> Session:
     key = secrets.token_hex(12)
     token = secrets.token_urlsafe(32)
-    visitor_id: int = tx.conn.execute(
-        chat_visitors.insert().returning(chat_visitors.c.id),
-        {
-            "inbox_id": inbox_id,
-            "key": key,
-            "token_hash": token_digest(token),
-            "last_seq": 0,
-            "visitor_read_seq": 0,
-            "agent_read_seq": 0,
-            "verified": False,
-            "created_at": tx.now,
-        },
-    ).scalar_one()
+    params = {
+        "inbox_id": inbox_id,
+        "key": key,
+        "token_hash": token_digest(token),
+        "verified": db_bool(tx, False),
+        "now": db_time(tx, tx.now),
+        "origin": origin,
+    }
+    visitor_id = int(run(tx, _INSERT_VISITOR, params).fetchone()[0])
     return Session(visitor_id, key, token, True)
 
 
@@ -133,34 +146,33 @@ def open_session(
     """
     row = None
     if token:
-        row = tx.conn.execute(
-            sa.select(chat_visitors).where(
-                chat_visitors.c.token_hash == token_digest(token),
-                chat_visitors.c.inbox_id == inbox_id,
-            )
-        ).first()
-    if (
-        row is not None
-        and identity is not None
-        and row.verified
-        and row.external_id != identity.user_id
-    ):
+        row = run(
+            tx, _FIND_VISITOR, {"token_hash": token_digest(token), "inbox_id": inbox_id}
+        ).fetchone()
+    if row is not None and identity is not None and row[2] and row[3] != identity.user_id:
         row = None
+    page = origin[:MAX_ORIGIN] if origin else None
     if row is None:
-        session = _new_visitor(tx, inbox_id)
+        session = _new_visitor(tx, inbox_id, page)  # seen now, from this page
     else:
         assert token is not None
-        session = Session(row.id, row.key, token, False)
-    values: dict[str, Any] = {"last_seen_at": tx.now}
-    if origin:
-        values["origin"] = origin[:MAX_ORIGIN]
-    if identity is not None:
-        values.update(external_id=identity.user_id, email=identity.email, verified=True)
+        session = Session(row[0], row[1], token, False)
+        if identity is None:
+            run(tx, _SEEN, {"id": session.visitor_id, "now": db_time(tx, tx.now), "origin": page})
+    if identity is not None:  # a signed-in visitor: one update says who, seen now
+        values: dict[str, Any] = {
+            "external_id": identity.user_id,
+            "email": identity.email,
+            "verified": True,
+            "last_seen_at": tx.now,
+        }
+        if page:
+            values["origin"] = page
         if identity.name:
             values["name"] = _name(identity.name)
-    tx.conn.execute(
-        chat_visitors.update().where(chat_visitors.c.id == session.visitor_id).values(**values)
-    )
+        tx.conn.execute(
+            chat_visitors.update().where(chat_visitors.c.id == session.visitor_id).values(**values)
+        )
     return session
 
 

@@ -23,6 +23,7 @@ from threadline.core.model import ConversationStatus, Direction
 from threadline.jobs.queue import enqueue
 from threadline.queries.scope import load_scope
 from threadline.storage.db import Tx
+from threadline.storage.sql import Statement, run
 from threadline.storage.tables import (
     as_utc,
     chat_visitors,
@@ -48,13 +49,12 @@ NOTIFY_JOB = "notify_email"
 MAX_ALERTED = 200  # agents one alert goes to; a team larger than that has a rota
 
 
-# The wait's response clock: the first response, or a next one after an agent answered.
-_WAIT = sa.select(
-    conversations.c.waiting_since,
-    sa.func.coalesce(
-        conversations.c.first_response_due_at, conversations.c.next_response_due_at
-    ).label("due"),
-).where(conversations.c.id == sa.bindparam("id"))
+# The wait's response clock: the first response, or a next one after an agent
+# answered. On the driver's cursor: every chat message asks (storage/sql.py).
+_WAIT = Statement(
+    "SELECT waiting_since, COALESCE(first_response_due_at, next_response_due_at) "
+    "FROM conversations WHERE id = :id"
+)
 
 
 def schedule_missed(tx: Tx, conversation_id: int, chat_inbox_id: int) -> None:
@@ -64,17 +64,18 @@ def schedule_missed(tx: Tx, conversation_id: int, chat_inbox_id: int) -> None:
     Only the message that starts a wait schedules the alert (the later ones of the
     same wait would find it queued): every chat message passes here, so the rest
     cost one indexed read."""
-    row = tx.conn.execute(_WAIT, {"id": conversation_id}).first()
-    if row is None or row.waiting_since is None or row.due is None:
+    row = run(tx, _WAIT, {"id": conversation_id}).fetchone()
+    if row is None:
         return
-    if as_utc(row.waiting_since) != tx.now:
+    waiting_since, due = as_utc(row[0]), as_utc(row[1])
+    if waiting_since is None or due is None or waiting_since != tx.now:
         return
-    since = row.waiting_since.isoformat()
+    since = waiting_since.isoformat()
     enqueue(
         tx,
         MISSED_JOB,
         {"conversation_id": conversation_id, "since": since, "inbox_id": chat_inbox_id},
-        run_at=as_utc(row.due),
+        run_at=due,
         key=f"chat_missed:{conversation_id}:{since}",
     )
 

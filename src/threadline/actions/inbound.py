@@ -292,12 +292,13 @@ def _decide_conversation(
     if hints.ticket_number is not None:
         wanted.append((HintKind.TICKET_NUMBER, hints.ticket_number))
 
-    by_id: dict[int, store.ConversationRow] = {}
-    if wanted:
-        by_id = {row.id: row for row in store.conversations_by_id(tx, (c for _, c in wanted))}
     own = store.customer_conversations(tx, customer_id)
-    for row in own:
-        by_id.setdefault(row.id, row)
+    by_id = {row.id: row for row in own}
+    # A hint usually names one of the customer's own recent conversations (a widget
+    # message always names its own): only the others cost a read.
+    elsewhere = [cid for _, cid in wanted if cid not in by_id]
+    if elsewhere:
+        by_id.update((row.id, row) for row in store.conversations_by_id(tx, elsewhere))
     hinted = [Hinted(kind, _candidate(by_id[cid])) for kind, cid in wanted if cid in by_id]
     decision = pick_conversation(
         channel=channel,

@@ -22,11 +22,13 @@ from threadline.actions.errors import ActionError
 from threadline.actions.intake import INTAKE_KEY, newest_settings
 from threadline.core.lexicon import Lexicon, LexiconError, parse_lexicon
 from threadline.storage.db import Tx
+from threadline.storage.sql import Statement, run
 from threadline.storage.tables import audit_log, triage_lexicons
 
 __all__ = ["LexiconCache", "lexicon_version", "save_lexicon"]
 
 _NEWEST = sa.select(sa.func.max(triage_lexicons.c.id))
+_NEWEST_ID = Statement("SELECT max(id) FROM triage_lexicons")
 _DATA = sa.select(triage_lexicons.c.data).where(triage_lexicons.c.id == sa.bindparam("id"))
 
 
@@ -39,7 +41,14 @@ class LexiconCache:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def current(self, conn: Connection, default: Lexicon) -> Lexicon:
-        newest = conn.execute(_NEWEST).scalar()
+        return self._of(conn.execute(_NEWEST).scalar(), conn, default)
+
+    def in_action(self, tx: Tx, default: Lexicon) -> Lexicon:
+        """``current`` inside an action, the newest id read on the driver's cursor:
+        triage asks for every inbound message (storage/sql.py says why)."""
+        return self._of(run(tx, _NEWEST_ID, {}).fetchone()[0], tx.conn, default)
+
+    def _of(self, newest: int | None, conn: Connection, default: Lexicon) -> Lexicon:
         if newest is None:
             return default
         with self._lock:

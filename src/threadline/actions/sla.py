@@ -100,9 +100,19 @@ _MAX_SETUPS = 512
 
 
 def inbox_setup(tx: Tx, inbox_id: int | None) -> tuple[Mapping[str, Any], Hours | None]:
-    """An inbox's config (read-only) and its parsed calendar, one indexed read."""
+    """An inbox's config (read-only) and its parsed calendar, one indexed read per
+    action: a customer's message asks twice (its clocks, the off-hours reply).
+    No action that writes an inbox's config reads it here afterwards."""
     if inbox_id is None:
         return {}, None
+    memo_key = ("inbox_setup", inbox_id)
+    found = tx.memo.get(memo_key)
+    if found is None:
+        found = tx.memo[memo_key] = _read_setup(tx, inbox_id)
+    return found
+
+
+def _read_setup(tx: Tx, inbox_id: int) -> tuple[Mapping[str, Any], Hours | None]:
     row = run(tx, _INBOX_CONFIG, {"id": inbox_id}).fetchone()
     raw = row[0] if row is not None else None
     if raw is None:

@@ -82,7 +82,7 @@ def triage_message(
     decision = classify(
         text,
         channel,
-        cfg.lexicons.current(tx.conn, cfg.lexicon),
+        cfg.lexicons.in_action(tx, cfg.lexicon),
         reachable=reachable_channels(tx, customer_id, channel),
         attachments=attachments,
     )

@@ -23,6 +23,8 @@ from threadline.core.shifts import (
     check_schedule,
     on_shift,
 )
+from threadline.storage.db import Tx
+from threadline.storage.sql import Statement, json_value, run
 from threadline.storage.tables import (
     agent_assignment,
     conversations,
@@ -163,34 +165,34 @@ def previous_agent(conn: Connection, customer_id: int, conversation_id: int) -> 
     ).scalar()
 
 
-def _inbox(row: Any) -> InboxAssignment:
-    try:
-        batches = check_batch_times(row.batch_times, row.batch_timezone)
-    except ScheduleError:
-        batches = None  # checked when stored; unreadable now means hand out at once
-    return InboxAssignment(
-        row.inbox_id,
-        row.channel,
-        Strategy(row.strategy),
-        bool(row.sticky),
-        frozenset(row.skills or ()),
-        row.level2_team_id,
-        batches,
-    )
-
-
-# Built once: every new conversation asks.
-_INBOX = (
-    sa.select(inbox_assignment, inboxes.c.channel)
-    .join(inboxes, inboxes.c.id == inbox_assignment.c.inbox_id)
-    .where(inbox_assignment.c.inbox_id == sa.bindparam("inbox_id"))
+# On the driver's cursor: every new conversation asks, inside the ingest writer
+# (storage/sql.py says why).
+_INBOX = Statement(
+    "SELECT a.inbox_id, i.channel, a.strategy, a.sticky, a.skills, a.level2_team_id, "
+    "a.batch_times, a.batch_timezone FROM inbox_assignment a "
+    "JOIN inboxes i ON i.id = a.inbox_id WHERE a.inbox_id = :inbox_id"
 )
 
 
-def inbox_settings(conn: Connection, inbox_id: int) -> InboxAssignment | None:
+def inbox_settings(tx: Tx, inbox_id: int) -> InboxAssignment | None:
     """None: the inbox is assigned by hand."""
-    row = conn.execute(_INBOX, {"inbox_id": inbox_id}).first()
-    return None if row is None else _inbox(row)
+    row = run(tx, _INBOX, {"inbox_id": inbox_id}).fetchone()
+    if row is None:
+        return None
+    _, channel, strategy, sticky, skills, level2_team_id, batch_times, batch_timezone = row
+    try:
+        batches = check_batch_times(json_value(batch_times), batch_timezone)
+    except ScheduleError:
+        batches = None  # checked when stored; unreadable now means hand out at once
+    return InboxAssignment(
+        inbox_id,
+        channel,
+        Strategy(strategy),
+        bool(sticky),
+        frozenset(json_value(skills) or ()),
+        level2_team_id,
+        batches,
+    )
 
 
 def inbox_settings_view(conn: Connection, inbox_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -39,6 +39,9 @@ class Tx:
     now: datetime
     events: list[Any] = field(default_factory=list)
     now_text: str | None = None  # ``now`` as SQLite stores it, once formatted (storage/sql.py)
+    # Rows this action reads more than once and does not change, read once (an
+    # inbox's config: actions/sla.py). It lives as long as the action's savepoint.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def emit(self, event: Any) -> None:
         self.events.append(event)

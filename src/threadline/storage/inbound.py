@@ -11,14 +11,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-import sqlalchemy as sa
-
 from threadline.core.model import IdentityRef
 from threadline.storage.db import Tx
 from threadline.storage.sql import Statement, db_bool, db_json, db_time, run
-from threadline.storage.tables import as_utc, conversations
+from threadline.storage.tables import as_utc
 
 __all__ = [
+    "MAX_HINTED",
     "ConversationRow",
     "conversations_by_id",
     "customer_conversations",
@@ -191,20 +190,28 @@ def customer_conversations(tx: Tx, customer_id: int) -> list[ConversationRow]:
     return [_conversation(r) for r in cursor.fetchall()]
 
 
+_CONVERSATION_BY_ID = Statement(
+    "SELECT id, customer_id, status, subject_key, last_activity_at, resolved_at, "
+    "last_inbound_channel FROM conversations WHERE id = :id"
+)
+MAX_HINTED = 4  # one conversation per kind of thread hint (core.continuity.HintKind)
+
+
 def conversations_by_id(tx: Tx, ids: Iterable[int]) -> list[ConversationRow]:
-    """Conversations named by thread hints (rare enough for Core)."""
-    rows = tx.conn.execute(
-        sa.select(
-            conversations.c.id,
-            conversations.c.customer_id,
-            conversations.c.status,
-            conversations.c.subject_key,
-            conversations.c.last_activity_at,
-            conversations.c.resolved_at,
-            conversations.c.last_inbound_channel,
-        ).where(conversations.c.id.in_(set(ids)))
-    )
-    return [ConversationRow(*r) for r in rows]
+    """Conversations named by thread hints, one primary-key read each (a widget
+    message names its conversation, so this runs for every chat message).
+
+    At most ``MAX_HINTED`` distinct ids: they come from outside (a session, a
+    token, a subject), so the caller's one-per-hint-kind is held here too."""
+    wanted = list(dict.fromkeys(ids))
+    if len(wanted) > MAX_HINTED:
+        raise ValueError(f"{len(wanted)} hinted conversations; at most {MAX_HINTED}")
+    found = []
+    for cid in wanted:
+        row = run(tx, _CONVERSATION_BY_ID, {"id": cid}).fetchone()
+        if row is not None:
+            found.append(_conversation(row))
+    return found
 
 
 _INSERT_CONVERSATION = Statement(

@@ -10,8 +10,8 @@ using Core; only statements on the per-message path live here.
 Statements use ``:name`` parameters and portable SQL; ``Statement`` rewrites
 them for psycopg's ``%(name)s`` style once per dialect. Values pass through
 ``db_time`` / ``db_json`` / ``db_bool`` (and come back through ``tables.as_utc``),
-which match what SQLAlchemy's column types store, so rows written here and rows
-written through Core read the same.
+which match what SQLAlchemy's column types store (and JSON comes back through
+``json_value``), so rows written here and rows written through Core read the same.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 
 from threadline.storage.db import Tx
 
-__all__ = ["Statement", "db_bool", "db_json", "db_time", "run"]
+__all__ = ["Statement", "db_bool", "db_json", "db_time", "json_value", "run"]
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -68,6 +68,12 @@ def db_json(tx: Tx, value: Any) -> Any:
     if tx.conn.dialect.name == "postgresql":
         return Jsonb(value)
     return orjson.dumps(value).decode()
+
+
+def json_value(raw: Any) -> Any:
+    """A JSON column as the cursor hands it back: text on sqlite3, already a
+    Python value on psycopg."""
+    return orjson.loads(raw) if isinstance(raw, str | bytes) else raw
 
 
 def db_bool(tx: Tx, value: bool) -> Any:
