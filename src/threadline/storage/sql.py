@@ -5,7 +5,9 @@ a prebuilt one ~20 µs (cache key, execution context, result proxy), against
 ~5 µs for the same statement on the sqlite3 cursor. The inbound path runs
 about nine statements per message inside the group-commit writer, so that
 difference is most of the ceiling (bench/ingest.py). Everything else keeps
-using Core; only statements on the per-message path live here.
+using Core; only statements on the per-message path live here, on the write
+side (``run``, in the writer's transaction) and the read side (``fetch``, on a
+read connection: the widget's reads on the event loop, per message and socket).
 
 Statements use ``:name`` parameters and portable SQL; ``Statement`` rewrites
 them for psycopg's ``%(name)s`` style once per dialect. Values pass through
@@ -23,10 +25,11 @@ from typing import Any
 
 import orjson
 from psycopg.types.json import Jsonb
+from sqlalchemy.engine import Connection
 
 from threadline.storage.db import Tx
 
-__all__ = ["Statement", "db_bool", "db_json", "db_time", "run"]
+__all__ = ["Statement", "db_bool", "db_json", "db_time", "fetch", "json_value", "run"]
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -42,9 +45,25 @@ class Statement:
 
 def run(tx: Tx, stmt: Statement, params: Mapping[str, Any]) -> Any:
     """Execute on the transaction's own connection; returns the DBAPI cursor."""
-    driver = tx.conn.connection.driver_connection
+    return _execute(tx.conn, stmt, params)
+
+
+def fetch(conn: Connection, stmt: Statement, params: Mapping[str, Any]) -> list[Any]:
+    """A read on a read connection's driver connection: every row, as the driver
+    gives it (values back through ``tables.as_utc`` and ``json_value``).
+
+    All rows are fetched: on SQLite an unfinished cursor would keep its snapshot
+    for the connection's next read. Outside a Core transaction (Database.read_small
+    on SQLite begins none for these), each statement is its own snapshot, as every
+    statement is on PostgreSQL (READ COMMITTED).
+    """
+    return list(_execute(conn, stmt, params).fetchall())
+
+
+def _execute(conn: Connection, stmt: Statement, params: Mapping[str, Any]) -> Any:
+    driver = conn.connection.driver_connection
     assert driver is not None
-    return driver.execute(stmt.for_dialect(tx.conn.dialect.name), params)
+    return driver.execute(stmt.for_dialect(conn.dialect.name), params)
 
 
 def db_time(tx: Tx, value: datetime | None) -> Any:
@@ -68,6 +87,14 @@ def db_json(tx: Tx, value: Any) -> Any:
     if tx.conn.dialect.name == "postgresql":
         return Jsonb(value)
     return orjson.dumps(value).decode()
+
+
+def json_value(conn: Connection, value: Any) -> Any:
+    """A JSON column as the driver read it, decoded as Core decodes it: SQLite
+    gives the stored text, psycopg the value itself (JSONB)."""
+    if value is None or conn.dialect.name == "postgresql":
+        return value
+    return orjson.loads(value)
 
 
 def db_bool(tx: Tx, value: bool) -> Any:
