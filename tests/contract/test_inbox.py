@@ -4,6 +4,7 @@ the sidebar's counts, and the inbox scope of a restricted agent."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,10 +22,12 @@ from tests.support.factories import (
 from tests.support.inbox import change, inbox, reply, row, write
 
 from threadline.actions.errors import NotFound
+from threadline.actions.reads import mark_read
 from threadline.bootstrap import Container
+from threadline.clock import FakeClock
 from threadline.core.model import ConversationStatus
 from threadline.queries.inbox import InboxFilters, View, inbox_counts
-from threadline.queries.inbox_rows import PREVIEW_CHARS
+from threadline.queries.inbox_rows import PREVIEW_CHARS, inbox_rows
 from threadline.queries.scope import load_scope
 from threadline.storage.tables import conversations
 
@@ -191,6 +194,39 @@ async def test_the_page_and_row_by_id_render_the_same_row(
     page = await inbox(c, f.sam, filters=InboxFilters(statuses=None))
     for listed in page.rows:
         assert listed == await row(c, listed["id"], f.sam)
+
+
+async def test_one_row_reads_as_it_reads_among_others(
+    container: Container, floor: Floor, clock: FakeClock
+) -> None:
+    """One id runs on the driver's cursor (the live push), more in Core: the same rows."""
+    c, f = container, floor
+    await c.db.write(lambda tx: mark_read(tx, f.ana, f.sam))
+    clock.advance(timedelta(minutes=5))
+    await write(c, f.api, "bo", "are you there?")  # after Sam read it: unread for him
+    await c.db.write(lambda tx: mark_read(tx, f.bo, f.kim))
+
+    async def rows(ids: list[int], viewer: int) -> list[dict[str, Any]]:
+        return await c.db.read_small(lambda conn: inbox_rows(conn, ids, viewer))
+
+    every = [f.ana, f.bo, f.cy, f.di]
+    for viewer in (f.sam, f.kim):
+        assert [(await rows([i], viewer))[0] for i in every] == await rows(every, viewer)
+    [ana], [bo], [bo_for_kim] = (
+        await rows([f.ana], f.sam),
+        await rows([f.bo], f.sam),
+        await rows([f.bo], f.kim),
+    )
+    assert (ana["unread"], bo["unread"], bo_for_kim["unread"]) == (False, True, False)
+    assert bo["last_message"]["text"] == "are you there?"
+    assert bo["last_message"]["created_at"] == clock.now()
+    assert bo["last_activity_at"] == clock.now()
+    assert (bo["tags"], bo["team_name"], ana["assignee_name"]) == (["vip"], "Sales", "Sam Rivera")
+    assert (ana["sla_state"], ana["sla_clock"]) == ("running", "first_response")
+    assert ana["sla_due_at"] is not None
+    assert ana["sla_due_at"].utcoffset() == timedelta(0)
+    assert ana["urgent"] is False  # a bool on SQLite too
+    assert await rows([10_000], f.sam) == []
 
 
 async def test_counts_are_open_conversations_per_view(container: Container, floor: Floor) -> None:

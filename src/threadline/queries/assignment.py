@@ -181,7 +181,7 @@ def inbox_settings(tx: Tx, inbox_id: int) -> InboxAssignment | None:
         return None
     _, channel, strategy, sticky, skills, level2_team_id, batch_times, batch_timezone = row
     try:
-        batches = check_batch_times(json_value(batch_times), batch_timezone)
+        batches = check_batch_times(json_value(tx.conn, batch_times), batch_timezone)
     except ScheduleError:
         batches = None  # checked when stored; unreadable now means hand out at once
     return InboxAssignment(
@@ -189,7 +189,7 @@ def inbox_settings(tx: Tx, inbox_id: int) -> InboxAssignment | None:
         channel,
         Strategy(strategy),
         bool(sticky),
-        frozenset(json_value(skills) or ()),
+        frozenset(json_value(tx.conn, skills) or ()),
         level2_team_id,
         batches,
     )

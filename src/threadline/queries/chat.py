@@ -18,13 +18,12 @@ from threadline.actions.chat import UPLOAD_SOURCE, upload_key
 from threadline.core.model import Channel
 from threadline.queries.assignment import on_shift_now
 from threadline.queries.scope import load_scope
+from threadline.storage.sql import Statement, fetch, json_value
 from threadline.storage.tables import (
     as_utc,
     attachments,
     chat_events,
-    chat_visitors,
     inbound_receipts,
-    messages,
     users,
 )
 
@@ -73,69 +72,45 @@ class ChatEvent(NamedTuple):
     attachments: tuple[dict[str, Any], ...]  # {id, name, type, size}
 
 
-_STATE = sa.select(
-    chat_visitors.c.id,
-    chat_visitors.c.inbox_id,
-    chat_visitors.c.key,
-    chat_visitors.c.name,
-    chat_visitors.c.email,
-    chat_visitors.c.external_id,
-    chat_visitors.c.verified,
-    chat_visitors.c.conversation_id,
-    chat_visitors.c.last_seq,
-    chat_visitors.c.visitor_read_seq,
-    chat_visitors.c.agent_read_seq,
+# These run on the event loop for every chat message and every socket that wakes
+# for it, so they are driver statements (storage/sql.py): as prebuilt Core they
+# were about a tenth of the server's GIL time in bench/widget.py.
+_STATE_BY_ID = Statement(
+    "SELECT id, inbox_id, key, name, email, external_id, verified, conversation_id, "
+    "last_seq, visitor_read_seq, agent_read_seq FROM chat_visitors WHERE id = :visitor_id"
+)
+_STATE_BY_TOKEN = Statement(
+    "SELECT id, inbox_id, key, name, email, external_id, verified, conversation_id, "
+    "last_seq, visitor_read_seq, agent_read_seq FROM chat_visitors WHERE token_hash = :digest"
 )
 
 
-def _state(row: Any) -> VisitorState | None:
-    return None if row is None else VisitorState(*row)
-
-
-# Built once, with bind parameters: a statement object keeps its cache key, and
-# these run for every chat message (building one per call was a tenth of the
-# server's time in bench/widget.py).
-_STATE_BY_ID = _STATE.where(chat_visitors.c.id == sa.bindparam("visitor_id"))
+def _state(rows: list[Any]) -> VisitorState | None:
+    if not rows:
+        return None
+    r = rows[0]
+    return VisitorState._make((*r[:6], bool(r[6]), *r[7:]))  # verified: 0 or 1 on SQLite
 
 
 def visitor_state(conn: Connection, visitor_id: int) -> VisitorState | None:
-    return _state(conn.execute(_STATE_BY_ID, {"visitor_id": visitor_id}).first())
+    return _state(fetch(conn, _STATE_BY_ID, {"visitor_id": visitor_id}))
 
 
 def visitor_by_token(conn: Connection, token_digest: str) -> VisitorState | None:
     """The visitor whose session token has this digest (actions.chat.token_digest)."""
-    return _state(conn.execute(_STATE.where(chat_visitors.c.token_hash == token_digest)).first())
+    return _state(fetch(conn, _STATE_BY_TOKEN, {"digest": token_digest}))
 
 
-_EVENTS = (
-    sa.select(
-        chat_events.c.seq,
-        chat_events.c.kind,
-        chat_events.c.created_at,
-        chat_events.c.data,
-        chat_events.c.client_id,
-        chat_events.c.message_id,
-        messages.c.direction,
-        messages.c.author_type,
-        users.c.name,
-        messages.c.text,
-        messages.c.status,
-        # Most chat messages carry no file: the file query runs only for those that do.
-        sa.exists().where(attachments.c.message_id == chat_events.c.message_id).label("has_files"),
-    )
-    .select_from(chat_events)
-    .outerjoin(messages, messages.c.id == chat_events.c.message_id)
-    .outerjoin(users, users.c.id == messages.c.author_id)
-)
-
-
-_EVENTS_AFTER = (
-    _EVENTS.where(
-        chat_events.c.visitor_id == sa.bindparam("visitor_id"),
-        chat_events.c.seq > sa.bindparam("since"),
-    )
-    .order_by(chat_events.c.seq)
-    .limit(sa.bindparam("limit", type_=sa.Integer()))
+# Most chat messages carry no file: the file query runs only for those that do.
+_EVENTS_AFTER = Statement(
+    "SELECT e.seq, e.kind, e.created_at, e.data, e.client_id, e.message_id, "
+    "m.direction, m.author_type, u.name, m.text, m.status, "
+    "EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = e.message_id) AS has_files "
+    "FROM chat_events e "
+    "LEFT OUTER JOIN messages m ON m.id = e.message_id "
+    "LEFT OUTER JOIN users u ON u.id = m.author_id "
+    "WHERE e.visitor_id = :visitor_id AND e.seq > :since "
+    "ORDER BY e.seq LIMIT :limit"
 )
 
 
@@ -144,28 +119,26 @@ def events_after(
 ) -> list[ChatEvent]:
     """The visitor's events with seq > ``since``, oldest first, at most ``limit`` (≤ 200)."""
     limit = max(1, min(limit, MAX_PAGE))
-    rows = conn.execute(
-        _EVENTS_AFTER, {"visitor_id": visitor_id, "since": since, "limit": limit}
-    ).all()
-    files = _files(conn, [r.message_id for r in rows if r.message_id is not None and r.has_files])
+    rows = fetch(conn, _EVENTS_AFTER, {"visitor_id": visitor_id, "since": since, "limit": limit})
+    files = _files(conn, [r[5] for r in rows if r[5] is not None and r[11]])
     events = []
-    for r in rows:
-        at = as_utc(r.created_at)
+    for seq, kind, created, data, cid, message_id, direction, author, name, text, status, _ in rows:
+        at = as_utc(created)
         assert at is not None
         events.append(
             ChatEvent(
-                seq=int(r.seq),
-                kind=r.kind,
+                seq=int(seq),
+                kind=kind,
                 at=at,
-                data=dict(r.data or {}),
-                cid=r.client_id,
-                message_id=r.message_id,
-                direction=r.direction,
-                author_type=r.author_type,
-                author_name=r.name,
-                text=r.text,
-                status=r.status,
-                attachments=tuple(files.get(r.message_id, ())) if r.message_id else (),
+                data=dict(json_value(conn, data) or {}),
+                cid=cid,
+                message_id=message_id,
+                direction=direction,
+                author_type=author,
+                author_name=name,
+                text=text,
+                status=status,
+                attachments=tuple(files.get(message_id, ())) if message_id else (),
             )
         )
     return events
@@ -192,16 +165,15 @@ def _files(conn: Connection, message_ids: Sequence[int]) -> dict[int, list[dict[
     return found
 
 
-_EVENT_SEQ = sa.select(chat_events.c.seq).where(
-    chat_events.c.visitor_id == sa.bindparam("visitor_id"),
-    chat_events.c.message_id == sa.bindparam("message_id"),
+_EVENT_SEQ = Statement(
+    "SELECT seq FROM chat_events WHERE visitor_id = :visitor_id AND message_id = :message_id"
 )
 
 
 def event_seq(conn: Connection, visitor_id: int, message_id: int) -> int | None:
     """The seq a stored message got as the visitor's event (what an ack carries)."""
-    seq = conn.execute(_EVENT_SEQ, {"visitor_id": visitor_id, "message_id": message_id}).scalar()
-    return None if seq is None else int(seq)
+    rows = fetch(conn, _EVENT_SEQ, {"visitor_id": visitor_id, "message_id": message_id})
+    return int(rows[0][0]) if rows else None
 
 
 def missing_uploads(

@@ -3,17 +3,21 @@ API and the realtime push all render.
 
 Four reads whatever the number of ids (details with the triage flags, last
 messages, tags, SLA clocks), each by primary key or index: no query per row.
+Each is defined once, in Core, and runs two ways: in Core for a page of ids,
+and on the driver's cursor for one (storage/sql.py's PreparedSelect), as the
+live push renders the changed conversation's row for every message.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from threadline.storage.sql import PreparedSelect
 from threadline.storage.tables import (
     conversation_reads,
     conversation_tags,
@@ -117,8 +121,8 @@ def inbox_rows(conn: Connection, ids: Sequence[int], viewer_id: int) -> list[dic
     if not ids:
         return []
     found: dict[int, dict[str, Any]] = {}
-    for r in conn.execute(_DETAILS, {"viewer_id": viewer_id, "ids": list(ids)}):
-        row = {str(k): v for k, v in r._mapping.items()}
+    for r in _DETAILS(conn, ids, viewer_id=viewer_id):
+        row = dict(zip(_DETAILS.keys, r, strict=True))
         read_at, inbound = row.pop("read_at"), row["last_inbound_at"]
         row["unread"] = inbound is not None and (read_at is None or inbound > read_at)
         row["tags"] = []
@@ -127,13 +131,13 @@ def inbox_rows(conn: Connection, ids: Sequence[int], viewer_id: int) -> list[dic
         found[row["id"]] = row
     for cid, last in _last_messages(conn, list(found)).items():
         found[cid]["last_message"] = last
-    for cid, tag in conn.execute(_TAGS, {"ids": list(found)}):
+    for cid, tag in _TAGS(conn, list(found)):
         found[cid]["tags"].append(tag)
-    for clock in conn.execute(_CLOCKS, {"ids": list(found)}):
-        row = found[clock.conversation_id]
-        key = (_URGENCY.get(clock.state, 3), clock.due_at)
+    for cid, kind, state, due_at in _CLOCKS(conn, list(found)):
+        row = found[cid]
+        key = (_URGENCY.get(state, 3), due_at)
         if row["sla_state"] is None or key < (_URGENCY[row["sla_state"]], row["sla_due_at"]):
-            row.update(sla_state=clock.state, sla_clock=clock.kind, sla_due_at=clock.due_at)
+            row.update(sla_state=state, sla_clock=kind, sla_due_at=due_at)
     return [found[i] for i in ids if i in found]
 
 
@@ -146,34 +150,57 @@ def _last_messages(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]
     """
     if not ids:
         return {}
-    q = conn.execute(_LAST_MESSAGES, {"ids": ids})
     return {
-        r.cid: {
-            "text": preview(r.head),
-            "channel": r.channel,
-            "direction": r.direction,
-            "created_at": r.created_at,
+        cid: {
+            "text": preview(head),
+            "channel": channel,
+            "direction": direction,
+            "created_at": created_at,
         }
-        for r in q
+        for cid, head, channel, direction, created_at in _LAST_MESSAGES(conn, ids)
     }
 
 
-# Built once with bind parameters: the live push reads one row per event, and
-# building these statements cost more than running them (1.3 ms of 1.5 ms).
-_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
-_DETAILS = sa.select(*_details()).where(_c.id.in_(_IDS))
-_TAGS = (
-    sa.select(conversation_tags.c.conversation_id, conversation_tags.c.tag)
-    .where(conversation_tags.c.conversation_id.in_(_IDS))
-    .order_by(conversation_tags.c.tag)
+_Match = Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]]
+
+
+class _Read:
+    """One of the four reads, built once with bind parameters for a page of ids
+    and for one: building them cost more than running them (1.3 ms of 1.5 ms).
+
+    A page runs in Core (its expanding IN is rendered per execution anyway). One
+    id, the live push's row for every message, runs on the driver's cursor: the
+    four through Core were ~15% of the server's GIL time in bench/widget.py, a
+    row cost ~0.5 ms, nearly all Core's per-execution work; now ~0.07 ms.
+    """
+
+    def __init__(self, build: Callable[[_Match], sa.Select[Any]]) -> None:
+        self.many = build(lambda column: column.in_(sa.bindparam("ids", expanding=True)))
+        self.one = PreparedSelect(build(lambda column: column == sa.bindparam("id")))
+        self.keys = self.one.keys
+
+    def __call__(self, conn: Connection, ids: Sequence[int], **params: Any) -> Iterable[Any]:
+        if len(ids) == 1:
+            return self.one.rows(conn, {"id": ids[0], **params})
+        return conn.execute(self.many, {"ids": list(ids), **params})
+
+
+_DETAILS = _Read(lambda match: sa.select(*_details()).where(match(_c.id)))
+_TAGS = _Read(
+    lambda match: (
+        sa.select(conversation_tags.c.conversation_id, conversation_tags.c.tag)
+        .where(match(conversation_tags.c.conversation_id))
+        .order_by(conversation_tags.c.tag)
+    )
+)
+_CLOCKS = _Read(
+    lambda match: sa.select(
+        sla_clocks.c.conversation_id, sla_clocks.c.kind, sla_clocks.c.state, sla_clocks.c.due_at
+    ).where(match(sla_clocks.c.conversation_id))
 )
 
-_CLOCKS = sa.select(
-    sla_clocks.c.conversation_id, sla_clocks.c.kind, sla_clocks.c.state, sla_clocks.c.due_at
-).where(sla_clocks.c.conversation_id.in_(_IDS))
 
-
-def _last_messages_statement() -> sa.Select[Any]:
+def _last_messages_statement(match: _Match) -> sa.Select[Any]:
     latest = (
         sa.select(messages.c.id)
         .where(messages.c.conversation_id == _c.id, messages.c.direction != "note")
@@ -182,7 +209,7 @@ def _last_messages_statement() -> sa.Select[Any]:
         .correlate(conversations)
         .scalar_subquery()
     )
-    pairs = sa.select(_c.id.label("cid"), latest.label("mid")).where(_c.id.in_(_IDS)).subquery()
+    pairs = sa.select(_c.id.label("cid"), latest.label("mid")).where(match(_c.id)).subquery()
     # Enough characters for the preview after whitespace is folded, not the whole
     # text (an email can be megabytes).
     head = sa.func.substr(messages.c.text, 1, PREVIEW_CHARS * 4).label("head")
@@ -191,4 +218,4 @@ def _last_messages_statement() -> sa.Select[Any]:
     ).join(messages, messages.c.id == pairs.c.mid)
 
 
-_LAST_MESSAGES = _last_messages_statement()
+_LAST_MESSAGES = _Read(_last_messages_statement)

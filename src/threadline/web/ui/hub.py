@@ -274,7 +274,7 @@ class Hub:
         inbound = "message" in changes_list  # a customer wrote: unread for everyone
         changes = set(changes_list)
 
-        # Three indexed reads of prebuilt statements: on SQLite cheaper on the loop
+        # Four indexed reads on the driver's cursor: on SQLite cheaper on the loop
         # than the two hops to a thread (queries/inbox_rows.py).
         row = await self.container.db.read_small(lambda conn: load_row(conn, conversation_id))
         if row is None:

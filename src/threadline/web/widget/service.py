@@ -322,7 +322,10 @@ class WidgetService:
         self, v: Visitor, since: int
     ) -> tuple[q.VisitorState | None, list[dict[str, Any]]]:
         """The visitor's state and the first page of events after ``since``, in one
-        read: what a socket needs each time the visitor's stream moves."""
+        read: what a socket needs each time the visitor's stream moves.
+
+        Two statements, each its own snapshot (as on PostgreSQL): the state is read
+        first, so every event its read mark covers is in the events read after it."""
 
         def both(c: Any) -> tuple[q.VisitorState | None, list[q.ChatEvent]]:
             return q.visitor_state(c, v.id), q.events_after(c, v.id, since)
