@@ -37,6 +37,7 @@ from threadline.web.ui.errors import CSP
 from threadline.web.ui.settings_common import (
     actor,
     admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -176,10 +177,7 @@ def chat_form_context() -> dict[str, Any]:
 
 @get(PAGE, include_in_schema=False)
 async def chat_page(request: Req, inbox_id: Id) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _page(request, agent, inbox_id)
+    return await admin_view(request, _page, inbox_id)
 
 
 @post(PAGE, include_in_schema=False, status_code=200)

@@ -8,8 +8,8 @@ is audited with the admin as ``user:<id>``, as the API does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVarTuple
 
 from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
@@ -23,6 +23,7 @@ __all__ = [
     "Form",
     "actor",
     "admin_or_answer",
+    "admin_view",
     "done",
     "error_status",
     "read_form",
@@ -89,6 +90,21 @@ async def admin_or_answer(request: Req) -> Agent | Template | Redirect:
     if not agent.is_admin:
         return await page(request, agent, "ui/settings/forbidden.html", status_code=403)
     return agent
+
+
+Args = TypeVarTuple("Args")
+
+
+async def admin_view(
+    request: Req, render: Callable[[Req, Agent, *Args], Awaitable[Template]], *args: *Args
+) -> Template | Redirect:
+    """The GET of a settings page: ``render(request, admin, ...)`` for an admin, and
+    for anyone else what admin_or_answer answers. One place for the guard every page
+    opens with, so that no page can show itself without it."""
+    agent = await admin_or_answer(request)
+    if not isinstance(agent, Agent):
+        return agent
+    return await render(request, agent, *args)
 
 
 async def require_admin(request: Req) -> Agent:

@@ -26,7 +26,7 @@ from threadline.web.api.params import Id
 from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
     actor,
-    admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -78,10 +78,7 @@ async def _page(
 
 @get(PAGE, include_in_schema=False)
 async def redirect_page(request: Req, inbox_id: Id) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _page(request, agent, inbox_id)
+    return await admin_view(request, _page, inbox_id)
 
 
 @post(PAGE, include_in_schema=False, status_code=200)

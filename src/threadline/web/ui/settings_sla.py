@@ -32,7 +32,7 @@ from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
     Form,
     actor,
-    admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -85,10 +85,7 @@ async def _sla(
 
 @get(PAGE, include_in_schema=False)
 async def sla_page(request: Req) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _sla(request, agent)
+    return await admin_view(request, _sla)
 
 
 @post(f"{PAGE}/{{channel:str}}", include_in_schema=False, status_code=200)
@@ -213,10 +210,7 @@ async def _calendar(
 
 @get(CALENDAR, include_in_schema=False)
 async def calendar_page(request: Req, inbox_id: Id) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _calendar(request, agent, inbox_id)
+    return await admin_view(request, _calendar, inbox_id)
 
 
 @post(CALENDAR, include_in_schema=False, status_code=200)

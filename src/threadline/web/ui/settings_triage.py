@@ -17,7 +17,7 @@ from threadline.core.triage import DEFAULT_LEXICON
 from threadline.storage.tables import users
 from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
-    admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -69,10 +69,7 @@ async def _page(
 
 @get(PAGE, include_in_schema=False)
 async def triage_page(request: Req) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _page(request, agent)
+    return await admin_view(request, _page)
 
 
 @post(PAGE, include_in_schema=False, status_code=200, request_max_body_size=2 * MAX_JSON)
