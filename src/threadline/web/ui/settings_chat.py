@@ -38,6 +38,7 @@ from threadline.web.ui.settings_common import (
     actor,
     admin_or_answer,
     admin_view,
+    change_inbox,
     done,
     error_status,
     read_form,
@@ -188,7 +189,8 @@ async def save_chat(request: Req, inbox_id: Id) -> Template | Redirect:
     typed = {k: posted.raw(k, limit) for k, limit in CHAT_FIELDS.items() if k != "address"}
     try:
         name, _, config = parse_chat_form(typed)
-        await c.bus.execute(
+        await change_inbox(
+            request,
             lambda tx: update_chat_inbox(
                 tx,
                 inbox_id,
@@ -196,10 +198,8 @@ async def save_chat(request: Req, inbox_id: Id) -> Template | Redirect:
                 secret=c.bus.cfg.secret_key,
                 actor=actor(agent),
                 name=name,
-            )
+            ),
         )
-    except NotFound as exc:
-        raise NotFoundException(str(exc)) from exc
     except ActionError as exc:
         inbox = await _load(request, inbox_id)
         return await _page(
@@ -210,7 +210,6 @@ async def save_chat(request: Req, inbox_id: Id) -> Template | Redirect:
             status_code=error_status(exc),
             typed={**typed, "address": inbox.address},
         )
-    await c.bus.reload_inboxes()
     return done(_url(inbox_id), "chat_saved")
 
 
@@ -242,19 +241,16 @@ async def new_secret(request: Req, inbox_id: Id) -> Redirect:
     """A new identity secret; the old one stops verifying at once."""
     agent = await require_admin(request)
     c = container(request)
-    try:
-        await c.bus.execute(
-            lambda tx: update_chat_inbox(
-                tx,
-                inbox_id,
-                {"identity_secret": new_identity_secret()},
-                secret=c.bus.cfg.secret_key,
-                actor=actor(agent),
-            )
-        )
-    except NotFound as exc:
-        raise NotFoundException(str(exc)) from exc
-    await c.bus.reload_inboxes()
+    await change_inbox(
+        request,
+        lambda tx: update_chat_inbox(
+            tx,
+            inbox_id,
+            {"identity_secret": new_identity_secret()},
+            secret=c.bus.cfg.secret_key,
+            actor=actor(agent),
+        ),
+    )
     return done(_url(inbox_id), "chat_secret_new", "#identity")
 
 
