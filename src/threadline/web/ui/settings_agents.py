@@ -27,7 +27,7 @@ from threadline.web.api.params import Id
 from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
     actor,
-    admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -59,10 +59,7 @@ async def _agents(
 
 @get(PAGE, include_in_schema=False)
 async def agents_page(request: Req) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _agents(request, agent)
+    return await admin_view(request, _agents)
 
 
 @post(PAGE, include_in_schema=False, status_code=200)

@@ -22,7 +22,7 @@ from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
     Form,
     actor,
-    admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -79,10 +79,7 @@ async def _page(
 
 @get(PAGE, include_in_schema=False)
 async def assignment_page(request: Req) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _page(request, agent)
+    return await admin_view(request, _page)
 
 
 def _words(form: Form, name: str) -> list[str]:

@@ -37,6 +37,8 @@ from threadline.web.ui.errors import CSP
 from threadline.web.ui.settings_common import (
     actor,
     admin_or_answer,
+    admin_view,
+    change_inbox,
     done,
     error_status,
     read_form,
@@ -176,10 +178,7 @@ def chat_form_context() -> dict[str, Any]:
 
 @get(PAGE, include_in_schema=False)
 async def chat_page(request: Req, inbox_id: Id) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _page(request, agent, inbox_id)
+    return await admin_view(request, _page, inbox_id)
 
 
 @post(PAGE, include_in_schema=False, status_code=200)
@@ -190,7 +189,8 @@ async def save_chat(request: Req, inbox_id: Id) -> Template | Redirect:
     typed = {k: posted.raw(k, limit) for k, limit in CHAT_FIELDS.items() if k != "address"}
     try:
         name, _, config = parse_chat_form(typed)
-        await c.bus.execute(
+        await change_inbox(
+            request,
             lambda tx: update_chat_inbox(
                 tx,
                 inbox_id,
@@ -198,10 +198,8 @@ async def save_chat(request: Req, inbox_id: Id) -> Template | Redirect:
                 secret=c.bus.cfg.secret_key,
                 actor=actor(agent),
                 name=name,
-            )
+            ),
         )
-    except NotFound as exc:
-        raise NotFoundException(str(exc)) from exc
     except ActionError as exc:
         inbox = await _load(request, inbox_id)
         return await _page(
@@ -212,7 +210,6 @@ async def save_chat(request: Req, inbox_id: Id) -> Template | Redirect:
             status_code=error_status(exc),
             typed={**typed, "address": inbox.address},
         )
-    await c.bus.reload_inboxes()
     return done(_url(inbox_id), "chat_saved")
 
 
@@ -244,19 +241,16 @@ async def new_secret(request: Req, inbox_id: Id) -> Redirect:
     """A new identity secret; the old one stops verifying at once."""
     agent = await require_admin(request)
     c = container(request)
-    try:
-        await c.bus.execute(
-            lambda tx: update_chat_inbox(
-                tx,
-                inbox_id,
-                {"identity_secret": new_identity_secret()},
-                secret=c.bus.cfg.secret_key,
-                actor=actor(agent),
-            )
-        )
-    except NotFound as exc:
-        raise NotFoundException(str(exc)) from exc
-    await c.bus.reload_inboxes()
+    await change_inbox(
+        request,
+        lambda tx: update_chat_inbox(
+            tx,
+            inbox_id,
+            {"identity_secret": new_identity_secret()},
+            secret=c.bus.cfg.secret_key,
+            actor=actor(agent),
+        ),
+    )
     return done(_url(inbox_id), "chat_secret_new", "#identity")
 
 

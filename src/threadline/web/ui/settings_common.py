@@ -8,14 +8,23 @@ is audited with the admin as ``user:<id>``, as the API does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVarTuple
 
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.response import Redirect, Template
 
-from threadline.actions.errors import ActionError, Conflict
-from threadline.web.ui.common import Agent, Req, page, require_signed_in, signed_in, to_login
+from threadline.actions.errors import ActionError, Conflict, NotFound
+from threadline.storage.db import Tx
+from threadline.web.ui.common import (
+    Agent,
+    Req,
+    container,
+    page,
+    require_signed_in,
+    signed_in,
+    to_login,
+)
 
 __all__ = [
     "NOTICES",
@@ -23,6 +32,8 @@ __all__ = [
     "Form",
     "actor",
     "admin_or_answer",
+    "admin_view",
+    "change_inbox",
     "done",
     "error_status",
     "read_form",
@@ -91,6 +102,21 @@ async def admin_or_answer(request: Req) -> Agent | Template | Redirect:
     return agent
 
 
+Args = TypeVarTuple("Args")
+
+
+async def admin_view(
+    request: Req, render: Callable[[Req, Agent, *Args], Awaitable[Template]], *args: *Args
+) -> Template | Redirect:
+    """The GET of a settings page: ``render(request, admin, ...)`` for an admin, and
+    for anyone else what admin_or_answer answers. One place for the guard every page
+    opens with, so that no page can show itself without it."""
+    agent = await admin_or_answer(request)
+    if not isinstance(agent, Agent):
+        return agent
+    return await render(request, agent, *args)
+
+
 async def require_admin(request: Req) -> Agent:
     """For POSTs: 401 signed out, 403 for anyone but an admin."""
     agent = await require_signed_in(request)
@@ -123,6 +149,19 @@ async def settings_page(
 
 def error_status(exc: Exception) -> int:
     return 409 if isinstance(exc, Conflict) else 422
+
+
+async def change_inbox(request: Req, change: Callable[[Tx], object]) -> None:
+    """Run an action that changes an inbox's settings, then reload the bus's inboxes:
+    webhooks, jobs, the widget and the contact page serve from the loaded ones. The
+    inbox gone is the 404 page, not a word on the form; any other ActionError is the
+    form's to show."""
+    bus = container(request).bus
+    try:
+        await bus.execute(change)
+    except NotFound as exc:
+        raise NotFoundException(str(exc)) from exc
+    await bus.reload_inboxes()
 
 
 def done(path: str, key: str, anchor: str = "") -> Redirect:

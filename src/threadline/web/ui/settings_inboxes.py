@@ -24,7 +24,7 @@ from threadline.web.ui.common import Agent, Req, container, is_htmx
 from threadline.web.ui.settings_chat import PREVIEW_CSP, chat_form_context
 from threadline.web.ui.settings_common import (
     actor,
-    admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -87,10 +87,7 @@ async def _inboxes(
 
 @get(PAGE, include_in_schema=False)
 async def inboxes_page(request: Req) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _inboxes(request, agent)
+    return await admin_view(request, _inboxes)
 
 
 @post(f"{PAGE}/connect/{{provider:str}}", include_in_schema=False, status_code=200)

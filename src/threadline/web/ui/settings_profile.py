@@ -23,7 +23,7 @@ from threadline.actions.profile import (
 from threadline.queries.profile import business_profile
 from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
-    admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -71,10 +71,7 @@ async def _profile(
 
 @get(PAGE, include_in_schema=False)
 async def profile_page(request: Req) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _profile(request, agent)
+    return await admin_view(request, _profile)
 
 
 @post(PAGE, include_in_schema=False, status_code=200)

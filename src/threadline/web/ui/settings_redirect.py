@@ -10,7 +10,7 @@ from litestar import get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
-from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.errors import ActionError
 from threadline.actions.redirects import set_redirect_settings
 from threadline.core.model import Channel
 from threadline.core.redirect import (
@@ -26,7 +26,8 @@ from threadline.web.api.params import Id
 from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
     actor,
-    admin_or_answer,
+    admin_view,
+    change_inbox,
     done,
     error_status,
     read_form,
@@ -78,10 +79,7 @@ async def _page(
 
 @get(PAGE, include_in_schema=False)
 async def redirect_page(request: Req, inbox_id: Id) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _page(request, agent, inbox_id)
+    return await admin_view(request, _page, inbox_id)
 
 
 @post(PAGE, include_in_schema=False, status_code=200)
@@ -95,16 +93,14 @@ async def save_redirect(request: Req, inbox_id: Id) -> Template | Redirect:
         "offer_email": form.text("offer_email", 8) == "1",
         "chat_url": form.text("chat_url", MAX_CHAT_URL + 1),
     }
-    c, who = container(request), actor(agent)
+    who = actor(agent)
     try:
-        await c.bus.execute(lambda tx: set_redirect_settings(tx, inbox_id, raw, actor=who))
-    except NotFound as exc:
-        raise NotFoundException(str(exc)) from exc
+        # the redirect job reads the loaded inboxes
+        await change_inbox(request, lambda tx: set_redirect_settings(tx, inbox_id, raw, actor=who))
     except ActionError as exc:
         return await _page(
             request, agent, inbox_id, error=str(exc), status_code=error_status(exc), typed=raw
         )
-    await c.bus.reload_inboxes()  # the redirect job reads the loaded inboxes
     return done(f"/settings/inboxes/{inbox_id}/redirect", "redirect_saved")
 
 

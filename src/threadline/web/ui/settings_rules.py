@@ -26,7 +26,7 @@ from threadline.storage.db import Tx
 from threadline.web.api.params import Id
 from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
-    admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -84,10 +84,7 @@ def _parsed(text: str) -> dict[str, Any]:
 
 @get(PAGE, include_in_schema=False)
 async def rules_page(request: Req) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _rules(request, agent)
+    return await admin_view(request, _rules)
 
 
 @post(PAGE, include_in_schema=False, status_code=200)

@@ -32,7 +32,8 @@ from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
     Form,
     actor,
-    admin_or_answer,
+    admin_view,
+    change_inbox,
     done,
     error_status,
     read_form,
@@ -85,10 +86,7 @@ async def _sla(
 
 @get(PAGE, include_in_schema=False)
 async def sla_page(request: Req) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _sla(request, agent)
+    return await admin_view(request, _sla)
 
 
 @post(f"{PAGE}/{{channel:str}}", include_in_schema=False, status_code=200)
@@ -213,29 +211,23 @@ async def _calendar(
 
 @get(CALENDAR, include_in_schema=False)
 async def calendar_page(request: Req, inbox_id: Id) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _calendar(request, agent, inbox_id)
+    return await admin_view(request, _calendar, inbox_id)
 
 
 @post(CALENDAR, include_in_schema=False, status_code=200)
 async def save_calendar(request: Req, inbox_id: Id) -> Template | Redirect:
     agent = await require_admin(request)
     form = await read_form(request)
-    c = container(request)
     hours: dict[str, Any] = {}
     try:
         hours = _calendar_form(form)
         who = actor(agent)
-        await c.bus.execute(lambda tx: set_inbox_calendar(tx, inbox_id, hours, actor=who))
-    except NotFound as exc:
-        raise NotFoundException(str(exc)) from exc
+        # is_open and the widget read the cached inboxes
+        await change_inbox(request, lambda tx: set_inbox_calendar(tx, inbox_id, hours, actor=who))
     except ActionError as exc:
         return await _calendar(
             request, agent, inbox_id, error=str(exc), status_code=error_status(exc), typed=hours
         )
-    await c.bus.reload_inboxes()  # is_open and the widget read the cached inboxes
     return done(f"/settings/inboxes/{inbox_id}/calendar", "calendar_saved")
 
 
@@ -249,7 +241,6 @@ async def save_off_hours(request: Req, inbox_id: Id) -> Template | Redirect:
     the public contact page lists the inbox."""
     agent = await require_admin(request)
     form = await read_form(request)
-    c = container(request)
     raw = {
         "enabled": form.flag("enabled"),
         "help_url": form.text("help_url", MAX_URL),
@@ -258,11 +249,11 @@ async def save_off_hours(request: Req, inbox_id: Id) -> Template | Redirect:
     listed = form.flag("contact_page")
     try:
         who = actor(agent)
-        await c.bus.execute(
-            lambda tx: set_off_hours_reply(tx, inbox_id, raw, contact_page=listed, actor=who)
+        # the contact page reads the cached inboxes
+        await change_inbox(
+            request,
+            lambda tx: set_off_hours_reply(tx, inbox_id, raw, contact_page=listed, actor=who),
         )
-    except NotFound as exc:
-        raise NotFoundException(str(exc)) from exc
     except ActionError as exc:
         return await _calendar(
             request,
@@ -272,7 +263,6 @@ async def save_off_hours(request: Req, inbox_id: Id) -> Template | Redirect:
             status_code=error_status(exc),
             reply_typed={**raw, "contact_page": listed},
         )
-    await c.bus.reload_inboxes()  # the contact page reads the cached inboxes
     return done(f"/settings/inboxes/{inbox_id}/calendar", "off_hours_saved", "#off-hours")
 
 

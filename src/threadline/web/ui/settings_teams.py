@@ -23,7 +23,7 @@ from threadline.web.api.params import Id
 from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
     actor,
-    admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -61,10 +61,7 @@ async def _teams(
 
 @get(PAGE, include_in_schema=False)
 async def teams_page(request: Req) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _teams(request, agent)
+    return await admin_view(request, _teams)
 
 
 @post(PAGE, include_in_schema=False, status_code=200)

@@ -16,7 +16,7 @@ from threadline.web.api.params import Id
 from threadline.web.ui.common import Agent, Req, container
 from threadline.web.ui.settings_common import (
     actor,
-    admin_or_answer,
+    admin_view,
     done,
     error_status,
     read_form,
@@ -49,10 +49,7 @@ async def _tokens(
 
 @get(PAGE, include_in_schema=False)
 async def tokens_page(request: Req) -> Template | Redirect:
-    agent = await admin_or_answer(request)
-    if not isinstance(agent, Agent):
-        return agent
-    return await _tokens(request, agent)
+    return await admin_view(request, _tokens)
 
 
 @post(PAGE, include_in_schema=False, status_code=201)
