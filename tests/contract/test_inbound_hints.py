@@ -124,6 +124,20 @@ async def test_a_hint_naming_no_conversation_continues_the_latest(container: Any
     assert again.conversation_id == first.conversation_id
 
 
+async def test_a_ticket_number_too_long_for_an_id_is_no_hint_and_the_mail_is_stored(
+    container: Any,
+) -> None:
+    c = container
+    inbox = await make_email_inbox(c)
+    first = await deliver_email(c, inbox, make_email(subject="Order late")[0])
+    raw, _ = make_email(subject="Re: [#99999999999999999999] Order late", body="Any news?")
+
+    again = await deliver_email(c, inbox, raw)
+
+    assert again.status == "processed"  # not quarantined by an overflowing id
+    assert again.conversation_id == first.conversation_id  # continued by its subject
+
+
 async def test_of_several_hints_the_one_naming_the_senders_own_conversation_wins(
     container: Any,
 ) -> None:

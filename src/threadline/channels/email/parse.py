@@ -49,7 +49,9 @@ from threadline.core.model import (
 __all__ = ["MalformedEmail", "parse_email"]
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
-_TICKET = re.compile(r"\[#(\d+)\]")
+# A conversation id fits in 64 bits: a longer number is no ticket of ours, and read
+# as one it overflowed the database driver and lost the mail to quarantine.
+_TICKET = re.compile(r"\[#(\d{1,18})\]")
 _AUTH_FAIL = re.compile(r"\b(dmarc|dkim)\s*=\s*fail\b", re.IGNORECASE)
 
 
