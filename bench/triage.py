@@ -59,16 +59,21 @@ def _run(messages: list[tuple[str, Channel]], rounds: int) -> tuple[float, list[
 
 def _pipeline(
     messages: list[tuple[str, Channel]], compiled: CompiledRules, desk: list[Facts], rounds: int
-) -> tuple[float, float]:
-    """Messages/s for triage then rule evaluation on its decision; actions per message.
+) -> tuple[float, float, float]:
+    """Messages/s for triage then rule evaluation on its decision: over the best pass
+    and over all passes; and actions per message.
 
+    Each pass over the set is timed on its own, and the best one is what the code
+    costs on a core nobody else takes (as bench/rules.py and timeit report): on a
+    shared VM, all passes together moved by 40% between runs of the same code.
     Facts are built with their constructor, field by field, as queries/rules.py builds
     them from a conversation's rows (dataclasses.replace cost 6 µs of the 60 here).
     """
     jobs = [(text, channel, desk[i % len(desk)]) for i, (text, channel) in enumerate(messages)]
     matched = 0
-    start = time.perf_counter()
+    passes = []
     for _ in range(rounds):
+        start = time.perf_counter()
         for text, channel, seen in jobs:
             d = classify(text, channel, DEFAULT_LEXICON)
             facts = Facts(
@@ -90,9 +95,9 @@ def _pipeline(
                 hours_in_status=seen.hours_in_status,
             )
             matched += len(evaluate(compiled, "message_received", facts))
-    elapsed = time.perf_counter() - start
+        passes.append(time.perf_counter() - start)
     total = rounds * len(jobs)
-    return total / elapsed, matched / total
+    return len(jobs) / min(passes), total / sum(passes), matched / total
 
 
 def main() -> None:
@@ -130,10 +135,11 @@ def main() -> None:
     compiled = compile_rules([parse_rule(make_rule(i, rng)) for i in range(args.rules)])
     maker = TextMaker(rng, product_words(300, rng))
     desk = [make_facts(rng, maker) for _ in range(len(messages))]
-    both, actions = _pipeline(messages, compiled, desk, args.rounds)
+    both, overall, actions = _pipeline(messages, compiled, desk, args.rounds)
     met = "MET" if both >= TARGET_WITH_RULES else "MISSED"
     print(
-        f"triage + {compiled.count} active rules: {both:,.0f} msgs/s on one core, "
+        f"triage + {compiled.count} active rules: {both:,.0f} msgs/s on one core "
+        f"(the best of {args.rounds} passes; {overall:,.0f} over all of them), "
         f"{1e6 / both:.1f} µs a message, {actions:.2f} actions matched per message; "
         f"target >= {TARGET_WITH_RULES:,} msgs/s: {met}"
     )
