@@ -131,7 +131,7 @@ async def test_a_level_2_team_that_does_not_work_the_inbox_is_refused(
         r = await client.put(f"{API}/inboxes/{inbox}/assignment", json=body, headers=auth(token))
         got = await client.get(f"{API}/inboxes/{inbox}/assignment", headers=auth(token))
     assert r.status_code == 422
-    assert "team 'Experts' does not work this inbox" in r.text
+    assert "team 'Experts' does not work the inbox 'Acme app'" in r.text
     assert got.json()["level2_team_id"] is None
 
 

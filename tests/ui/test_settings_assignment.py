@@ -131,7 +131,7 @@ async def test_a_level_2_team_without_the_inbox_is_refused_on_the_page_with_the_
         {"strategy": "round_robin", "level2_team_id": str(experts)},
     )
     assert answer.status_code == 422
-    assert "does not work this inbox" in answer.text
+    assert "team &#39;Experts&#39; does not work the inbox &#39;Acme app&#39;" in answer.text
     assert "add the inbox to the team first (Settings → Teams)" in answer.text
     view = (await c.db.read(lambda conn: inbox_settings_view(conn, [inbox])))[inbox]
     assert view["level2_team_id"] is None

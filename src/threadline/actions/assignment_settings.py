@@ -113,7 +113,7 @@ def set_agent_assignment(
     )
 
 
-def _check_level2_team(tx: Tx, team_id: int, inbox_id: int) -> None:
+def _check_level2_team(tx: Tx, team_id: int, inbox_id: int, inbox_name: str) -> None:
     """The level-2 team must exist and work the inbox: scope is by the teams'
     inboxes, so a team without it could neither see nor take what is escalated."""
     name = tx.conn.execute(sa.select(teams.c.name).where(teams.c.id == team_id)).scalar()
@@ -124,8 +124,8 @@ def _check_level2_team(tx: Tx, team_id: int, inbox_id: int) -> None:
     )
     if tx.conn.execute(works).first() is None:
         raise ActionError(
-            f"team {name!r} does not work this inbox, so its agents could not see what is "
-            "escalated to them: add the inbox to the team first (Settings → Teams)"
+            f"team {name!r} does not work the inbox {inbox_name!r}, so its agents could not "
+            "see what is escalated to them: add the inbox to the team first (Settings → Teams)"
         )
 
 
@@ -142,9 +142,12 @@ def set_inbox_assignment(
     actor: str,
 ) -> None:
     """Replace how the inbox hands out conversations. Batch times apply to email."""
-    channel = tx.conn.execute(sa.select(inboxes.c.channel).where(inboxes.c.id == inbox_id)).scalar()
-    if channel is None:
+    inbox = tx.conn.execute(
+        sa.select(inboxes.c.channel, inboxes.c.name).where(inboxes.c.id == inbox_id)
+    ).first()
+    if inbox is None:
         raise NotFound(f"inbox {inbox_id} not found")
+    channel = inbox.channel
     try:
         chosen = Strategy(strategy)
     except ValueError:
@@ -157,7 +160,7 @@ def set_inbox_assignment(
     if batch_times and channel != "email":
         raise ActionError("batch times are for email inboxes: real-time channels wait for nobody")
     if level2_team_id is not None:
-        _check_level2_team(tx, level2_team_id, inbox_id)
+        _check_level2_team(tx, level2_team_id, inbox_id, inbox.name)
     values = {
         "strategy": chosen.value,
         "sticky": bool(sticky),
