@@ -74,16 +74,29 @@ class BatchWriter:
     """Runs one writer thread's batches on its connection, replacing the
     connection when it breaks."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        setup: Callable[[Connection], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.setup = setup  # run on each new writer connection
         self.integrity_retries = 0
 
     def _connect(self, conn: Connection | None) -> Connection:
         if conn is not None and not conn.invalidated and not conn.closed:
             return conn
         discard(conn)
-        return self.engine.connect()
+        conn = self.engine.connect()
+        if self.setup is not None:
+            try:
+                self.setup(conn)
+            except BaseException:
+                discard(conn)
+                raise
+        return conn
 
     def run(
         self, conn: Connection | None, batch: list[Work[Any]], inbox: queue.SimpleQueue[Any]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from threadline.storage.batch import (
     nothing,
     settle,
 )
+from threadline.storage.checkpoint import WRITER_PRAGMAS, Checkpointer
 
 __all__ = ["Database", "StorageUnavailable", "Tx", "sync_url"]
 
@@ -95,6 +97,20 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     return engine
 
 
+def _writer_pragmas(conn: Connection) -> None:
+    # On the driver: SQLAlchemy would open a transaction (BEGIN IMMEDIATE) around it.
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    for pragma in WRITER_PRAGMAS:
+        driver.execute(f"PRAGMA {pragma}")
+
+
+def _checkpoint_connection(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=100")
+    return conn
+
+
 class Database:
     def __init__(
         self,
@@ -107,10 +123,17 @@ class Database:
         self.url = sync_url(url)
         self.clock = clock
         self.is_sqlite = self.url.startswith("sqlite")
+        self.checkpointer: Checkpointer | None = None
+        setup: Callable[[Connection], None] | None = None
         if self.is_sqlite:
             self.write_engine = _sqlite_engine(self.url, writer=True)
             self.read_engine = _sqlite_engine(self.url, writer=False)
             threads = 1  # SQLite has one writer; more threads would only queue on the lock
+            path = self.write_engine.url.database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                # The writer's checkpoints run on a thread of their own (checkpoint.py).
+                self.checkpointer = Checkpointer(lambda: _checkpoint_connection(path))
+                setup = _writer_pragmas
         else:
             # pre_ping: a connection the server dropped is replaced, not handed out
             self.write_engine = sa.create_engine(
@@ -120,7 +143,7 @@ class Database:
             threads = writer_threads or 3
         self.dialect = self.write_engine.dialect.name
         self._max_batch = max_batch
-        self._batches = BatchWriter(self.write_engine, clock)
+        self._batches = BatchWriter(self.write_engine, clock, setup)
         # One queue per writer: work for the same customer always lands on the same
         # writer, so two of their messages are never placed by concurrent transactions
         # (each would see no conversation yet and open one).
@@ -151,6 +174,8 @@ class Database:
     def start(self) -> None:
         with self._lock:
             if not self._started:
+                if self.checkpointer is not None:
+                    self.checkpointer.start()
                 for t in self._threads:
                     t.start()
                 self._started = True
@@ -162,6 +187,8 @@ class Database:
                     q.put(_STOP)
                 for t in self._threads:
                     t.join(timeout=10)
+                if self.checkpointer is not None:
+                    self.checkpointer.stop()
                 self._started = False
         if self._loop_reader is not None:
             self._loop_reader.close()
