@@ -9,6 +9,7 @@ receipt again.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -32,6 +33,7 @@ from threadline.handlers import HANDLERS, HandlerDeps
 from threadline.offload import ProcessParser
 from threadline.ports import Inbox, Parser
 from threadline.storage.db import Database, StorageUnavailable, Tx
+from threadline.storage.files import file_path, put_file, read_stored
 from threadline.storage.tables import inbound_receipts, inboxes
 
 __all__ = ["Bus", "StorageUnavailable", "UnknownInbox"]
@@ -122,14 +124,21 @@ class Bus:
             yield
 
     async def _parse(
-        self, inbox: Inbox, source: str, body: bytes, ctx: Mapping[str, Any]
+        self,
+        inbox: Inbox,
+        source: str,
+        body: bytes,
+        ctx: Mapping[str, Any],
+        stored: str | None = None,
     ) -> list[ParseResult]:
         parser = self.parsers[source]
         parsed: ParseResult | Sequence[ParseResult]
         # A worker thread adds no parallelism (parsing holds the GIL), only a
         # hop: worth it only when a big payload would stall the loop.
         if parser.offload and len(body) > PROCESS_BYTES:
-            parsed = await self.heavy.parse(parser, inbox, body, ctx)
+            root = self.cfg.attachment_dir
+            path = file_path(root, stored) if root is not None and stored else None
+            parsed = await self.heavy.parse(parser, inbox, body, ctx, path=path)
         elif parser.offload and len(body) > OFFLOAD_BYTES:
             parsed = await anyio.to_thread.run_sync(parser, inbox, body, ctx)
         else:
@@ -171,11 +180,14 @@ class Bus:
             return outcomes
 
         inbox = await self.inbox(payload.inbox_id)
+        payload = await self._keep_large(payload)
         try:
             results = (
                 list(parsed)
                 if parsed is not None
-                else await self._parse(inbox, payload.source, payload.body, payload.context)
+                else await self._parse(
+                    inbox, payload.source, payload.body, payload.context, payload.stored
+                )
             )
         except Exception as exc:
             reason = _reason(exc, inbox.id, "inbound.unparseable")
@@ -190,6 +202,21 @@ class Bus:
             # the provider it is safe with us, and let an operator replay it.
             reason = _reason(exc, inbox.id, "inbound.failed", bug=True)
             return await self._quarantine(payload, reason, then)
+
+    async def _keep_large(self, payload: Payload) -> Payload:
+        """A payload past PROCESS_BYTES goes to the file store before it is parsed:
+        the worker process reads that copy, and its receipt names the file rather
+        than carry the bytes through the writer (tables.inbound_receipts)."""
+        root = self.cfg.attachment_dir
+        if root is None or payload.stored or len(payload.body) <= PROCESS_BYTES:
+            return payload
+        try:
+            digest = await anyio.to_thread.run_sync(put_file, root, payload.body)
+        except OSError as exc:
+            # Not kept anywhere yet: the provider must retry.
+            log.error("inbound.spool_failed", inbox=payload.inbox_id, error=str(exc))
+            raise StorageUnavailable(f"could not store the payload: {exc}") from exc
+        return dataclasses.replace(payload, stored=digest)
 
     async def _quarantine(
         self,
@@ -215,6 +242,7 @@ class Bus:
                     inbound_receipts.c.inbox_id,
                     inbound_receipts.c.source,
                     inbound_receipts.c.payload,
+                    inbound_receipts.c.payload_file,
                     inbound_receipts.c.context,
                 ).where(inbound_receipts.c.id == receipt_id)
             ).first()
@@ -222,8 +250,18 @@ class Bus:
         if row is None:
             raise NotFound(f"receipt {receipt_id} not found")
         inbox = await self.inbox(row.inbox_id)
+        stored = b""
+        if row.payload_file is not None:
+            stored = await anyio.to_thread.run_sync(self._stored_payload, row.payload_file)
+        original = stored if row.payload_file is not None else row.payload
         try:
-            results = await self._parse(inbox, row.source, body or row.payload, row.context)
+            results = await self._parse(
+                inbox,
+                row.source,
+                body or original,
+                row.context,
+                None if body else row.payload_file,
+            )
         except Exception as exc:
             reason = _reason(exc, inbox.id, "inbound.replay_unparseable")
             raise ActionError(f"the payload still cannot be used: {reason}") from exc
@@ -233,8 +271,14 @@ class Bus:
                 "(send a corrected payload with one event)"
             )
         return await self.execute(
-            lambda tx: reprocess_receipt(tx, self.cfg, receipt_id, results[0], body)
+            lambda tx: reprocess_receipt(tx, self.cfg, receipt_id, results[0], body, stored)
         )
+
+    def _stored_payload(self, digest: str) -> bytes:
+        try:
+            return read_stored(self.cfg.attachment_dir, digest)
+        except OSError as exc:
+            raise ActionError(f"the stored payload cannot be read: {exc}") from exc
 
 
 def _reason(exc: Exception, inbox_id: int, event: str, *, bug: bool = False) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import multiprocessing
 import os
 import tempfile
@@ -67,12 +68,20 @@ class ProcessParser:
         self._pools: set[ProcessPoolExecutor] = set()
 
     async def parse(
-        self, parser: Parser, inbox: Inbox, body: bytes, context: Mapping[str, Any]
+        self,
+        parser: Parser,
+        inbox: Inbox,
+        body: bytes,
+        context: Mapping[str, Any],
+        *,
+        path: Path | None = None,
     ) -> ParseResult | list[ParseResult]:
+        """``path``: a file that already holds ``body`` (the file store's copy), read
+        by the worker instead of a temporary one written here."""
         if self._slots is None:  # made on the loop that first needs it
             self._slots = asyncio.Semaphore(self.workers)
         async with self._slots:
-            spool = await anyio.to_thread.run_sync(_spool, body)
+            spool = path if path is not None else await anyio.to_thread.run_sync(_spool, body)
             pool = ProcessPoolExecutor(
                 max_workers=1,
                 # spawn, not fork: the server has threads (writers, the loop's pool)
@@ -86,6 +95,9 @@ class ProcessParser:
                 result: ParseResult | list[ParseResult] = await loop.run_in_executor(
                     pool, _run, parser, inbox, str(spool), dict(context), self.attachment_dir
                 )
+                # Still holding the slot: the next parse's process starts once this
+                # one has exited, so two never hold a large payload's memory at once.
+                await anyio.to_thread.run_sync(functools.partial(pool.shutdown, wait=True))
             except BrokenProcessPool as exc:
                 # The parse took its process down (killed for memory, say): that
                 # payload cannot be used.
@@ -93,7 +105,8 @@ class ProcessParser:
             finally:
                 self._pools.discard(pool)
                 pool.shutdown(wait=False, cancel_futures=True)
-                spool.unlink(missing_ok=True)
+                if spool is not path:
+                    spool.unlink(missing_ok=True)
         return result
 
     def close(self) -> None:

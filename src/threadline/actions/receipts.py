@@ -45,6 +45,9 @@ class Payload:
     source: str  # the parser that reads it: "email", "api", …
     body: bytes
     context: dict[str, Any] = field(default_factory=dict)  # envelope, URL, headers
+    # The body's SHA-256 when a copy is in the file store (a large one, see
+    # Bus.ingest_all): its receipt names the file instead of holding the bytes.
+    stored: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,7 @@ def process_payload(
         context=payload.context,
         message_id=cols.get("message_id"),
         processed=True,
+        payload_file=payload.stored,
     )
     return _outcome(receipt_id, cols)
 
@@ -182,14 +186,22 @@ def quarantine_payload(
         context=payload.context,
         message_id=None,
         processed=False,
+        payload_file=payload.stored,
     )
     return ReceiptOutcome(receipt_id, "quarantined", detail=error)
 
 
 def reprocess_receipt(
-    tx: Tx, cfg: ActionConfig, receipt_id: int, parsed: ParseResult, body: bytes | None
+    tx: Tx,
+    cfg: ActionConfig,
+    receipt_id: int,
+    parsed: ParseResult,
+    body: bytes | None,
+    stored: bytes = b"",
 ) -> ReceiptOutcome:
-    """Replay a quarantined receipt with today's code, or with an operator's corrected payload."""
+    """Replay a quarantined receipt with today's code, or with an operator's corrected
+    payload. ``stored`` is the payload as read from the file store, for a receipt
+    that keeps it there (the caller read it outside the transaction)."""
     row = tx.conn.execute(
         sa.select(inbound_receipts).where(inbound_receipts.c.id == receipt_id)
     ).first()
@@ -197,7 +209,8 @@ def reprocess_receipt(
         raise NotFound(f"receipt {receipt_id} not found")
     if row.status != "quarantined":
         raise Conflict(f"receipt {receipt_id} is {row.status}, only quarantined receipts replay")
-    new_body = body if body is not None else row.payload
+    original = row.payload if row.payload_file is None else stored
+    new_body = body if body is not None else original
     key = _result_key(parsed, new_body)
     if key != row.provider_message_id:
         twin = store.find_receipt(tx, row.inbox_id, key)
@@ -217,9 +230,14 @@ def reprocess_receipt(
     else:
         cols = _apply(tx, cfg, row.inbox_id, parsed)
     context = dict(row.context)
+    values: dict[str, Any] = {}
     if body is not None:
         # Keep what the provider really sent beside the operator's correction.
-        context.setdefault("original_payload_b64", base64.b64encode(row.payload).decode())
+        if row.payload_file is not None:
+            context.setdefault("original_payload_file", row.payload_file)
+        else:
+            context.setdefault("original_payload_b64", base64.b64encode(row.payload).decode())
+        values = {"payload": body, "payload_file": None}
     tx.conn.execute(
         inbound_receipts.update()
         .where(inbound_receipts.c.id == receipt_id)
@@ -228,10 +246,10 @@ def reprocess_receipt(
             status=cols["status"],
             error=cols.get("error"),
             message_id=cols.get("message_id"),
-            payload=new_body,
             context=context,
             processed_at=tx.now,
             replays=row.replays + 1,
+            **values,
         )
     )
     return _outcome(receipt_id, cols)

@@ -3,13 +3,16 @@ customer panel (``customer_profile``): everything about one person in one read."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.engine import Connection
 
 from threadline.actions.errors import NotFound
 from threadline.queries.scope import Scope, access_customer
+from threadline.storage.files import read_stored
 from threadline.storage.tables import (
     calls,
     conversations,
@@ -34,6 +37,8 @@ __all__ = [
     "merge_suggestions_of",
     "receipt_detail",
 ]
+
+log = structlog.get_logger(__name__)
 
 # The panel lists this many conversations, most recent activity first; the
 # conversation list (filtered by customer) pages through the rest.
@@ -348,14 +353,28 @@ def list_receipts(
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def receipt_detail(conn: Connection, receipt_id: int) -> dict[str, Any] | None:
+def receipt_detail(
+    conn: Connection, receipt_id: int, files: Path | None = None
+) -> dict[str, Any] | None:
+    """One receipt with its payload, read from the file store (``files``) when it
+    is kept there. A stored file that is gone leaves the payload empty."""
     row = conn.execute(
-        sa.select(*_RECEIPT_COLUMNS, inbound_receipts.c.payload, inbound_receipts.c.context).where(
-            inbound_receipts.c.id == receipt_id
-        )
+        sa.select(
+            *_RECEIPT_COLUMNS,
+            inbound_receipts.c.payload,
+            inbound_receipts.c.payload_file,
+            inbound_receipts.c.context,
+        ).where(inbound_receipts.c.id == receipt_id)
     ).first()
     if row is None:
         return None
     out = dict(row._mapping)
-    out["payload"] = row.payload.decode("utf-8", errors="replace")
+    data = row.payload
+    if row.payload_file is not None:
+        try:
+            data = read_stored(files, row.payload_file)
+        except OSError:
+            log.warning("receipt.payload_file_missing", receipt=receipt_id)
+    out.pop("payload_file")
+    out["payload"] = data.decode("utf-8", errors="replace")
     return out

@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["file_path", "put_file"]
+__all__ = ["file_path", "put_file", "read_stored"]
 
 
 def file_path(root: Path, digest: str) -> Path:
@@ -29,3 +29,10 @@ def put_file(root: Path, data: bytes) -> str:
         f.write(data)
     os.replace(tmp, path)
     return digest
+
+
+def read_stored(root: Path | None, digest: str) -> bytes:
+    """A stored file's bytes; OSError when it is missing or there is no store."""
+    if root is None:
+        raise FileNotFoundError(f"no file store to read {digest} from")
+    return file_path(root, digest).read_bytes()

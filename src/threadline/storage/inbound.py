@@ -7,6 +7,7 @@ a single indexed statement.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -62,20 +63,25 @@ def find_receipt(tx: Tx, inbox_id: int, key: str) -> tuple[int, str, int | None]
     return None if row is None else (row[0], row[1], row[2])
 
 
-_SAME_PAYLOAD = Statement("SELECT 1 FROM inbound_receipts WHERE id = :id AND payload = :payload")
+_SAME_PAYLOAD = Statement(
+    "SELECT 1 FROM inbound_receipts WHERE id = :id AND (payload_file = :digest "
+    "OR (payload_file IS NULL AND payload = :payload))"
+)
 
 
 def same_payload(tx: Tx, receipt_id: int, payload: bytes) -> bool:
-    """Whether the receipt holds exactly these bytes (compared in the database:
-    no need to fetch a stored mail of tens of MB to learn it is another one)."""
-    return run(tx, _SAME_PAYLOAD, {"id": receipt_id, "payload": payload}).fetchone() is not None
+    """Whether the receipt holds exactly these bytes (compared in the database, or
+    by hash for one kept in the file store: no need to fetch a stored mail of tens
+    of MB to learn it is another one)."""
+    params = {"id": receipt_id, "payload": payload, "digest": hashlib.sha256(payload).hexdigest()}
+    return run(tx, _SAME_PAYLOAD, params).fetchone() is not None
 
 
 _INSERT_RECEIPT = Statement(
     "INSERT INTO inbound_receipts (inbox_id, source, provider_message_id, status, error, "
-    "payload, context, message_id, received_at, processed_at, replays) VALUES (:inbox_id, "
-    ":source, :key, :status, :error, :payload, :context, :message_id, :now, :processed_at, 0) "
-    "RETURNING id"
+    "payload, payload_file, context, message_id, received_at, processed_at, replays) VALUES "
+    "(:inbox_id, :source, :key, :status, :error, :payload, :payload_file, :context, "
+    ":message_id, :now, :processed_at, 0) RETURNING id"
 )
 
 
@@ -99,7 +105,12 @@ def insert_receipt(
     context: dict[str, Any],
     message_id: int | None,
     processed: bool,
+    payload_file: str | None = None,
 ) -> int:
+    """The receipt's row. With ``payload_file`` (the payload's SHA-256, already in the
+    file store) the row keeps only that name."""
+    if payload_file is not None:
+        payload = b""
     streamed = len(payload) > _STREAM_PAYLOAD and tx.conn.dialect.name == "sqlite"
     params = {
         "inbox_id": inbox_id,
@@ -108,6 +119,7 @@ def insert_receipt(
         "status": status,
         "error": error,
         "payload": b"" if streamed else payload,
+        "payload_file": payload_file,
         "context": db_json(tx, context),
         "message_id": message_id,
         "now": db_time(tx, tx.now),
@@ -127,7 +139,9 @@ def insert_receipt(
     return receipt_id
 
 
-_INSERT_RECEIPT_ZEROBLOB = Statement(_INSERT_RECEIPT.text.replace(":payload", "zeroblob(:size)"))
+_INSERT_RECEIPT_ZEROBLOB = Statement(
+    _INSERT_RECEIPT.text.replace(":payload,", "zeroblob(:size),", 1)
+)
 
 
 _OWNER = Statement("SELECT customer_id FROM identities WHERE kind = :kind AND value = :value")

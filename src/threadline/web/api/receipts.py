@@ -85,7 +85,9 @@ async def get_receipts(
 
 @get("/receipts/{receipt_id:int}", guards=[require_admin], summary="One receipt with its payload")
 async def get_receipt(request: Req, receipt_id: Id) -> ReceiptDetail:
-    row = await container_of(request).db.read(lambda conn: receipt_detail(conn, receipt_id))
+    c = container_of(request)
+    files = c.bus.cfg.attachment_dir
+    row = await c.db.read(lambda conn: receipt_detail(conn, receipt_id, files))
     return to_model(found_or_404(row, "receipt"), ReceiptDetail)
 
 
