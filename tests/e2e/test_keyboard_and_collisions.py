@@ -101,3 +101,35 @@ def test_two_agents_see_each_other_and_a_stale_reply_is_blocked_until_read(
     finally:
         ava_ctx.close()
         cleo_ctx.close()
+
+
+def test_a_live_header_change_waits_until_the_agent_leaves_the_header(
+    browser: Browser, live: Live
+) -> None:
+    subject = f"Hands {uuid.uuid4().hex[:6]}"
+    ava_ctx, cleo_ctx = browser.new_context(), browser.new_context()
+    ava, cleo = ava_ctx.new_page(), cleo_ctx.new_page()
+    try:
+        sign_in(ava, live, live.desk.admin, "/inbox?view=all")
+        _open_new_conversation(ava, live, f"joe.{uuid.uuid4().hex[:6]}@example.com", subject)
+        sign_in(cleo, live, live.desk.cleo, ava.url.removeprefix(live.url))
+        expect(cleo.locator("#timeline")).to_contain_text(subject)
+
+        # Ava is half-way through a snooze date when Cleo takes the conversation.
+        ava.locator("#snooze-until").focus()
+        ava.keyboard.type("0612")
+        cleo.locator("#assign-select").select_option(label="Cleo Park (me)")
+        expect(ava.locator("#timeline")).to_contain_text("assigned it to Cleo Park", timeout=LIVE)
+        ava.wait_for_timeout(500)  # the header's refresh has reached her tab by now
+        # Drawn again, the header would have taken her field (and its focus) away.
+        expect(ava.locator("#snooze-until")).to_be_focused()
+        expect(ava.locator("#assign-select")).to_have_value("none")
+
+        # Once she leaves the header it is drawn again, with Cleo's assignment.
+        ava.locator("#snooze-until").blur()
+        expect(ava.locator("#assign-select")).to_have_value(
+            f"user:{live.desk.cleo.id}", timeout=LIVE
+        )
+    finally:
+        ava_ctx.close()
+        cleo_ctx.close()

@@ -180,12 +180,34 @@
         }).catch(function () {});
       }, 3000 + Math.random() * 2000);
     });
+    // Someone else changed this conversation (assigned it, a timer fired): its
+    // header is drawn again, but never under the agent's hands. While a control in
+    // it has the focus (a list open, a snooze date half typed) the new header waits
+    // until the focus leaves it; swapped in mid-choice, it dropped the choice.
+    var headDue = null;
+    function underHands(el) { return el.contains(document.activeElement) && document.activeElement !== el; }
+    function refreshHead(id) {
+      var convo = body.getAttribute("data-conversation");
+      if (!convo || !window.htmx || !document.getElementById(id)) { return; }
+      headDue = null;
+      fetch("/ui/conversations/" + convo + "/head", { credentials: "same-origin" }).then(function (r) {
+        return r.ok ? r.text() : null;
+      }).then(function (html) {
+        var target = document.getElementById(id);
+        if (!html || !target) { return; }
+        if (underHands(target)) { headDue = id; return; }
+        htmx.swap(target, html, { swapStyle: "outerHTML", swapDelay: 0, settleDelay: 0 });
+      }).catch(function () {});
+    }
     source.addEventListener("refresh", function (e) {
       var target = document.getElementById(e.data);
-      var convo = body.getAttribute("data-conversation");
-      if (target && convo && window.htmx) {
-        htmx.ajax("GET", "/ui/conversations/" + convo + "/head", { target: "#" + e.data, swap: "outerHTML" });
-      }
+      if (target && underHands(target)) { headDue = e.data; } else { refreshHead(e.data); }
+    });
+    document.addEventListener("focusout", function (e) {
+      var head = headDue && document.getElementById(headDue);
+      if (!head || head.contains(e.relatedTarget)) { return; }
+      var id = headDue;
+      setTimeout(function () { if (headDue === id) { refreshHead(id); } }, 0);
     });
     source.addEventListener("open", function () { body.classList.remove("offline"); });
     source.addEventListener("error", function () { body.classList.add("offline"); });
