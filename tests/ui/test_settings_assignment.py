@@ -4,6 +4,8 @@ conversation and on the timeline."""
 
 from __future__ import annotations
 
+import html
+
 from collections.abc import AsyncIterator
 
 import pytest
@@ -106,6 +108,10 @@ async def test_a_bad_agent_form_says_what_is_wrong(
     answer = await admin.post(f"/settings/assignment/agents/{ben}", form)
     assert answer.status_code == 422
     assert message in answer.text
+    # What was typed is shown again in Ben's form, to be corrected rather than retyped.
+    mine = answer.text.split(f'id="agent-{ben}"', 1)[1].split("</form>", 1)[0]
+    for value in form.values():
+        assert html.escape(value, quote=False) in mine
 
 
 async def test_batch_times_are_refused_on_an_inbox_that_is_not_email(
@@ -128,11 +134,16 @@ async def test_a_level_2_team_without_the_inbox_is_refused_on_the_page_with_the_
     experts = await make_team(c, "Experts")  # works no inbox yet
     answer = await admin.post(
         f"/settings/assignment/inboxes/{inbox}",
-        {"strategy": "round_robin", "level2_team_id": str(experts)},
+        {"strategy": "round_robin", "level2_team_id": str(experts), "skills": "german"},
     )
     assert answer.status_code == 422
     assert "team &#39;Experts&#39; does not work the inbox &#39;Acme app&#39;" in answer.text
     assert "add the inbox to the team first (Settings → Teams)" in answer.text
+    # The refused form shows what the admin chose, not what is stored.
+    form = answer.text.split(f'id="inbox-{inbox}"', 1)[1].split("</form>", 1)[0]
+    assert f'<option value="{experts}" selected>Experts</option>' in form
+    assert '<option value="round_robin" selected>' in form
+    assert 'value="german"' in form
     view = (await c.db.read(lambda conn: inbox_settings_view(conn, [inbox])))[inbox]
     assert view["level2_team_id"] is None
 

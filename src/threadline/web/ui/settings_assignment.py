@@ -64,9 +64,23 @@ def _context(conn: Connection) -> dict[str, Any]:
 
 
 async def _page(
-    request: Req, agent: Agent, *, error: str | None = None, status_code: int = 200
+    request: Req,
+    agent: Agent,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    kept: tuple[str, int, dict[str, Any]] | None = None,
 ) -> Template:
+    """``kept``: a refused form's values (("inbox" | "agent", id, values)), shown
+    again in its place rather than what is stored, so nothing typed is lost."""
     context = await container(request).db.read(_context)
+    if kept is not None:
+        kind, key, values = kept
+        if kind == "inbox" and key in context["inbox_settings"]:
+            context["inbox_settings"][key].update(values)
+        for p in context["people"] if kind == "agent" else ():
+            if p["id"] == key:
+                p.update(values)
     return await settings_page(
         request,
         agent,
@@ -95,6 +109,19 @@ def _team(form: Form) -> int | None:
     return int(raw)
 
 
+def _inbox_form(form: Form) -> dict[str, Any]:
+    """The inbox form as sent, the team id as far as it is one (to show it again)."""
+    raw = form.text("level2_team_id", 20)
+    return {
+        "strategy": form.text("strategy", 20),
+        "sticky": form.flag("sticky"),
+        "skills": _words(form, "skills"),
+        "level2_team_id": int(raw) if raw.isdigit() and len(raw) <= 18 else None,
+        "batch_times": _words(form, "batch_times"),
+        "batch_timezone": form.text("batch_timezone", 64) or "UTC",
+    }
+
+
 def _capacity(form: Form) -> dict[str, int]:
     out = {}
     for channel in DEFAULT_CAPACITY:
@@ -110,22 +137,22 @@ def _capacity(form: Form) -> dict[str, int]:
 async def save_inbox(request: Req, inbox_id: Id) -> Template | Redirect:
     agent = await require_admin(request)
     form = await read_form(request)
+    sent = _inbox_form(form)
     try:
-        values: dict[str, Any] = {
-            "strategy": form.text("strategy", 20),
-            "sticky": form.flag("sticky"),
-            "skills": _words(form, "skills"),
-            "level2_team_id": _team(form),
-            "batch_times": _words(form, "batch_times"),
-            "batch_timezone": form.text("batch_timezone", 64) or "UTC",
-        }
+        values = {**sent, "level2_team_id": _team(form)}
         await container(request).bus.execute(
             lambda tx: set_inbox_assignment(tx, inbox_id, actor=actor(agent), **values)
         )
     except NotFound:
         raise
     except ActionError as exc:
-        return await _page(request, agent, error=str(exc), status_code=error_status(exc))
+        return await _page(
+            request,
+            agent,
+            error=str(exc),
+            status_code=error_status(exc),
+            kept=("inbox", inbox_id, sent),
+        )
     return done(PAGE, "assignment_saved", f"#inbox-{inbox_id}")
 
 
@@ -149,7 +176,19 @@ async def save_agent(request: Req, user_id: Id) -> Template | Redirect:
     except NotFound:
         raise
     except ActionError as exc:
-        return await _page(request, agent, error=str(exc), status_code=error_status(exc))
+        sent = {
+            "capacity": {c: form.text(f"capacity_{c}", 10) for c in DEFAULT_CAPACITY},
+            "skills_text": form.text("skills", 4000),
+            "shifts_text": form.raw("shifts", 5001),
+            "shifts_zone": form.text("shifts_timezone", 64) or "UTC",
+        }
+        return await _page(
+            request,
+            agent,
+            error=str(exc),
+            status_code=error_status(exc),
+            kept=("agent", user_id, sent),
+        )
     return done(PAGE, "assignment_saved", f"#agent-{user_id}")
 
 
