@@ -34,6 +34,20 @@ __all__ = [
 _DAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _WHOLE_DAY: tuple[Span, ...] = ((timedelta(0), timedelta(days=1)),)
 # A due time this close after the opening is "soon after we open": "by Monday 9:01"
 # for a one-minute chat target would promise a minute nobody can read off a clock.
@@ -50,8 +64,9 @@ class Promise:
     expected: str  # "within a minute", "by tomorrow at 12:00", "soon after we open, Monday 9:00"
 
 
-def describe_when(when: datetime, now: datetime) -> str:
-    """'today at 13:00', 'tomorrow at 9:00', 'Monday 9:00', 'Monday 5 Jan 9:00'."""
+def describe_when(when: datetime, now: datetime, *, spoken: bool = False) -> str:
+    """'today at 13:00', 'tomorrow at 9:00', 'Monday 9:00', 'Monday 5 Jan 9:00'; or
+    ``spoken``, as a caller hears it: 'on Monday at 9:00', 'on Monday, 5 January at 9:00'."""
     today = now.astimezone(when.tzinfo).date()
     at = f"{when.hour}:{when.minute:02d}"
     days = (when.date() - today).days
@@ -60,6 +75,9 @@ def describe_when(when: datetime, now: datetime) -> str:
     if days == 1:
         return f"tomorrow at {at}"
     day = _DAYS[when.weekday()]
+    if spoken:
+        date = f", {when.day} {_MONTH_NAMES[when.month - 1]}" if days >= 7 else ""
+        return f"on {day}{date} at {at}"
     if days < 7:
         return f"{day} {at}"
     return f"{day} {when.day} {_MONTHS[when.month - 1]} {at}"

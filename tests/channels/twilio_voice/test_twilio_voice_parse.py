@@ -24,9 +24,9 @@ from threadline.channels.twilio.voice import (
     VoiceParser,
     call_params,
     callback_urls,
-    describe_opening,
 )
 from threadline.core.model import CallEvent, IdentityRef, Ignored, ParseResult
+from threadline.core.promise import describe_when
 from threadline.ports import Inbox
 
 INBOX = Inbox(
@@ -251,4 +251,4 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def test_the_next_opening_as_a_caller_hears_it(when: datetime, said: str) -> None:
     # 23:30 UTC on Sunday is already Monday in Berlin.
     now = datetime(2026, 11, 1, 23, 30, tzinfo=UTC)
-    assert describe_opening(when, now) == said
+    assert describe_when(when, now, spoken=True) == said

@@ -29,7 +29,7 @@ from threadline.channels.twilio.sms import form_params
 from threadline.core.hours import is_open, next_open, parse_hours
 from threadline.core.identity import InvalidIdentity, normalize
 from threadline.core.model import CallEvent, IdentityRef, Ignored, ParseResult, PayloadError
-from threadline.core.promise import promise
+from threadline.core.promise import describe_when, promise
 from threadline.core.sla import Target
 from threadline.ports import Inbox
 
@@ -41,7 +41,6 @@ __all__ = [
     "after_dial",
     "call_params",
     "callback_urls",
-    "describe_opening",
     "greeting",
     "incoming",
     "our_number",
@@ -66,21 +65,6 @@ _EARLY = frozenset({"queued", "initiated", "ringing", "in-progress"})
 _ANSWERED = frozenset({"completed", "answered"})  # DialCallStatus of a bridged call
 _STATE = ("From", "To", "Direction")
 _MAX_SECONDS_DIGITS = 9  # over 30 years: any longer is not a call, and overflows INTEGER
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 # -- reading a request ------------------------------------------------------------
@@ -285,24 +269,9 @@ def _open(inbox: Inbox, now: datetime) -> bool:
         return True
 
 
-def describe_opening(when: datetime, now: datetime) -> str:
-    """'today at 13:00', 'tomorrow at 9:00', 'on Monday at 9:00', as a caller hears it."""
-    today = now.astimezone(when.tzinfo).date()
-    at = f"{when.hour}:{when.minute:02d}"
-    days = (when.date() - today).days
-    if days == 0:
-        return f"today at {at}"
-    if days == 1:
-        return f"tomorrow at {at}"
-    day = _DAY_NAMES[when.weekday()]
-    if days < 7:
-        return f"on {day} at {at}"
-    return f"on {day}, {when.day} {_MONTHS[when.month - 1]} at {at}"
-
-
 def _next_opening(inbox: Inbox, now: datetime) -> str | None:
     try:
-        return describe_opening(next_open(inbox.config.get("hours"), now), now)
+        return describe_when(next_open(inbox.config.get("hours"), now), now, spoken=True)
     except ValueError:
         return None  # never open again: say nothing rather than something false
 
