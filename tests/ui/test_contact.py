@@ -124,3 +124,18 @@ async def test_an_edited_target_is_what_the_page_promises(
 async def test_with_no_inbox_the_page_says_so(container: Container) -> None:
     _, seen = await contact(container)
     assert "No contact channels are published yet." in seen
+
+
+async def test_the_phone_card_asks_for_a_call_or_a_message_not_for_mail(
+    container: Container, clock: FakeClock
+) -> None:
+    await make_inbox(
+        container, "voice", "Phone", "+14155550111", {"auth_token": "tw", "hours": HOURS}
+    )
+    clock.set(berlin("2026-12-01 10:00"))  # open
+    _, seen = await contact(container)
+    assert "Open now . Call us, or leave a message and we'll call you back within" in seen
+    clock.set(berlin("2026-12-05 10:00"))  # a Saturday
+    _, seen = await contact(container)
+    assert "Closed · Opens Monday 9:00. Leave a message and we'll call you back" in seen
+    assert "Write to us" not in seen
