@@ -5,7 +5,6 @@ conversation and on the timeline."""
 from __future__ import annotations
 
 import html
-
 from collections.abc import AsyncIterator
 
 import pytest

@@ -24,11 +24,11 @@ import structlog
 
 from threadline.core.hours import Hours, parse_hours
 from threadline.core.sla import (
-    DEFAULT_POLICIES,
     Kind,
     Target,
     callback_target,
     due_at,
+    policy_targets,
     resume,
     retarget,
 )
@@ -72,20 +72,8 @@ _CLOCKS = Statement(
 def targets_for(tx: Tx, channel: str, priority: str) -> dict[Kind, Target]:
     """The stored policies of a channel and priority, over the defaults (core/sla.py)
     for any kind without a row."""
-    targets = {
-        kind: target
-        for (c, p, kind), target in DEFAULT_POLICIES.items()
-        if c == channel and p == priority
-    }
-    for kind, seconds, business, warn in run(
-        tx, _TARGETS, {"channel": channel, "priority": priority}
-    ).fetchall():
-        if kind in _KINDS:
-            targets[Kind(kind)] = Target(timedelta(seconds=seconds), bool(business), warn)
-    return targets
-
-
-_KINDS = frozenset(Kind)
+    stored = run(tx, _TARGETS, {"channel": channel, "priority": priority}).fetchall()
+    return policy_targets(channel, priority, stored)
 
 
 # On the driver's cursor: it runs for every inbound message (storage/sql.py).

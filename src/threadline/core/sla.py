@@ -42,6 +42,7 @@ __all__ = [
     "clocks",
     "due_at",
     "first_response_due",
+    "policy_targets",
     "resume",
     "retarget",
     "subtract_business_time",
@@ -146,6 +147,23 @@ def callback_target(policy: Target, config: Mapping[str, Any]) -> Target:
 # for every priority until an admin sets otherwise); resolutions count the wall clock:
 # 24 h for social DMs, 24 h (urgent, high) to 48 h (normal, low) for email.
 DEFAULT_POLICIES: Mapping[tuple[str, str, Kind], Target] = _defaults()
+_KINDS = frozenset(Kind)
+
+
+def policy_targets(
+    channel: str, priority: str, stored: Iterable[Sequence[Any]]
+) -> dict[Kind, Target]:
+    """A channel and priority's targets: its ``stored`` policy rows (kind, seconds,
+    business, warn_percent) over the defaults for any kind without one."""
+    targets = {
+        kind: target
+        for (c, p, kind), target in DEFAULT_POLICIES.items()
+        if c == channel and p == priority
+    }
+    for kind, seconds, business, warn in stored:
+        if kind in _KINDS:
+            targets[Kind(kind)] = Target(timedelta(seconds=seconds), bool(business), warn)
+    return targets
 
 
 def _utc(at: datetime) -> datetime:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from threadline.core.hours import DAYS
 from threadline.core.model import Channel
 from threadline.core.off_hours import OffHoursReply, read_off_hours
-from threadline.core.sla import DEFAULT_POLICIES, PRIORITIES, Kind, Target
+from threadline.core.sla import DEFAULT_POLICIES, PRIORITIES, Kind, Target, policy_targets
 from threadline.storage.tables import as_utc, inboxes, sla_policies
 
 __all__ = [
@@ -79,7 +79,10 @@ def first_response_targets(conn: Connection) -> dict[str, Target]:
 
 
 _CALLBACK = sa.select(
-    sla_policies.c.seconds, sla_policies.c.business, sla_policies.c.warn_percent
+    sla_policies.c.kind,
+    sla_policies.c.seconds,
+    sla_policies.c.business,
+    sla_policies.c.warn_percent,
 ).where(
     sla_policies.c.channel == Channel.VOICE.value,
     sla_policies.c.priority == sa.bindparam("priority"),
@@ -90,12 +93,9 @@ _CALLBACK = sa.select(
 def callback_policy(conn: Connection, priority: str = "normal") -> Target:
     """The voice policy's callback target for the priority: the stored row, else the
     default (what a caller is promised before anyone has looked at the call)."""
-    row = conn.execute(_CALLBACK, {"priority": priority}).first()
-    if row is not None:
-        return Target(timedelta(seconds=row.seconds), bool(row.business), row.warn_percent)
-    return DEFAULT_POLICIES.get((Channel.VOICE, priority, Kind.CALLBACK)) or Target(
-        timedelta(hours=2)
-    )
+    stored = conn.execute(_CALLBACK, {"priority": priority}).all()
+    targets = policy_targets(Channel.VOICE, priority, stored)
+    return targets.get(Kind.CALLBACK) or Target(timedelta(hours=2))
 
 
 def inbox_calendar(conn: Connection, inbox_id: int) -> dict[str, Any] | None:
