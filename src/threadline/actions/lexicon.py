@@ -1,25 +1,21 @@
 """The lexicon in force: the package's, until an admin saves an edited one.
 
-Each save is a new row in ``triage_lexicons``; the latest is in force. The row is the
-document of the triage settings: it also holds the intake checklist (``intake``, see
-actions/intake.py), which a save of the lexicon carries over, and a row saved for the
-intake alone before any lexicon holds no ``categories``: the package's lexicon then. Every process
-keeps the compiled lexicon of the version it last saw and asks the database only for
-the newest id (one primary-key lookup) before each use, so a save holds on the next
-message in every process, and compiling (milliseconds) happens once per version.
+It is the triage settings document (actions/triage_settings.py) without its intake
+checklist; a document saved for the intake alone before any lexicon holds no
+``categories``: the package's lexicon then. Compiling takes milliseconds, once per
+version in each process.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from threadline.actions.errors import ActionError
-from threadline.actions.intake import INTAKE_KEY, newest_settings
+from threadline.actions.intake import INTAKE_KEY
+from threadline.actions.triage_settings import NewestPart, newest_settings
 from threadline.core.lexicon import Lexicon, LexiconError, parse_lexicon
 from threadline.storage.db import Tx
 from threadline.storage.sql import Statement, run
@@ -27,44 +23,24 @@ from threadline.storage.tables import audit_log, triage_lexicons
 
 __all__ = ["LexiconCache", "lexicon_version", "save_lexicon"]
 
-_NEWEST = sa.select(sa.func.max(triage_lexicons.c.id))
 _NEWEST_ID = Statement("SELECT max(id) FROM triage_lexicons")
-_DATA = sa.select(triage_lexicons.c.data).where(triage_lexicons.c.id == sa.bindparam("id"))
 
 
-@dataclass
-class LexiconCache:
-    """The compiled lexicon of the newest stored version (None: none stored)."""
+def _compiled(data: object) -> Lexicon | None:
+    part = _lexicon_part(data)
+    return None if part is None else parse_lexicon(part)
 
-    _version: int | None = None
-    _lexicon: Lexicon | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def current(self, conn: Connection, default: Lexicon) -> Lexicon:
-        return self._of(conn.execute(_NEWEST).scalar(), conn, default)
+class LexiconCache(NewestPart[Lexicon]):
+    """The compiled lexicon of the newest stored version (the default: none stored)."""
+
+    def __init__(self) -> None:
+        super().__init__(_compiled)
 
     def in_action(self, tx: Tx, default: Lexicon) -> Lexicon:
         """``current`` inside an action, the newest id read on the driver's cursor:
         triage asks for every inbound message (storage/sql.py says why)."""
-        return self._of(run(tx, _NEWEST_ID, {}).fetchone()[0], tx.conn, default)
-
-    def _of(self, newest: int | None, conn: Connection, default: Lexicon) -> Lexicon:
-        if newest is None:
-            return default
-        with self._lock:
-            if newest == self._version and self._lexicon is not None:
-                return self._lexicon
-        data = conn.execute(_DATA, {"id": newest}).scalar()
-        part = _lexicon_part(data)
-        try:
-            lexicon = default if part is None else parse_lexicon(part)
-        except LexiconError:
-            # Stored only after parse_lexicon accepted it; a later, stricter
-            # version of the checks must not stop triage: the default holds.
-            lexicon = default
-        with self._lock:
-            self._version, self._lexicon = newest, lexicon
-        return lexicon
+        return self.of(run(tx, _NEWEST_ID, {}).fetchone()[0], tx.conn, default)
 
 
 def _lexicon_part(data: object) -> dict[str, Any] | None:
