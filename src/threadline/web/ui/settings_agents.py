@@ -7,7 +7,7 @@ from typing import Any
 from litestar import get, post
 from litestar.response import Redirect, Template
 
-from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.errors import ActionError
 from threadline.actions.teams import set_inbox_scope
 from threadline.actions.users import (
     MAX_PASSWORD,
@@ -30,6 +30,7 @@ from threadline.web.ui.settings_common import (
     admin_view,
     done,
     error_status,
+    execute,
     read_form,
     require_admin,
     settings_page,
@@ -127,9 +128,7 @@ async def _change(request: Req, user_id: int, change: str) -> Template | Redirec
                 "You cannot take away your own admin access here; ask another admin, "
                 "or use the CLI."
             )
-        await container(request).bus.execute(apply)
-    except NotFound:
-        raise
+        await execute(request, apply)
     except ActionError as exc:
         return await _agents(request, agent, error=str(exc), status_code=error_status(exc))
     keys = {"role": "role_changed", "deactivate": "deactivated", "reactivate": "reactivated"}

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
 from threadline.actions.assignment_settings import set_agent_assignment, set_inbox_assignment
-from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.errors import ActionError
 from threadline.core.assignment import DEFAULT_CAPACITY, MAX_CAPACITY, Strategy
 from threadline.core.shifts import ScheduleError, schedule_from_text, schedule_to_text
 from threadline.queries.assignment import agent_settings, inbox_settings_view
@@ -25,6 +25,7 @@ from threadline.web.ui.settings_common import (
     admin_view,
     done,
     error_status,
+    execute,
     read_form,
     require_admin,
     settings_page,
@@ -140,11 +141,9 @@ async def save_inbox(request: Req, inbox_id: Id) -> Template | Redirect:
     sent = _inbox_form(form)
     try:
         values = {**sent, "level2_team_id": _team(form)}
-        await container(request).bus.execute(
-            lambda tx: set_inbox_assignment(tx, inbox_id, actor=actor(agent), **values)
+        await execute(
+            request, lambda tx: set_inbox_assignment(tx, inbox_id, actor=actor(agent), **values)
         )
-    except NotFound:
-        raise
     except ActionError as exc:
         return await _page(
             request,
@@ -168,13 +167,12 @@ async def save_agent(request: Req, user_id: Id) -> Template | Redirect:
         except ScheduleError as exc:
             raise ActionError(f"shifts: {exc}") from None
         capacity, skills = _capacity(form), _words(form, "skills")
-        await container(request).bus.execute(
+        await execute(
+            request,
             lambda tx: set_agent_assignment(
                 tx, user_id, capacity=capacity, skills=skills, shifts=shifts, actor=actor(agent)
-            )
+            ),
         )
-    except NotFound:
-        raise
     except ActionError as exc:
         sent = {
             "capacity": {c: form.text(f"capacity_{c}", 10) for c in DEFAULT_CAPACITY},

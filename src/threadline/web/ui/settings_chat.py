@@ -15,7 +15,7 @@ from litestar import get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
-from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.errors import ActionError
 from threadline.actions.inboxes import load_inbox, reveal_chat_secret, update_chat_inbox
 from threadline.core.chat_config import (
     MAX_GREETING,
@@ -41,6 +41,7 @@ from threadline.web.ui.settings_common import (
     change_inbox,
     done,
     error_status,
+    execute,
     read_form,
     require_admin,
     settings_page,
@@ -219,13 +220,12 @@ async def reveal_secret(request: Req, inbox_id: Id) -> Template:
     agent = await require_admin(request)
     c = container(request)
     try:
-        value = await c.bus.execute(
+        value = await execute(
+            request,
             lambda tx: reveal_chat_secret(
                 tx, inbox_id, secret=c.bus.cfg.secret_key, actor=actor(agent)
-            )
+            ),
         )
-    except NotFound as exc:
-        raise NotFoundException(str(exc)) from exc
     except ActionError as exc:
         return await _page(request, agent, inbox_id, error=str(exc), status_code=422)
     if is_htmx(request):

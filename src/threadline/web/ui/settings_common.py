@@ -9,7 +9,7 @@ is audited with the admin as ``user:<id>``, as the API does.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVarTuple
+from typing import Any, TypeVar, TypeVarTuple
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.response import Redirect, Template
@@ -36,11 +36,13 @@ __all__ = [
     "change_inbox",
     "done",
     "error_status",
+    "execute",
     "read_form",
     "require_admin",
     "settings_page",
 ]
 
+T = TypeVar("T")
 MAX_FIELDS = 2_500  # fields in one settings form: a team's checkboxes for the whole staff
 MAX_ID_DIGITS = 18  # fits a BIGINT
 
@@ -151,17 +153,22 @@ def error_status(exc: Exception) -> int:
     return 409 if isinstance(exc, Conflict) else 422
 
 
-async def change_inbox(request: Req, change: Callable[[Tx], object]) -> None:
-    """Run an action that changes an inbox's settings, then reload the bus's inboxes:
-    webhooks, jobs, the widget and the contact page serve from the loaded ones. The
-    inbox gone is the 404 page, not a word on the form; any other ActionError is the
-    form's to show."""
-    bus = container(request).bus
+async def execute(request: Req, fn: Callable[[Tx], T]) -> T:
+    """Run a settings action. What it changes being gone is the 404 page, never a word
+    on the form: NotFoundException is no ActionError, so a caller's ``except
+    ActionError`` is left with what the form has to say."""
     try:
-        await bus.execute(change)
+        return await container(request).bus.execute(fn)
     except NotFound as exc:
         raise NotFoundException(str(exc)) from exc
-    await bus.reload_inboxes()
+
+
+async def change_inbox(request: Req, change: Callable[[Tx], object]) -> None:
+    """Run an action that changes an inbox's settings (as ``execute``), then reload
+    the bus's inboxes: webhooks, jobs, the widget and the contact page serve from the
+    loaded ones."""
+    await execute(request, change)
+    await container(request).bus.reload_inboxes()
 
 
 def done(path: str, key: str, anchor: str = "") -> Redirect:

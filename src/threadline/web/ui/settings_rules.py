@@ -29,6 +29,7 @@ from threadline.web.ui.settings_common import (
     admin_view,
     done,
     error_status,
+    execute,
     read_form,
     require_admin,
     settings_page,
@@ -109,11 +110,7 @@ async def save_rule(request: Req, rule_id: Id) -> Template | Redirect:
     text = (await read_form(request)).raw("rule", MAX_JSON)
     try:
         data = _parsed(text)
-        await container(request).bus.execute(
-            lambda tx: update_rule(tx, rule_id, data, actor_id=agent.id)
-        )
-    except NotFound:
-        raise
+        await execute(request, lambda tx: update_rule(tx, rule_id, data, actor_id=agent.id))
     except ActionError as exc:
         return await _rules(request, agent, error=str(exc), status_code=error_status(exc))
     return done(PAGE, "rule_saved", f"#rule-{rule_id}")

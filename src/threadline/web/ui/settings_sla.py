@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.errors import ActionError
 from threadline.actions.off_hours import set_off_hours_reply
 from threadline.actions.sla_policies import check_policy_key, set_inbox_calendar, set_policy
 from threadline.core.hours import DAYS, MAX_HOLIDAYS
@@ -36,6 +36,7 @@ from threadline.web.ui.settings_common import (
     change_inbox,
     done,
     error_status,
+    execute,
     read_form,
     require_admin,
     settings_page,
@@ -114,9 +115,7 @@ async def save_channel(request: Req, channel: FromPath[str]) -> Template | Redir
                     actor_id=actor_id,
                 )
 
-        await container(request).bus.execute(save)
-    except NotFound:
-        raise
+        await execute(request, save)
     except ActionError as exc:
         return await _sla(request, agent, error=str(exc), status_code=error_status(exc))
     return done(PAGE, "sla_saved", f"#sla-{channel}")

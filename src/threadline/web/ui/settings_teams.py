@@ -8,7 +8,7 @@ from litestar import get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
-from threadline.actions.errors import ActionError, NotFound
+from threadline.actions.errors import ActionError
 from threadline.actions.teams import (
     MAX_TEAM_ITEMS,
     create_team,
@@ -26,6 +26,7 @@ from threadline.web.ui.settings_common import (
     admin_view,
     done,
     error_status,
+    execute,
     read_form,
     require_admin,
     settings_page,
@@ -93,9 +94,7 @@ async def save_team(request: Req, team_id: Id) -> Template | Redirect:
             set_team_members(tx, team_id, members, actor=who)
             set_team_inboxes(tx, team_id, boxes, actor=who)
 
-        await container(request).bus.execute(save)
-    except NotFound:
-        raise
+        await execute(request, save)
     except ActionError as exc:
         return await _teams(request, agent, error=str(exc), status_code=error_status(exc))
     return done(PAGE, "team_saved", f"#team-{team_id}")
