@@ -1,4 +1,4 @@
-"""The migrations build exactly storage/tables.py, with search, on both databases."""
+"""The migrations build exactly storage/tables/, with search, on both databases."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ def upgrade() -> None:
     _start_waiting_clocks()
 
 
-# The tables as this revision knows them (the live ones in storage/tables.py may
+# The tables as this revision knows them (the live ones in storage/tables/ may
 # change after it).
 _conversations = sa.table(
     "conversations",
