@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -194,18 +195,26 @@ async def test_an_uploaded_image_goes_out_with_the_message_and_only_by_its_link(
     assert got.headers["x-content-type-options"] == "nosniff"
     assert forged.status_code == 404
     stored = await container.db.read(
-        lambda c: c.execute(sa.select(attachments.c.content_type)).scalars().all()
+        lambda c: c.execute(
+            sa.select(attachments.c.content_type, attachments.c.sha256, attachments.c.data)
+        ).all()
     )
-    assert stored == ["image/png"]
+    digest = hashlib.sha256(PNG).hexdigest()
+    assert [tuple(r) for r in stored] == [("image/png", digest, None)]
     receipt = await container.db.read(
         lambda c: c.execute(
-            sa.select(inbound_receipts.c.status, inbound_receipts.c.message_id).where(
-                inbound_receipts.c.source == "chat_upload"
-            )
+            sa.select(
+                inbound_receipts.c.status,
+                inbound_receipts.c.message_id,
+                inbound_receipts.c.payload,
+                inbound_receipts.c.payload_file,
+            ).where(inbound_receipts.c.source == "chat_upload")
         ).one()
     )
     assert receipt.status == "processed"
     assert str(receipt.message_id) == event["id"]
+    # The file went to the store before the write: the receipt names it, holds no bytes.
+    assert (bytes(receipt.payload), receipt.payload_file) == (b"", digest)
     # Sent once: a second message cannot take the same upload.
     twice = await http.post(
         "/widget/messages",

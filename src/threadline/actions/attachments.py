@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 from threadline.actions.config import ActionConfig
 from threadline.actions.errors import ActionError
 from threadline.core.capabilities import ReplyRefused, check_attachment_bundle
 from threadline.core.filetypes import safe_filename, sniff_type
-from threadline.core.model import Attachment
+from threadline.core.model import Attachment, StoredFile
 from threadline.storage.db import Tx
 from threadline.storage.files import put_file
 from threadline.storage.tables import attachments
 
-__all__ = ["check_outbound_files", "store_attachments"]
+__all__ = ["check_outbound_files", "keep_ahead", "store_attachments"]
 
 
 def check_outbound_files(items: Sequence[Attachment]) -> tuple[Attachment, ...]:
@@ -22,7 +24,10 @@ def check_outbound_files(items: Sequence[Attachment]) -> tuple[Attachment, ...]:
     type the bytes show (never the browser's word alone), within the limits of
     every message. Raises ActionError."""
     files = tuple(
-        Attachment(
+        # One already in the store was checked on its way there (keep_ahead).
+        a
+        if a.stored is not None
+        else Attachment(
             filename=safe_filename(a.filename),
             content_type=sniff_type(a.data, a.content_type, a.filename),
             data=a.data,
@@ -34,9 +39,25 @@ def check_outbound_files(items: Sequence[Attachment]) -> tuple[Attachment, ...]:
     except ReplyRefused as exc:
         raise ActionError(str(exc)) from exc
     for f in files:
-        if not f.data:
+        if not f.size:
             raise ActionError(f"{f.filename} is empty")
     return files
+
+
+def keep_ahead(root: Path | None, items: Sequence[Attachment]) -> list[Attachment]:
+    """``items`` checked as check_outbound_files does and, with a file store, put in
+    it before the action that records them, so that the writer carries their names
+    rather than their bytes: 10 MiB hashed and written in the writer held up every
+    message queued behind it. Blocking: run it in a worker thread. Raises ActionError.
+    A file whose action then fails stays in the store, under its hash, as the parse
+    worker's files do."""
+    files = check_outbound_files(items)
+    if root is None:
+        return list(files)
+    return [
+        dataclasses.replace(f, data=b"", stored=StoredFile(put_file(root, f.data), f.size))
+        for f in files
+    ]
 
 
 def store_attachments(

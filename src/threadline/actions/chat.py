@@ -366,13 +366,21 @@ def upload_key(visitor_key: str, upload_id: str) -> str:
 
 
 def store_upload(
-    tx: Tx, *, inbox_id: int, visitor_key: str, filename: str, content_type: str, data: bytes
+    tx: Tx,
+    *,
+    inbox_id: int,
+    visitor_key: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    stored: str | None = None,
 ) -> str:
     """Keep a visitor's file until the message that carries it is sent; returns its id.
 
     It is a receipt like any payload a visitor hands us (durable, and listed for
     operators): ``ignored`` until a message takes it, then ``processed`` and
-    linked to that message (actions/chat_hooks.py).
+    linked to that message (actions/chat_hooks.py). ``stored``: the file's SHA-256
+    when it is already in the file store, which the receipt then names.
     """
     upload_id = "up_" + secrets.token_urlsafe(12)
     store.insert_receipt(
@@ -383,9 +391,15 @@ def store_upload(
         status="ignored",
         error="a widget upload, not sent with a message yet",
         payload=data,
-        context={"filename": filename, "content_type": content_type, "visitor": visitor_key},
+        context={
+            "filename": filename,
+            "content_type": content_type,
+            "visitor": visitor_key,
+            "size": len(data),
+        },
         message_id=None,
         processed=True,
+        payload_file=stored,
     )
     return upload_id
 
@@ -400,6 +414,7 @@ def pending_uploads(tx: Tx, inbox_id: int, visitor_key: str, upload_ids: list[st
                 inbound_receipts.c.id,
                 inbound_receipts.c.provider_message_id,
                 inbound_receipts.c.payload,
+                inbound_receipts.c.payload_file,
                 inbound_receipts.c.context,
             ).where(
                 inbound_receipts.c.inbox_id == inbox_id,

@@ -8,6 +8,7 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Any, Literal, cast
 
+import anyio.to_thread
 import msgspec
 from litestar import Response, get, patch, post
 from litestar.exceptions import ValidationException
@@ -15,6 +16,7 @@ from litestar.params import FromQuery, JSONBody, Parameter
 from sqlalchemy.engine import Connection
 
 from threadline.actions.assignment import escalate
+from threadline.actions.attachments import keep_ahead
 from threadline.actions.conversation_merge import merge_conversations
 from threadline.actions.conversations import update_conversation
 from threadline.actions.reads import mark_read
@@ -284,9 +286,13 @@ def _decoded(items: list[AttachmentIn]) -> list[Attachment]:
     ),
 )
 async def post_reply(request: Req, conversation_id: Id, data: JSONBody[ReplyIn]) -> ReplyResult:
-    files = _decoded(data.attachments)
+    c = container_of(request)
+    # ActionError (422): a file the channel cannot take, refused before anything is stored.
+    files = await anyio.to_thread.run_sync(
+        keep_ahead, c.bus.cfg.attachment_dir, _decoded(data.attachments)
+    )
     scope = await scope_of(request)
-    result = await container_of(request).bus.execute(
+    result = await c.bus.execute(
         lambda tx: send_reply(
             tx,
             container_of(request).bus.cfg,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio.to_thread
 import sqlalchemy as sa
 from litestar import Response, get, post
 from litestar.datastructures import UploadFile
@@ -16,6 +17,7 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.engine import Connection
 
+from threadline.actions.attachments import keep_ahead
 from threadline.actions.config import ActionConfig
 from threadline.actions.delivery import retry_delivery
 from threadline.actions.errors import ActionError, NotFound
@@ -229,6 +231,7 @@ async def post_reply(request: Req, conversation_id: Id) -> Template | Redirect:
     seen = int(seen_raw) if seen_raw.isdigit() and len(seen_raw) < 19 else None
     try:
         files = await _read_files(form.getall("files", []))
+        files = await anyio.to_thread.run_sync(keep_ahead, c.bus.cfg.attachment_dir, files)
         if channel is not None and channel not in Channel._value2member_map_:
             raise ActionError("pick a channel from the list")
         await c.bus.execute(

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
+
 from threadline.actions.chat import (
     Session,
     VerifiedIdentity,
@@ -42,6 +44,7 @@ from threadline.core.redirect import read_link
 from threadline.queries import chat as q
 from threadline.queries.sla_policies import first_response_targets
 from threadline.storage.db import Tx
+from threadline.storage.files import put_file
 from threadline.web.widget.config import WidgetInbox, widget_inbox
 from threadline.web.widget.frames import FileLinks, event_body
 from threadline.web.widget.limits import WidgetLimits
@@ -416,9 +419,18 @@ class WidgetService:
         if kind not in UPLOAD_TYPES:
             raise WidgetError("invalid", "images, PDF and plain text files only")
         inbox_id, key = v.widget.inbox.id, v.key
+        root = self.c.bus.cfg.attachment_dir
+        # Into the file store first, in a thread: the writer records its name only.
+        stored = None if root is None else await anyio.to_thread.run_sync(put_file, root, data)
         upload_id = await self.c.bus.execute(
             lambda tx: store_upload(
-                tx, inbox_id=inbox_id, visitor_key=key, filename=name, content_type=kind, data=data
+                tx,
+                inbox_id=inbox_id,
+                visitor_key=key,
+                filename=name,
+                content_type=kind,
+                data=data,
+                stored=stored,
             )
         )
         return {"id": upload_id, "name": name, "type": kind, "size": len(data)}
