@@ -130,14 +130,22 @@ class Bus:
         body: bytes,
         ctx: Mapping[str, Any],
         stored: str | None = None,
+        size: int | None = None,
     ) -> list[ParseResult]:
+        """``stored``: the body's SHA-256 in the file store, where the worker process
+        reads it; ``body`` may then be empty (``size`` bytes are in the file)."""
         parser = self.parsers[source]
         parsed: ParseResult | Sequence[ParseResult]
+        root = self.cfg.attachment_dir
+        path = file_path(root, stored) if root is not None and stored else None
+        length = len(body) if size is None else size
+        in_process = parser.offload and length > PROCESS_BYTES
+        if path is not None and len(body) != length and not in_process:
+            # Only in the file store, and parsed here: read it.
+            body = await anyio.to_thread.run_sync(path.read_bytes)
         # A worker thread adds no parallelism (parsing holds the GIL), only a
         # hop: worth it only when a big payload would stall the loop.
-        if parser.offload and len(body) > PROCESS_BYTES:
-            root = self.cfg.attachment_dir
-            path = file_path(root, stored) if root is not None and stored else None
+        if in_process:
             parsed = await self.heavy.parse(parser, inbox, body, ctx, path=path)
         elif parser.offload and len(body) > OFFLOAD_BYTES:
             parsed = await anyio.to_thread.run_sync(parser, inbox, body, ctx)
@@ -186,7 +194,12 @@ class Bus:
                 list(parsed)
                 if parsed is not None
                 else await self._parse(
-                    inbox, payload.source, payload.body, payload.context, payload.stored
+                    inbox,
+                    payload.source,
+                    payload.body,
+                    payload.context,
+                    payload.stored,
+                    payload.size,
                 )
             )
         except Exception as exc:
@@ -208,7 +221,7 @@ class Bus:
         the worker process reads that copy, and its receipt names the file rather
         than carry the bytes through the writer (tables.inbound_receipts)."""
         root = self.cfg.attachment_dir
-        if root is None or payload.stored or len(payload.body) <= PROCESS_BYTES:
+        if root is None or payload.stored or payload.length <= PROCESS_BYTES:
             return payload
         try:
             digest = await anyio.to_thread.run_sync(put_file, root, payload.body)

@@ -5,9 +5,13 @@ that reuses its Message-ID, shows in the quarantine and replays from the file.""
 from __future__ import annotations
 
 import hashlib
+import io
 import random
+import stat
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from tests.support.factories import (
@@ -20,8 +24,9 @@ from tests.support.factories import (
 
 from threadline.bootstrap import Container
 from threadline.bus import PROCESS_BYTES
+from threadline.channels.email.signature import sign
 from threadline.settings import Settings
-from threadline.storage.files import file_path
+from threadline.storage.files import file_path, put_file, put_stream
 from threadline.storage.tables import inbound_receipts, messages
 
 pytestmark = pytest.mark.anyio
@@ -103,6 +108,39 @@ async def test_a_quarantined_large_mail_shows_its_payload_and_replays_from_the_f
         lambda conn: conn.execute(sa.select(inbound_receipts.c.context)).scalar_one()
     )
     assert context["original_payload_file"] == row.payload_file
+
+
+async def test_a_large_mail_posted_to_the_webhook_goes_from_its_spool_to_the_store(
+    container: Container, served: str
+) -> None:
+    c = container
+    inbox = await make_email_inbox(c)
+    raw = big_mail(4, "<hooked@example.com>")
+    headers = {"X-Threadline-Signature": sign("hook-secret", raw)}
+    async with httpx.AsyncClient(base_url=served, timeout=60) as client:
+        first = await client.post(f"/webhooks/email/{inbox}", content=raw, headers=headers)
+        retry = await client.post(f"/webhooks/email/{inbox}", content=raw, headers=headers)
+    assert first.status_code == retry.status_code == 200, (first.text, retry.text)
+    assert (first.json()["status"], retry.json()["status"]) == ("processed", "duplicate")
+    [row] = await receipt_rows(c)
+    digest = hashlib.sha256(raw).hexdigest()
+    assert (bytes(row.payload), row.payload_file) == (b"", digest)
+    root = c.bus.cfg.attachment_dir
+    assert root is not None
+    assert file_path(root, digest).read_bytes() == raw
+    assert [p.name for p in root.iterdir() if p.name.startswith(".incoming")] == []
+
+
+def test_a_stream_is_stored_under_the_hash_put_file_gives_it(tmp_path: Path) -> None:
+    data = random.Random(5).randbytes(3 * 1024 * 1024 + 7)
+    digest = put_stream(tmp_path / "a", io.BytesIO(data), chunk=64 * 1024)
+    assert digest == put_file(tmp_path / "b", data) == hashlib.sha256(data).hexdigest()
+    stored = file_path(tmp_path / "a", digest)
+    assert stored.read_bytes() == data
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    again = put_stream(tmp_path / "a", io.BytesIO(data))  # already there: kept once
+    assert again == digest
+    assert sorted(p.name for p in (tmp_path / "a").rglob("*") if p.is_file()) == [digest]
 
 
 @pytest.fixture

@@ -45,9 +45,21 @@ class Payload:
     source: str  # the parser that reads it: "email", "api", …
     body: bytes
     context: dict[str, Any] = field(default_factory=dict)  # envelope, URL, headers
-    # The body's SHA-256 when a copy is in the file store (a large one, see
+    # The body's SHA-256 when it is in the file store (a large one, see
     # Bus.ingest_all): its receipt names the file instead of holding the bytes.
+    # ``body`` may then be empty, the bytes never read into the server (the email
+    # webhook's spool goes straight to the store), and ``size`` says how many.
     stored: str | None = None
+    size: int | None = None
+
+    @property
+    def length(self) -> int:
+        return self.size if self.size is not None else len(self.body)
+
+    @property
+    def key(self) -> str:
+        """The dedup key of a payload too broken to name itself (payload_key)."""
+        return "sha256:" + self.stored if self.stored else payload_key(self.body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +77,12 @@ def payload_key(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def _result_key(parsed: ParseResult, body: bytes) -> str:
+def _result_key(parsed: ParseResult, payload: Payload) -> str:
     if isinstance(parsed, InboundMessage):
         return parsed.provider_message_id
     if isinstance(parsed, CallEvent):
         return parsed.key
-    return parsed.key or payload_key(body)
+    return parsed.key or payload.key
 
 
 def _apply(tx: Tx, cfg: ActionConfig, inbox_id: int, parsed: ParseResult) -> dict[str, Any]:
@@ -113,10 +125,10 @@ def _outcome(receipt_id: int, cols: dict[str, Any]) -> ReceiptOutcome:
 def process_payload(
     tx: Tx, cfg: ActionConfig, payload: Payload, parsed: ParseResult
 ) -> ReceiptOutcome:
-    key = _result_key(parsed, payload.body)
+    key = _result_key(parsed, payload)
     seen = store.find_receipt(tx, payload.inbox_id, key)
     if seen is not None and _reused_message_id(tx, payload, parsed, seen[0]):
-        key = _content_key(key, payload.body)
+        key = _content_key(key, payload)
         seen = store.find_receipt(tx, payload.inbox_id, key)
     if seen is not None:
         return _duplicate(seen)
@@ -145,14 +157,14 @@ def _reused_message_id(tx: Tx, payload: Payload, parsed: ParseResult, receipt_id
     return (
         payload.source == "email"
         and isinstance(parsed, InboundMessage)
-        and not store.same_payload(tx, receipt_id, payload.body)
+        and not store.same_payload(tx, receipt_id, payload.body, payload.stored)
     )
 
 
-def _content_key(key: str, body: bytes) -> str:
+def _content_key(key: str, payload: Payload) -> str:
     """The key of a mail whose Message-ID an earlier, different mail took; a retry
     of this one finds it again (the column holds 500 characters)."""
-    return f"{key[:420]}#{payload_key(body)}"
+    return f"{key[:420]}#{payload.key}"
 
 
 def _duplicate(seen: tuple[int, str, int | None]) -> ReceiptOutcome:
@@ -171,7 +183,7 @@ def process_payloads(
 def quarantine_payload(
     tx: Tx, payload: Payload, error: str, key: str | None = None
 ) -> ReceiptOutcome:
-    key = key or payload_key(payload.body)
+    key = key or payload.key
     seen = store.find_receipt(tx, payload.inbox_id, key)
     if seen is not None:
         return _duplicate(seen)
@@ -211,12 +223,12 @@ def reprocess_receipt(
         raise Conflict(f"receipt {receipt_id} is {row.status}, only quarantined receipts replay")
     original = row.payload if row.payload_file is None else stored
     new_body = body if body is not None else original
-    key = _result_key(parsed, new_body)
+    payload = Payload(row.inbox_id, row.source, new_body)
+    key = _result_key(parsed, payload)
     if key != row.provider_message_id:
         twin = store.find_receipt(tx, row.inbox_id, key)
-        payload = Payload(row.inbox_id, row.source, new_body)
         if twin is not None and _reused_message_id(tx, payload, parsed, twin[0]):
-            key = _content_key(key, new_body)
+            key = _content_key(key, payload)
             twin = store.find_receipt(tx, row.inbox_id, key)
         if twin is not None:
             cols: dict[str, Any] = {

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from pathlib import Path
+from typing import IO
 
-__all__ = ["file_path", "put_file", "read_stored"]
+__all__ = ["file_path", "put_file", "put_stream", "read_stored"]
 
 
 def file_path(root: Path, digest: str) -> Path:
@@ -36,3 +38,25 @@ def read_stored(root: Path | None, digest: str) -> bytes:
     if root is None:
         raise FileNotFoundError(f"no file store to read {digest} from")
     return file_path(root, digest).read_bytes()
+
+
+def put_stream(root: Path, source: IO[bytes], chunk: int = 1024 * 1024) -> str:
+    """``put_file`` for the bytes read from ``source`` to its end, hashed as they are
+    copied: the whole never sits in memory."""
+    Path(root).mkdir(mode=0o700, parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    fd, name = tempfile.mkstemp(prefix=".incoming-", dir=root)  # mode 0600
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            while block := source.read(chunk):
+                digest.update(block)
+                f.write(block)
+        hexdigest = digest.hexdigest()
+        path = file_path(root, hexdigest)
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            os.replace(tmp, path)
+        return hexdigest
+    finally:
+        tmp.unlink(missing_ok=True)

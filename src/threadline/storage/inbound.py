@@ -63,18 +63,26 @@ def find_receipt(tx: Tx, inbox_id: int, key: str) -> tuple[int, str, int | None]
     return None if row is None else (row[0], row[1], row[2])
 
 
-_SAME_PAYLOAD = Statement(
-    "SELECT 1 FROM inbound_receipts WHERE id = :id AND (payload_file = :digest "
-    "OR (payload_file IS NULL AND payload = :payload))"
-)
+_PAYLOAD_FILE = Statement("SELECT payload_file FROM inbound_receipts WHERE id = :id")
+_SAME_PAYLOAD = Statement("SELECT 1 FROM inbound_receipts WHERE id = :id AND payload = :payload")
+_PAYLOAD = Statement("SELECT payload FROM inbound_receipts WHERE id = :id")
 
 
-def same_payload(tx: Tx, receipt_id: int, payload: bytes) -> bool:
-    """Whether the receipt holds exactly these bytes (compared in the database, or
-    by hash for one kept in the file store: no need to fetch a stored mail of tens
-    of MB to learn it is another one)."""
-    params = {"id": receipt_id, "payload": payload, "digest": hashlib.sha256(payload).hexdigest()}
-    return run(tx, _SAME_PAYLOAD, params).fetchone() is not None
+def same_payload(tx: Tx, receipt_id: int, payload: bytes, digest: str | None = None) -> bool:
+    """Whether the receipt holds exactly these bytes: ``payload``, or the file-store
+    bytes whose SHA-256 is ``digest``. Compared by hash when either side is in the
+    file store, else in the database: no need to fetch a stored mail of tens of MB
+    to learn it is another one."""
+    row = run(tx, _PAYLOAD_FILE, {"id": receipt_id}).fetchone()
+    if row is None:
+        return False
+    if row[0] is not None:
+        return bool(row[0] == (digest or hashlib.sha256(payload).hexdigest()))
+    if digest is None:
+        return run(tx, _SAME_PAYLOAD, {"id": receipt_id, "payload": payload}).fetchone() is not None
+    # A row written before large payloads went to the file store: rare, read once.
+    kept = run(tx, _PAYLOAD, {"id": receipt_id}).fetchone()
+    return kept is not None and hashlib.sha256(bytes(kept[0])).hexdigest() == digest
 
 
 _INSERT_RECEIPT = Statement(

@@ -12,7 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import tempfile
+from pathlib import Path
 from types import TracebackType
+
+from threadline.storage.files import put_stream
 
 __all__ = ["SPOOL_MEMORY_BYTES", "EmailTooLarge", "SignedEmailBody", "sign"]
 
@@ -65,6 +68,12 @@ class SignedEmailBody:
         """The whole body, in one allocation (call once the signature holds)."""
         self._spool.seek(0)
         return self._spool.read()
+
+    def keep(self, root: Path) -> str:
+        """Copy the body into the file store (storage/files.py) and return its SHA-256,
+        without reading it whole into memory (call once the signature holds)."""
+        self._spool.seek(0)
+        return put_stream(root, self._spool)
 
     def close(self) -> None:
         self._spool.close()

@@ -14,7 +14,7 @@ from litestar.params import FromPath
 
 from threadline.actions.receipts import Payload
 from threadline.bootstrap import Container
-from threadline.bus import UnknownInbox
+from threadline.bus import PROCESS_BYTES, UnknownInbox
 from threadline.channels.email.signature import EmailTooLarge, SignedEmailBody
 
 __all__ = ["ROUTES"]
@@ -52,11 +52,21 @@ async def email_webhook(
             "mail_from": request.headers.get("x-envelope-from"),
             "rcpt_tos": [rcpt] if rcpt else [],
         }
+        root = container.bus.cfg.attachment_dir
         # The spool holds the body on disk until there is room for it in memory.
         async with container.bus.room_for(signed.size):
-            body = await anyio.to_thread.run_sync(signed.read)
-            outcome = await container.bus.ingest(Payload(inbox.id, "email", body, context))
-            del body
+            if root is not None and signed.size > PROCESS_BYTES:
+                # Parsed in a process of its own anyway: the spool goes straight to
+                # the file store, where that process reads it, and the server never
+                # holds it whole (36 MiB, and a copy while it was hashed).
+                digest = await anyio.to_thread.run_sync(signed.keep, root)
+                payload = Payload(inbox.id, "email", b"", context, stored=digest, size=signed.size)
+            else:
+                body = await anyio.to_thread.run_sync(signed.read)
+                payload = Payload(inbox.id, "email", body, context)
+                del body
+            outcome = await container.bus.ingest(payload)
+            del payload
     return {"receipt_id": outcome.receipt_id, "status": outcome.status}
 
 
