@@ -14,9 +14,9 @@ from threadline.actions.chat import (
     VerifiedIdentity,
     append_event,
     open_session,
-    store_upload,
     token_digest,
 )
+from threadline.actions.chat_uploads import store_upload
 from threadline.actions.receipts import Payload
 from threadline.bootstrap import Container
 from threadline.channels.chat.parse import encode_payload

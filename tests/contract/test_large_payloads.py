@@ -50,6 +50,16 @@ async def receipt_rows(c: Container) -> list[Any]:
     return list(await c.db.read(lambda conn: conn.execute(q).all()))
 
 
+def named_in_store(c: Container, row: Any, raw: bytes) -> Path:
+    """The receipt names ``raw`` by its hash and holds no bytes; the store has them."""
+    digest = hashlib.sha256(raw).hexdigest()
+    assert (bytes(row.payload), row.payload_file) == (b"", digest)
+    root = c.bus.cfg.attachment_dir
+    assert root is not None
+    assert file_path(root, digest).read_bytes() == raw
+    return root
+
+
 async def test_a_large_mail_is_kept_in_the_file_store_and_its_receipt_names_it(
     container: Container,
 ) -> None:
@@ -59,11 +69,7 @@ async def test_a_large_mail_is_kept_in_the_file_store_and_its_receipt_names_it(
     outcome = await deliver_email(c, inbox, raw)
     assert outcome.status == "processed", outcome
     [row] = await receipt_rows(c)
-    digest = hashlib.sha256(raw).hexdigest()
-    assert (bytes(row.payload), row.payload_file) == (b"", digest)
-    root = c.bus.cfg.attachment_dir
-    assert root is not None
-    assert file_path(root, digest).read_bytes() == raw
+    named_in_store(c, row, raw)
 
 
 async def test_a_large_mail_retried_is_a_duplicate_and_another_with_its_message_id_is_stored(
@@ -123,11 +129,7 @@ async def test_a_large_mail_posted_to_the_webhook_goes_from_its_spool_to_the_sto
     assert first.status_code == retry.status_code == 200, (first.text, retry.text)
     assert (first.json()["status"], retry.json()["status"]) == ("processed", "duplicate")
     [row] = await receipt_rows(c)
-    digest = hashlib.sha256(raw).hexdigest()
-    assert (bytes(row.payload), row.payload_file) == (b"", digest)
-    root = c.bus.cfg.attachment_dir
-    assert root is not None
-    assert file_path(root, digest).read_bytes() == raw
+    root = named_in_store(c, row, raw)
     assert [p.name for p in root.iterdir() if p.name.startswith(".incoming")] == []
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Browser, Page, expect
@@ -57,19 +59,27 @@ def test_note_assign_snooze_and_resolve_all_from_the_keyboard(page: Page, live: 
     expect(timeline).to_contain_text("set the status to resolved")
 
 
-def test_two_agents_see_each_other_and_a_stale_reply_is_blocked_until_read(
-    browser: Browser, live: Live
-) -> None:
-    subject = f"Collision {uuid.uuid4().hex[:6]}"
+@contextlib.contextmanager
+def _two_agents(browser: Browser, live: Live, subject: str) -> Iterator[tuple[Page, Page]]:
+    """Ava (admin) and Cleo, each in a browser of their own, on one new conversation."""
     ava_ctx, cleo_ctx = browser.new_context(), browser.new_context()
     ava, cleo = ava_ctx.new_page(), cleo_ctx.new_page()
     try:
         sign_in(ava, live, live.desk.admin, "/inbox?view=all")
         _open_new_conversation(ava, live, f"lee.{uuid.uuid4().hex[:6]}@example.com", subject)
-        url = ava.url
-        sign_in(cleo, live, live.desk.cleo, url.removeprefix(live.url))
+        sign_in(cleo, live, live.desk.cleo, ava.url.removeprefix(live.url))
         expect(cleo.locator("#timeline")).to_contain_text(subject)
+        yield ava, cleo
+    finally:
+        ava_ctx.close()
+        cleo_ctx.close()
 
+
+def test_two_agents_see_each_other_and_a_stale_reply_is_blocked_until_read(
+    browser: Browser, live: Live
+) -> None:
+    subject = f"Collision {uuid.uuid4().hex[:6]}"
+    with _two_agents(browser, live, subject) as (ava, cleo):
         # Presence: each sees the other in the conversation.
         expect(ava.locator("#viewers")).to_contain_text("Cleo Park is viewing", timeout=LIVE)
         expect(cleo.locator("#viewers")).to_contain_text("Ava Admin", timeout=LIVE)
@@ -98,23 +108,12 @@ def test_two_agents_see_each_other_and_a_stale_reply_is_blocked_until_read(
         expect(cleo.locator("#timeline .entry.outbound").last).to_contain_text(
             "Typing a long answer", timeout=LIVE
         )
-    finally:
-        ava_ctx.close()
-        cleo_ctx.close()
 
 
 def test_a_live_header_change_waits_until_the_agent_leaves_the_header(
     browser: Browser, live: Live
 ) -> None:
-    subject = f"Hands {uuid.uuid4().hex[:6]}"
-    ava_ctx, cleo_ctx = browser.new_context(), browser.new_context()
-    ava, cleo = ava_ctx.new_page(), cleo_ctx.new_page()
-    try:
-        sign_in(ava, live, live.desk.admin, "/inbox?view=all")
-        _open_new_conversation(ava, live, f"joe.{uuid.uuid4().hex[:6]}@example.com", subject)
-        sign_in(cleo, live, live.desk.cleo, ava.url.removeprefix(live.url))
-        expect(cleo.locator("#timeline")).to_contain_text(subject)
-
+    with _two_agents(browser, live, f"Hands {uuid.uuid4().hex[:6]}") as (ava, cleo):
         # Ava is half-way through a snooze date when Cleo takes the conversation.
         ava.locator("#snooze-until").focus()
         ava.keyboard.type("0612")
@@ -130,6 +129,3 @@ def test_a_live_header_change_waits_until_the_agent_leaves_the_header(
         expect(ava.locator("#assign-select")).to_have_value(
             f"user:{live.desk.cleo.id}", timeout=LIVE
         )
-    finally:
-        ava_ctx.close()
-        cleo_ctx.close()

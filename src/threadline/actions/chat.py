@@ -29,7 +29,6 @@ from threadline.core.events import ChatEventAdded
 from threadline.core.identity import InvalidIdentity, normalize_email
 from threadline.core.model import DeliveryStatus, Direction, IdentityRef
 from threadline.storage import chat as chat_store
-from threadline.storage import inbound as store
 from threadline.storage.db import Tx
 from threadline.storage.sql import Statement, db_bool, db_time, run
 from threadline.storage.tables import (
@@ -37,32 +36,26 @@ from threadline.storage.tables import (
     chat_visitors,
     conversations,
     identities,
-    inbound_receipts,
     messages,
 )
 
 __all__ = [
     "EVENT_KINDS",
-    "UPLOAD_SOURCE",
     "Session",
     "VerifiedIdentity",
     "append_event",
     "mark_delivered",
     "open_session",
-    "pending_uploads",
     "record_csat",
     "record_event",
     "set_profile",
-    "store_upload",
     "token_digest",
     "touch_visitor",
-    "upload_key",
     "visitor_customer",
     "visitor_read",
 ]
 
 EVENT_KINDS = ("message", "resolved", "csat")
-UPLOAD_SOURCE = "chat_upload"  # the receipt source of a visitor's uploaded file
 MAX_NAME = 200
 MAX_COMMENT = 1000
 MAX_ORIGIN = 300
@@ -358,73 +351,3 @@ def record_csat(tx: Tx, visitor_id: int, score: int, comment: str | None) -> int
         data={**data, "channel": "chat"},
     )
     return seq
-
-
-def upload_key(visitor_key: str, upload_id: str) -> str:
-    """The receipt key of an upload: it names its visitor, so only they can send it."""
-    return f"chat-upload:{visitor_key}:{upload_id}"
-
-
-def store_upload(
-    tx: Tx,
-    *,
-    inbox_id: int,
-    visitor_key: str,
-    filename: str,
-    content_type: str,
-    data: bytes,
-    stored: str | None = None,
-) -> str:
-    """Keep a visitor's file until the message that carries it is sent; returns its id.
-
-    It is a receipt like any payload a visitor hands us (durable, and listed for
-    operators): ``ignored`` until a message takes it, then ``processed`` and
-    linked to that message (actions/chat_hooks.py). ``stored``: the file's SHA-256
-    when it is already in the file store, which the receipt then names.
-    """
-    upload_id = "up_" + secrets.token_urlsafe(12)
-    store.insert_receipt(
-        tx,
-        inbox_id=inbox_id,
-        source=UPLOAD_SOURCE,
-        key=upload_key(visitor_key, upload_id),
-        status="ignored",
-        error="a widget upload, not sent with a message yet",
-        payload=data,
-        context={
-            "filename": filename,
-            "content_type": content_type,
-            "visitor": visitor_key,
-            "size": len(data),
-        },
-        message_id=None,
-        processed=True,
-        payload_file=stored,
-    )
-    return upload_id
-
-
-def pending_uploads(tx: Tx, inbox_id: int, visitor_key: str, upload_ids: list[str]) -> list[Any]:
-    """The visitor's uploads not yet sent, in the order named; ActionError for any other."""
-    keys = [upload_key(visitor_key, u) for u in upload_ids]
-    rows = {
-        r.provider_message_id: r
-        for r in tx.conn.execute(
-            sa.select(
-                inbound_receipts.c.id,
-                inbound_receipts.c.provider_message_id,
-                inbound_receipts.c.payload,
-                inbound_receipts.c.payload_file,
-                inbound_receipts.c.context,
-            ).where(
-                inbound_receipts.c.inbox_id == inbox_id,
-                inbound_receipts.c.source == UPLOAD_SOURCE,
-                inbound_receipts.c.provider_message_id.in_(keys),
-                inbound_receipts.c.message_id.is_(None),
-            )
-        )
-    }
-    missing = [u for u, k in zip(upload_ids, keys, strict=True) if k not in rows]
-    if missing:
-        raise ActionError(f"unknown or already sent upload: {', '.join(missing)}")
-    return [rows[k] for k in keys]

@@ -24,13 +24,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from threadline.actions.attachments import check_outbound_files, store_attachments
-from threadline.actions.chat import append_event, pending_uploads, record_event
+from threadline.actions.chat import append_event, record_event
 from threadline.actions.chat_mail import schedule_followup
 from threadline.actions.chat_missed import schedule_missed
+from threadline.actions.chat_uploads import pending_uploads, upload_attachment
 from threadline.actions.config import ActionConfig
 from threadline.actions.errors import ActionError
 from threadline.core.events import ChatEventAdded, ChatReadByAgent
-from threadline.core.model import Attachment, InboundMessage, StoredFile
+from threadline.core.model import InboundMessage
 from threadline.storage import chat as store
 from threadline.storage.db import Tx
 from threadline.storage.tables import chat_visitors, identities, inbound_receipts
@@ -102,28 +103,12 @@ def _attach_uploads(
     tx: Tx, cfg: ActionConfig, inbox_id: int, key: str, upload_ids: list[str], message_id: int
 ) -> None:
     rows = pending_uploads(tx, inbox_id, key, upload_ids)
-    files = check_outbound_files([_upload(r) for r in rows])
+    files = check_outbound_files([upload_attachment(r) for r in rows])
     store_attachments(tx, cfg, message_id, files)
     tx.conn.execute(
         inbound_receipts.update()
         .where(inbound_receipts.c.id.in_([r.id for r in rows]))
         .values(status="processed", error=None, message_id=message_id, processed_at=tx.now)
-    )
-
-
-def _upload(row: Any) -> Attachment:
-    context = row.context or {}
-    size = context.get("size")
-    stored = (
-        StoredFile(row.payload_file, size)
-        if row.payload_file is not None and isinstance(size, int)
-        else None
-    )
-    return Attachment(
-        filename=str(context.get("filename") or "file"),
-        content_type=str(context.get("content_type") or ""),
-        data=b"" if stored is not None else bytes(row.payload),
-        stored=stored,
     )
 
 

@@ -153,13 +153,8 @@ _KINDS = frozenset(Kind)
 def policy_targets(
     channel: str, priority: str, stored: Iterable[Sequence[Any]]
 ) -> dict[Kind, Target]:
-    """A channel and priority's targets: its ``stored`` policy rows (kind, seconds,
-    business, warn_percent) over the defaults for any kind without one."""
-    targets = {
-        kind: target
-        for (c, p, kind), target in DEFAULT_POLICIES.items()
-        if c == channel and p == priority
-    }
+    """The ``stored`` policy rows (kind, seconds, business, warn_percent) over the defaults."""
+    targets = {k: t for (c, p, k), t in DEFAULT_POLICIES.items() if c == channel and p == priority}
     for kind, seconds, business, warn in stored:
         if kind in _KINDS:
             targets[Kind(kind)] = Target(timedelta(seconds=seconds), bool(business), warn)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from threadline.actions.chat import UPLOAD_SOURCE, upload_key
+from threadline.actions.chat_uploads import UPLOAD_SOURCE, upload_key
 from threadline.core.model import Channel
 from threadline.queries.assignment import on_shift_now
 from threadline.queries.scope import load_scope

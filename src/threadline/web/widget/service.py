@@ -22,12 +22,12 @@ from threadline.actions.chat import (
     open_session,
     record_csat,
     set_profile,
-    store_upload,
     token_digest,
     touch_visitor,
     visitor_read,
 )
 from threadline.actions.chat_mail import TooSoon, request_transcript
+from threadline.actions.chat_uploads import store_upload
 from threadline.actions.errors import ActionError
 from threadline.actions.receipts import Payload
 from threadline.actions.redirects import continue_redirect
